@@ -1,0 +1,90 @@
+/**
+ * One error type for every part of the network layer. Each error carries a
+ * stable machine-readable `code` (safe to switch on across versions) and the
+ * HTTP status the edge answers with, so a failure reads the same whether it
+ * surfaces in a Worker route, a WebSocket close, the bridge or the SDK.
+ *
+ * @example
+ * ```ts
+ * import { VivimError, ErrorCode } from '@vivim/shared'
+ * throw new VivimError(ErrorCode.InvalidSignature, 'record signature does not verify')
+ * ```
+ */
+
+export const ErrorCode = {
+  BadRequest: 'bad_request',
+  Unauthorized: 'unauthorized',
+  Forbidden: 'forbidden',
+  NotFound: 'not_found',
+  MethodNotAllowed: 'method_not_allowed',
+  Conflict: 'conflict',
+  PayloadTooLarge: 'payload_too_large',
+  RateLimited: 'rate_limited',
+  Internal: 'internal',
+  InvalidEncoding: 'invalid_encoding',
+  InvalidDid: 'invalid_did',
+  InvalidSignature: 'invalid_signature',
+  InvalidKey: 'invalid_key',
+  InvalidRecord: 'invalid_record',
+  ValueTooLarge: 'value_too_large',
+  TimestampInFuture: 'timestamp_in_future',
+  StaleRecord: 'stale_record',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+  invalid_encoding: 400,
+  invalid_did: 400,
+  invalid_signature: 400,
+  invalid_key: 400,
+  invalid_record: 400,
+  value_too_large: 413,
+  timestamp_in_future: 400,
+  stale_record: 409,
+}
+
+/** The JSON body every HTTP error of the edge has. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string }
+}
+
+export class VivimError extends Error {
+  override readonly name = 'VivimError'
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+
+  /** The HTTP status this error maps to. */
+  get status(): number {
+    return httpStatusOf(this.code)
+  }
+
+  toJSON(): ErrorBody {
+    return { error: { code: this.code, message: this.message } }
+  }
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return STATUS[code]
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(STATUS, value)
+}
+
+export function isVivimError(value: unknown): value is VivimError {
+  return value instanceof VivimError
+}

@@ -1,0 +1,103 @@
+/**
+ * Identities are Ed25519 key pairs named by `did:key` DIDs
+ * (https://w3c-ccg.github.io/did-method-key/): the multicodec prefix
+ * `ed25519-pub` (0xed, varint `0xed 0x01`) followed by the 32-byte public
+ * key, in multibase base58btc (leading `z`).
+ *
+ * @example
+ * ```ts
+ * import { generateIdentity, sign, verify } from '@vivim/shared'
+ * const alice = generateIdentity()
+ * const sig = sign(alice, new TextEncoder().encode('hi'))
+ * verify(alice.did, new TextEncoder().encode('hi'), sig) // true
+ * ```
+ */
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { base58 } from '@scure/base'
+import { ErrorCode, VivimError } from './errors.ts'
+
+/** A did:key DID, `did:key:z6Mk…`. */
+export type Did = `did:key:z${string}`
+
+export interface Identity {
+  readonly did: Did
+  readonly publicKey: Uint8Array
+  /** The 32-byte Ed25519 seed (RFC 8032 private key). */
+  readonly secretKey: Uint8Array
+}
+
+const DID_KEY_PREFIX = 'did:key:z'
+const ED25519_PUB_MULTICODEC = Uint8Array.of(0xed, 0x01)
+export const ED25519_PUBLIC_KEY_BYTES = 32
+export const ED25519_SIGNATURE_BYTES = 64
+
+export function generateIdentity(): Identity {
+  return identityFromSecretKey(ed25519.utils.randomSecretKey())
+}
+
+export function identityFromSecretKey(secretKey: Uint8Array): Identity {
+  if (secretKey.length !== 32) {
+    throw new VivimError(ErrorCode.InvalidKey, 'an Ed25519 secret key is 32 bytes')
+  }
+  const publicKey = ed25519.getPublicKey(secretKey)
+  return { did: didFromPublicKey(publicKey), publicKey, secretKey: secretKey.slice() }
+}
+
+export function didFromPublicKey(publicKey: Uint8Array): Did {
+  if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES) {
+    throw new VivimError(ErrorCode.InvalidDid, 'an Ed25519 public key is 32 bytes')
+  }
+  const bytes = new Uint8Array(ED25519_PUB_MULTICODEC.length + publicKey.length)
+  bytes.set(ED25519_PUB_MULTICODEC)
+  bytes.set(publicKey, ED25519_PUB_MULTICODEC.length)
+  return `${DID_KEY_PREFIX}${base58.encode(bytes)}` as Did
+}
+
+export function publicKeyFromDid(did: string): Uint8Array {
+  if (!did.startsWith(DID_KEY_PREFIX)) {
+    throw new VivimError(ErrorCode.InvalidDid, 'expected a did:key DID in base58btc (did:key:z…)')
+  }
+  let bytes: Uint8Array
+  try {
+    bytes = base58.decode(did.slice(DID_KEY_PREFIX.length))
+  } catch (cause) {
+    throw new VivimError(ErrorCode.InvalidDid, 'did:key is not valid base58btc', { cause })
+  }
+  if (
+    bytes.length !== ED25519_PUB_MULTICODEC.length + ED25519_PUBLIC_KEY_BYTES ||
+    bytes[0] !== ED25519_PUB_MULTICODEC[0] ||
+    bytes[1] !== ED25519_PUB_MULTICODEC[1]
+  ) {
+    throw new VivimError(ErrorCode.InvalidDid, 'did:key is not an Ed25519 public key')
+  }
+  return bytes.slice(ED25519_PUB_MULTICODEC.length)
+}
+
+export function isDid(value: unknown): value is Did {
+  if (typeof value !== 'string') return false
+  try {
+    publicKeyFromDid(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function sign(signer: Pick<Identity, 'secretKey'>, message: Uint8Array): Uint8Array {
+  return ed25519.sign(message, signer.secretKey)
+}
+
+/**
+ * Checks an Ed25519 signature by the key a DID names. Uses RFC 8032's strict
+ * rules (not ZIP-215), so a signature is valid here exactly when it is valid
+ * in any RFC 8032 verifier, and never throws on malformed input.
+ */
+export function verify(signer: string | Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== ED25519_SIGNATURE_BYTES) return false
+  try {
+    const publicKey = typeof signer === 'string' ? publicKeyFromDid(signer) : signer
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * `@vivim/shared`, the wire core of the VIVIM network layer: identity
+ * (did:key), the canonical encoding of everything signed, signed content
+ * records, vector clocks, limits and error codes. Pure TypeScript with no
+ * runtime-specific APIs: the same module runs in workerd, Node and browsers.
+ *
+ * @example
+ * ```ts
+ * import { createRecord, formatRecordKey, generateIdentity, validateRecord } from '@vivim/shared'
+ *
+ * const alice = generateIdentity()
+ * const record = createRecord(alice, {
+ *   key: formatRecordKey({ kind: 'profile', owner: alice.did }),
+ *   value: new TextEncoder().encode(JSON.stringify({ name: 'Alice' })),
+ *   public: true,
+ * })
+ * validateRecord(record) // passes; flip one bit of record.value and it throws invalid_signature
+ * ```
+ */
+export * from './canonical.ts'
+export * from './errors.ts'
+export * from './identity.ts'
+export * from './limits.ts'
+export * from './record.ts'
+export * from './record-key.ts'
+export * from './vector-clock.ts'

@@ -1,0 +1,140 @@
+import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { describe, expect, it } from 'vitest'
+import { decodeCanonical, encodeCanonical } from '../src/canonical.ts'
+import { ErrorCode } from '../src/errors.ts'
+import { generateIdentity } from '../src/identity.ts'
+import { Limits } from '../src/limits.ts'
+import {
+  type ContentRecord,
+  createRecord,
+  decodeRecord,
+  encodeRecord,
+  selectRecord,
+  selectRecordIndex,
+  validateRecord,
+} from '../src/record.ts'
+import { formatRecordKey, parseRecordKey } from '../src/record-key.ts'
+
+const alice = generateIdentity()
+const mallory = generateIdentity()
+const NOW = 1_800_000_000_000
+const profileKey = formatRecordKey({ kind: 'profile', owner: alice.did })
+const text = utf8ToBytes
+
+function aliceRecord(overrides: Partial<Parameters<typeof createRecord>[1]> = {}): ContentRecord {
+  return createRecord(alice, { key: profileKey, value: text('{"name":"Alice"}'), timestamp: NOW, ...overrides })
+}
+
+const failsWith = (code: ErrorCode) => expect.objectContaining({ code })
+
+describe('record keys', () => {
+  it('formats and parses /vivim/<kind>/<owner>[/<name>]', () => {
+    expect(profileKey).toBe(`/vivim/profile/${alice.did}`)
+    expect(parseRecordKey(profileKey)).toEqual({ kind: 'profile', owner: alice.did })
+    const circle = formatRecordKey({ kind: 'circle', owner: alice.did, name: 'book-club' })
+    expect(parseRecordKey(circle)).toEqual({ kind: 'circle', owner: alice.did, name: 'book-club' })
+  })
+
+  it.each([
+    ['a key outside /vivim/', `/other/profile/${alice.did}`],
+    ['an unknown kind', `/vivim/wallet/${alice.did}`],
+    ['an owner that is not a DID', '/vivim/profile/alice'],
+    ['an empty name', `/vivim/circle/${alice.did}/`],
+    ['a name with a space', `/vivim/circle/${alice.did}/book club`],
+    ['extra segments', `/vivim/circle/${alice.did}/a/b`],
+    ['an over-long key', `/vivim/circle/${alice.did}/${'x'.repeat(Limits.maxRecordKeyBytes)}`],
+  ])('rejects %s', (_, key) => {
+    expect(() => parseRecordKey(key)).toThrowError(failsWith(ErrorCode.InvalidKey))
+  })
+})
+
+describe('content records', () => {
+  it('a fresh record validates and round-trips its wire form', () => {
+    const record = aliceRecord({ providers: ['12D3KooWExample'], public: true })
+    expect(() => validateRecord(record, { now: NOW })).not.toThrow()
+    const decoded = decodeRecord(encodeRecord(record))
+    expect(decoded).toEqual(record)
+    expect(() => validateRecord(decoded, { now: NOW })).not.toThrow()
+  })
+
+  it('rejects a wrong signature: one flipped bit in the value or the signature', () => {
+    const record = aliceRecord()
+    const value = record.value.slice()
+    value[0] = (value[0] as number) ^ 1
+    expect(() => validateRecord({ ...record, value }, { now: NOW })).toThrowError(failsWith(ErrorCode.InvalidSignature))
+    const signature = record.signature.slice()
+    signature[10] = (signature[10] as number) ^ 0x80
+    expect(() => validateRecord({ ...record, signature }, { now: NOW })).toThrowError(
+      failsWith(ErrorCode.InvalidSignature),
+    )
+    expect(() => validateRecord({ ...record, public: true }, { now: NOW })).toThrowError(
+      failsWith(ErrorCode.InvalidSignature),
+    )
+  })
+
+  it('rejects a key outside the namespace', () => {
+    const record = aliceRecord({ key: `/elsewhere/profile/${alice.did}` })
+    expect(() => validateRecord(record, { now: NOW })).toThrowError(failsWith(ErrorCode.InvalidKey))
+  })
+
+  it('rejects a record signed by someone other than the key owner', () => {
+    const forged = createRecord(mallory, { key: profileKey, value: text('{"name":"Mallory"}'), timestamp: NOW })
+    expect(() => validateRecord(forged, { now: NOW })).toThrowError(failsWith(ErrorCode.Forbidden))
+  })
+
+  it('rejects an oversize value and accepts one at the limit', () => {
+    const big = aliceRecord({ value: new Uint8Array(Limits.maxRecordValueBytes + 1) })
+    expect(() => validateRecord(big, { now: NOW })).toThrowError(failsWith(ErrorCode.ValueTooLarge))
+    const atLimit = aliceRecord({ value: new Uint8Array(Limits.maxRecordValueBytes) })
+    expect(() => validateRecord(atLimit, { now: NOW })).not.toThrow()
+  })
+
+  it('rejects a timestamp in the future past the allowed skew, and accepts one within it', () => {
+    const ahead = aliceRecord({ timestamp: NOW + Limits.maxClockSkewMs + 1 })
+    expect(() => validateRecord(ahead, { now: NOW })).toThrowError(failsWith(ErrorCode.TimestampInFuture))
+    const withinSkew = aliceRecord({ timestamp: NOW + Limits.maxClockSkewMs })
+    expect(() => validateRecord(withinSkew, { now: NOW })).not.toThrow()
+  })
+
+  it('rejects too many or malformed providers', () => {
+    const many = aliceRecord({ providers: Array.from({ length: Limits.maxRecordProviders + 1 }, (_, i) => `p${i}`) })
+    expect(() => validateRecord(many, { now: NOW })).toThrowError(failsWith(ErrorCode.InvalidRecord))
+    const empty = aliceRecord({ providers: [''] })
+    expect(() => validateRecord(empty, { now: NOW })).toThrowError(failsWith(ErrorCode.InvalidRecord))
+  })
+
+  it('decode rejects wire forms with missing, extra or mistyped fields, and oversize input', () => {
+    const wire = decodeCanonical(encodeRecord(aliceRecord())) as Record<string, unknown>
+    const { signature: _, ...missing } = wire
+    const cases = [missing, { ...wire, extra: 1 }, { ...wire, timestamp: '1' }, { ...wire, timestamp: -1 }]
+    for (const value of cases) {
+      expect(() => decodeRecord(encodeCanonical(value as never))).toThrowError(failsWith(ErrorCode.InvalidRecord))
+    }
+    expect(() => decodeRecord(new Uint8Array(Limits.maxRecordBytes + 1))).toThrowError(
+      failsWith(ErrorCode.PayloadTooLarge),
+    )
+    expect(() => decodeRecord(new Uint8Array([0xff]))).toThrowError(failsWith(ErrorCode.InvalidEncoding))
+  })
+})
+
+describe('record selector', () => {
+  it('the newer timestamp wins, whichever order the records come in', () => {
+    const older = aliceRecord({ timestamp: NOW })
+    const newer = aliceRecord({ timestamp: NOW + 1, value: text('{"name":"Alice B."}') })
+    expect(selectRecord(older, newer)).toBe(newer)
+    expect(selectRecord(newer, older)).toBe(newer)
+    expect(selectRecordIndex([older, newer, older])).toBe(1)
+  })
+
+  it('breaks a timestamp tie the same way in every order', () => {
+    const records = ['a', 'b', 'c', 'd'].map((v) => aliceRecord({ value: text(v) }))
+    const winner = records.reduce((best, r) => selectRecord(best, r))
+    for (const a of records) {
+      for (const b of records) {
+        expect(selectRecord(a, b)).toBe(selectRecord(b, a))
+      }
+    }
+    expect(records[selectRecordIndex(records)]).toBe(winner)
+    expect([...records].reverse()[selectRecordIndex([...records].reverse())]).toBe(winner)
+  })
+})

@@ -1,0 +1,4 @@
+/** The Hono environment every sub-app of the edge shares. */
+export interface AppEnv {
+  Bindings: Env
+}

@@ -1,0 +1,11 @@
+/**
+ * The edge Worker's entry module: the composed Hono app as the fetch handler.
+ * Durable Object classes are exported from here too, as wrangler requires.
+ */
+import { createApp } from './app.ts'
+
+const app = createApp()
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>
