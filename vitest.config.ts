@@ -9,7 +9,12 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { VIVIM_ENV: 'development' } },
+          }),
+        ],
         test: { name: 'workers', include: ['workers/**/*.test.ts'] },
       },
       {

@@ -4,6 +4,8 @@
  */
 import { createApp } from './app.ts'
 
+export { DocRoom } from './relay/doc-room.ts'
+
 const app = createApp()
 
 export default {

@@ -18,6 +18,11 @@
  * ```
  */
 export * from './canonical.ts'
+export * from './close-codes.ts'
+export * from './doc-helpers.ts'
+export * from './doc-protocol.ts'
+export * from './doc-schema.ts'
+export * from './doc-types.ts'
 export * from './errors.ts'
 export * from './identity.ts'
 export * from './limits.ts'

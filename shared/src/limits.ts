@@ -5,6 +5,10 @@
 export const Limits = {
   /** Largest single WebSocket frame or libp2p stream message. */
   maxFrameBytes: 1 << 20,
+  /** Frames a socket may send per second, sustained. */
+  maxFramesPerSecond: 500,
+  /** Frames a socket may send in a burst above the sustained rate. */
+  frameBurst: 1000,
   /** Largest HTTP request body the edge reads. */
   maxRequestBodyBytes: 256 * 1024,
   /** Largest encoded content record (value, providers and signature included). */

@@ -1,0 +1,320 @@
+/**
+ * `DocRoom`, one Durable Object per Yjs document: the place where every
+ * client of a conversation, circle, profile or settings document meets, and
+ * where the document is stored. It speaks y-protocols exactly as the stock
+ * `y-websocket` server does (see `shared/src/doc-protocol.ts`).
+ *
+ * Writes are coalesced: the effective updates that arrive while a flush is
+ * pending are merged into one, written to SQLite as one log row, then sent
+ * to every socket as one frame. The first update after an idle spell flushes
+ * at once, so latency stays low at light load; under load a socket gets one
+ * frame per flush window instead of one per update, which is what lets one
+ * object keep up with thousands of updates a second.
+ */
+
+import { DurableObject } from 'cloudflare:workers'
+import {
+  CloseCode,
+  closeReason,
+  createSchemaGuard,
+  DocSchemas,
+  type DocType,
+  decodeDocMessage,
+  defineRoots,
+  encodeAwarenessFrame,
+  encodePermissionDenied,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeSyncUpdate,
+  Limits,
+  MessageType,
+  parseDocId,
+  type SchemaGuard,
+  SyncType,
+} from '@vivim/shared'
+import * as Y from 'yjs'
+import { AwarenessTable, decodeAwarenessUpdate, encodeAwarenessUpdate } from './awareness-table.ts'
+import { DocStore } from './doc-store.ts'
+import { connectRequestAccess } from './room-headers.ts'
+import { awarenessIds, FrameBudget, setSocketState, socketState, withAwareness } from './socket-state.ts'
+
+/** How long updates gather before a flush, once the room is busy. */
+const FLUSH_WINDOW_MS = 5
+
+interface LoadedDoc {
+  readonly doc: Y.Doc
+  readonly type: DocType | null
+  readonly guard: SchemaGuard | null
+}
+
+export class DocRoom extends DurableObject<Env> {
+  private readonly store: DocStore
+  private loaded: LoadedDoc | null = null
+  private pending: Uint8Array[] = []
+  private flushTimer: ReturnType<typeof setTimeout> | null = null
+  private lastFlushAt = 0
+  private awareness: AwarenessTable | null = null
+  private readonly awarenessOwners = new Map<number, WebSocket>()
+  private readonly budgets = new WeakMap<WebSocket, FrameBudget>()
+  private readonly rejected = new WeakSet<WebSocket>()
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.store = new DocStore(ctx.storage)
+    // Answered by the runtime without waking the room: clients detect dead links for free.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const { docId, access } = connectRequestAccess(request)
+    this.store.bindDocId(docId)
+    const { doc } = this.room()
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
+    this.ctx.acceptWebSocket(server)
+    setSocketState(server, { did: access.did, canWrite: access.canWrite, awareness: {} })
+    server.send(encodeSyncStep1(Y.encodeStateVector(doc)))
+    const presence = this.presence().entries()
+    if (presence.length > 0) server.send(encodeAwarenessFrame(encodeAwarenessUpdate(presence)))
+    return new Response(null, { status: 101, webSocket: client })
+  }
+
+  override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
+    if (this.rejected.has(ws)) return
+    if (typeof message === 'string') {
+      this.reject(ws, CloseCode.UnsupportedData, 'binary y-protocols frames only')
+      return
+    }
+    if (message.byteLength > Limits.maxFrameBytes) {
+      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
+      return
+    }
+    if (!this.budget(ws).take()) {
+      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
+      return
+    }
+    let msg: ReturnType<typeof decodeDocMessage>
+    try {
+      msg = decodeDocMessage(new Uint8Array(message))
+    } catch (error) {
+      this.reject(ws, CloseCode.BadFrame, `not a y-protocols message: ${(error as Error).message}`)
+      return
+    }
+    switch (msg.type) {
+      case MessageType.Sync:
+        if (msg.syncType === SyncType.Step1) {
+          this.answerStep1(ws, msg.data)
+          return
+        }
+        this.receiveUpdate(ws, msg.data)
+        return
+      case MessageType.Awareness:
+        this.receiveAwareness(ws, msg.update)
+        return
+      case MessageType.QueryAwareness:
+        this.send(ws, encodeAwarenessFrame(encodeAwarenessUpdate(this.presence().entries())))
+        return
+      case MessageType.Auth:
+        return
+    }
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    this.leave(ws)
+    try {
+      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason)
+    } catch {}
+  }
+
+  override webSocketError(ws: WebSocket): void {
+    this.leave(ws)
+  }
+
+  /** Loads the document on first use after start or wake: snapshot, then the log. */
+  private room(): LoadedDoc {
+    if (this.loaded) return this.loaded
+    const docId = this.store.docId()
+    const type = docId === null ? null : parseDocId(docId).type
+    const doc = new Y.Doc()
+    if (type !== null) defineRoots(doc, type)
+    const stored = this.store.load()
+    if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
+    for (const update of stored.updates) Y.applyUpdate(doc, update)
+    for (const update of this.pending) Y.applyUpdate(doc, update)
+    this.loaded = { doc, type, guard: type === null ? null : createSchemaGuard(doc, DocSchemas[type]) }
+    return this.loaded
+  }
+
+  /** Throws the in-memory document away; the next use reloads what is stored plus what is pending. */
+  private rollback(): void {
+    this.loaded?.guard?.destroy()
+    this.loaded?.doc.destroy()
+    this.loaded = null
+  }
+
+  private answerStep1(ws: WebSocket, stateVector: Uint8Array): void {
+    // Nothing leaves the room before it is stored: flush first.
+    this.flush()
+    let diff: Uint8Array
+    try {
+      diff = Y.encodeStateAsUpdate(this.room().doc, stateVector)
+    } catch {
+      this.reject(ws, CloseCode.BadFrame, 'sync step 1 carries no valid state vector')
+      return
+    }
+    this.send(ws, encodeSyncStep2(diff))
+  }
+
+  private receiveUpdate(ws: WebSocket, update: Uint8Array): void {
+    const isEmpty = update.length <= 2 && update.every((b) => b === 0)
+    if (!socketState(ws).canWrite) {
+      if (!isEmpty) this.send(ws, encodePermissionDenied('read-only connection: the update was not applied'))
+      return
+    }
+    if (isEmpty) return
+    if (this.store.storedBytes + update.length > Limits.maxDocumentBytes) {
+      this.flush()
+      this.compact()
+      if (this.store.storedBytes + update.length > Limits.maxDocumentBytes) {
+        this.reject(ws, CloseCode.DocumentTooLarge, `document would exceed ${Limits.maxDocumentBytes} bytes`)
+        return
+      }
+    }
+    const { doc, guard } = this.room()
+    const effective: Uint8Array[] = []
+    const collect = (u: Uint8Array) => effective.push(u)
+    doc.on('update', collect)
+    let problem: string | null = null
+    try {
+      Y.applyUpdate(doc, update, ws)
+    } catch {
+      problem = 'Yjs cannot apply this update'
+    } finally {
+      doc.off('update', collect)
+    }
+    problem ??= guard?.take() ?? null
+    if (problem !== null) {
+      this.rollback()
+      this.reject(ws, CloseCode.InvalidUpdate, problem)
+      return
+    }
+    if (effective.length === 0) return
+    this.pending.push(...effective)
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer !== null) return
+    const idle = Date.now() - this.lastFlushAt >= FLUSH_WINDOW_MS
+    this.flushTimer = setTimeout(() => this.flush(), idle ? 0 : FLUSH_WINDOW_MS)
+  }
+
+  /** Stores what is pending as one log row, then sends it to every socket as one frame. */
+  private flush(): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer)
+    this.flushTimer = null
+    if (this.pending.length === 0) return
+    const merged = this.pending.length === 1 ? (this.pending[0] as Uint8Array) : Y.mergeUpdates(this.pending)
+    this.pending = []
+    this.store.append(merged)
+    this.broadcast(encodeSyncUpdate(merged))
+    this.lastFlushAt = Date.now()
+    if (this.store.shouldCompact()) this.compact()
+  }
+
+  private compact(): void {
+    const { doc } = this.room()
+    // Content Yjs holds back for missing dependencies was never validated or stored: keep it out.
+    const pendingInDoc = doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+    if (!pendingInDoc && this.pending.length === 0) {
+      this.store.compact(Y.encodeStateAsUpdate(doc))
+      return
+    }
+    const stored = this.store.load()
+    const clean = new Y.Doc()
+    if (stored.snapshot) Y.applyUpdate(clean, stored.snapshot)
+    for (const update of stored.updates) Y.applyUpdate(clean, update)
+    this.store.compact(Y.encodeStateAsUpdate(clean))
+    clean.destroy()
+  }
+
+  private receiveAwareness(ws: WebSocket, update: Uint8Array): void {
+    let entries: ReturnType<typeof decodeAwarenessUpdate>
+    try {
+      entries = decodeAwarenessUpdate(update)
+    } catch {
+      this.reject(ws, CloseCode.BadFrame, 'malformed awareness update')
+      return
+    }
+    const table = this.presence()
+    for (const e of entries) {
+      const owner = this.awarenessOwners.get(e.clientId)
+      if (owner !== undefined && owner !== ws) {
+        this.reject(ws, CloseCode.Forbidden, `awareness client ${e.clientId} belongs to another connection`)
+        return
+      }
+    }
+    const changed = table.apply(entries)
+    if (changed.length === 0) return
+    for (const e of changed) {
+      if (e.state === 'null') this.awarenessOwners.delete(e.clientId)
+      else this.awarenessOwners.set(e.clientId, ws)
+    }
+    setSocketState(ws, withAwareness(socketState(ws), changed))
+    this.broadcast(encodeAwarenessFrame(encodeAwarenessUpdate(changed)))
+  }
+
+  /** The awareness table, rebuilt from socket attachments after the room woke from hibernation. */
+  private presence(): AwarenessTable {
+    if (this.awareness) return this.awareness
+    const table = new AwarenessTable()
+    for (const ws of this.ctx.getWebSockets()) {
+      for (const [id, [clock, state]] of Object.entries(socketState(ws).awareness)) {
+        table.apply([{ clientId: Number(id), clock, state: state ?? '{}' }])
+        this.awarenessOwners.set(Number(id), ws)
+      }
+    }
+    this.awareness = table
+    return table
+  }
+
+  /** A socket left: its awareness states go, and the others are told. */
+  private leave(ws: WebSocket): void {
+    const ids = awarenessIds(socketState(ws)).filter((id) => this.awarenessOwners.get(id) !== undefined)
+    if (ids.length === 0) return
+    const gone = this.presence().remove(ids)
+    for (const id of ids) this.awarenessOwners.delete(id)
+    setSocketState(ws, { ...socketState(ws), awareness: {} })
+    this.broadcast(encodeAwarenessFrame(encodeAwarenessUpdate(gone)), ws)
+  }
+
+  private reject(ws: WebSocket, code: CloseCode, reason: string): void {
+    this.rejected.add(ws)
+    this.leave(ws)
+    try {
+      ws.close(code, closeReason(reason))
+    } catch {}
+  }
+
+  private budget(ws: WebSocket): FrameBudget {
+    let budget = this.budgets.get(ws)
+    if (!budget) {
+      budget = new FrameBudget(Limits.maxFramesPerSecond, Limits.frameBurst)
+      this.budgets.set(ws, budget)
+    }
+    return budget
+  }
+
+  private broadcast(frame: Uint8Array, except?: WebSocket): void {
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws !== except && !this.rejected.has(ws)) this.send(ws, frame)
+    }
+  }
+
+  private send(ws: WebSocket, frame: Uint8Array): void {
+    try {
+      ws.send(frame)
+    } catch {
+      // The socket is closing; its close handler cleans up.
+    }
+  }
+}

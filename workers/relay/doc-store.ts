@@ -1,0 +1,123 @@
+/**
+ * A document's durable storage in its room's SQLite: an append log of Yjs
+ * updates and a snapshot (the merged state) that compaction rewrites when
+ * the log grows past a threshold, so storage is bounded by the document, not
+ * by its history. The snapshot is split into chunks because a SQLite value
+ * in a Durable Object holds at most 2 MB.
+ */
+
+export interface DocStoreOptions {
+  /** Compact when the log holds this many bytes… */
+  readonly compactAfterBytes: number
+  /** …or this many updates. */
+  readonly compactAfterRows: number
+}
+
+export const DEFAULT_DOC_STORE_OPTIONS: DocStoreOptions = { compactAfterBytes: 1 << 20, compactAfterRows: 500 }
+
+const CHUNK_BYTES = 1 << 20
+
+export interface StoredDoc {
+  readonly snapshot: Uint8Array | null
+  readonly updates: Uint8Array[]
+}
+
+export class DocStore {
+  private logBytes: number
+  private logRows: number
+  private snapshotBytes: number
+  private readonly storage: DurableObjectStorage
+  private readonly options: DocStoreOptions
+
+  constructor(storage: DurableObjectStorage, options: DocStoreOptions = DEFAULT_DOC_STORE_OPTIONS) {
+    this.storage = storage
+    this.options = options
+    const { sql } = storage
+    sql.exec(`CREATE TABLE IF NOT EXISTS doc_updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS doc_snapshot (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS doc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`)
+    const log = sql
+      .exec<{ rows: number; bytes: number }>(
+        'SELECT COUNT(*) AS rows, COALESCE(SUM(length(data)), 0) AS bytes FROM doc_updates',
+      )
+      .one()
+    this.logRows = log.rows
+    this.logBytes = log.bytes
+    this.snapshotBytes = sql
+      .exec<{ bytes: number }>('SELECT COALESCE(SUM(length(data)), 0) AS bytes FROM doc_snapshot')
+      .one().bytes
+  }
+
+  /** Bytes stored for the document: snapshot plus log. An upper bound of its encoded size. */
+  get storedBytes(): number {
+    return this.snapshotBytes + this.logBytes
+  }
+
+  get logLength(): number {
+    return this.logRows
+  }
+
+  /** The document id this room serves; set on first use and never changed. */
+  bindDocId(docId: string): string {
+    const { sql } = this.storage
+    sql.exec("INSERT OR IGNORE INTO doc_meta (key, value) VALUES ('docId', ?)", docId)
+    return sql.exec<{ value: string }>("SELECT value FROM doc_meta WHERE key = 'docId'").one().value
+  }
+
+  docId(): string | null {
+    const rows = this.storage.sql.exec<{ value: string }>("SELECT value FROM doc_meta WHERE key = 'docId'").toArray()
+    return rows[0]?.value ?? null
+  }
+
+  load(): StoredDoc {
+    const { sql } = this.storage
+    const chunks = sql
+      .exec<{ data: ArrayBuffer }>('SELECT data FROM doc_snapshot ORDER BY chunk')
+      .toArray()
+      .map((r) => new Uint8Array(r.data))
+    const updates = sql
+      .exec<{ data: ArrayBuffer }>('SELECT data FROM doc_updates ORDER BY seq')
+      .toArray()
+      .map((r) => new Uint8Array(r.data))
+    return { snapshot: chunks.length === 0 ? null : concat(chunks), updates }
+  }
+
+  append(update: Uint8Array): void {
+    this.storage.sql.exec('INSERT INTO doc_updates (data) VALUES (?)', update)
+    this.logRows += 1
+    this.logBytes += update.length
+  }
+
+  shouldCompact(): boolean {
+    return this.logRows >= this.options.compactAfterRows || this.logBytes >= this.options.compactAfterBytes
+  }
+
+  /** Replaces snapshot and log with `state`, which must hold everything stored, atomically. */
+  compact(state: Uint8Array): void {
+    const { sql } = this.storage
+    this.storage.transactionSync(() => {
+      sql.exec('DELETE FROM doc_snapshot')
+      for (let offset = 0, chunk = 0; offset < state.length; offset += CHUNK_BYTES, chunk++) {
+        sql.exec(
+          'INSERT INTO doc_snapshot (chunk, data) VALUES (?, ?)',
+          chunk,
+          state.subarray(offset, offset + CHUNK_BYTES),
+        )
+      }
+      sql.exec('DELETE FROM doc_updates')
+    })
+    this.snapshotBytes = state.length
+    this.logBytes = 0
+    this.logRows = 0
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}

@@ -1,0 +1,73 @@
+/**
+ * Per-socket state of a room. It lives in the socket's attachment, which the
+ * runtime keeps while the room hibernates (the room's memory does not
+ * survive), so who the socket is and what it may do outlive hibernation.
+ * Attachments hold at most 2,048 bytes: awareness states are kept there only
+ * while they fit, and their client ids and clocks always.
+ */
+import type { AwarenessEntry } from './awareness-table.ts'
+
+export interface SocketState {
+  readonly did: string | null
+  readonly canWrite: boolean
+  /** Awareness client id → [clock, JSON state or null when it did not fit]. */
+  readonly awareness: Readonly<Record<string, readonly [number, string | null]>>
+}
+
+const ATTACHMENT_BUDGET = 1800
+
+export function socketState(ws: WebSocket): SocketState {
+  const state = ws.deserializeAttachment() as SocketState | null
+  return state ?? { did: null, canWrite: false, awareness: {} }
+}
+
+export function setSocketState(ws: WebSocket, state: SocketState): void {
+  ws.serializeAttachment(state)
+}
+
+/** The socket's state after it changed the given awareness entries. */
+export function withAwareness(state: SocketState, changed: readonly AwarenessEntry[]): SocketState {
+  const awareness: Record<string, readonly [number, string | null]> = { ...state.awareness }
+  for (const e of changed) {
+    if (e.state === 'null') delete awareness[e.clientId]
+    else awareness[e.clientId] = [e.clock, e.state]
+  }
+  let next: SocketState = { ...state, awareness }
+  if (JSON.stringify(next).length > ATTACHMENT_BUDGET) {
+    const idsOnly = Object.fromEntries(Object.entries(awareness).map(([id, [clock]]) => [id, [clock, null] as const]))
+    next = { ...state, awareness: idsOnly }
+  }
+  return next
+}
+
+export function awarenessIds(state: SocketState): number[] {
+  return Object.keys(state.awareness).map(Number)
+}
+
+/**
+ * A token bucket of frames per socket: `burst` frames at once, refilled at
+ * `perSecond`. Lives in memory only; a room that wakes from hibernation
+ * starts every socket with a full bucket, which is harmless.
+ */
+export class FrameBudget {
+  private tokens: number
+  private updatedAt: number
+  private readonly perSecond: number
+  private readonly burst: number
+
+  constructor(perSecond: number, burst: number) {
+    this.perSecond = perSecond
+    this.burst = burst
+    this.tokens = burst
+    this.updatedAt = Date.now()
+  }
+
+  take(): boolean {
+    const now = Date.now()
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond)
+    this.updatedAt = now
+    if (this.tokens < 1) return false
+    this.tokens -= 1
+    return true
+  }
+}
