@@ -33,10 +33,11 @@ import {
   SyncType,
 } from '@vivim/shared'
 import * as Y from 'yjs'
-import { AwarenessTable, decodeAwarenessUpdate, encodeAwarenessUpdate } from './awareness-table.ts'
+import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { DocStore } from './doc-store.ts'
 import { connectRequestAccess } from './room-headers.ts'
-import { awarenessIds, FrameBudget, setSocketState, socketState, withAwareness } from './socket-state.ts'
+import { RoomPresence } from './room-presence.ts'
+import { FrameBudget, setSocketState, socketState } from './socket-state.ts'
 
 /** How long updates gather before a flush, once the room is busy. */
 const FLUSH_WINDOW_MS = 5
@@ -53,14 +54,14 @@ export class DocRoom extends DurableObject<Env> {
   private pending: Uint8Array[] = []
   private flushTimer: ReturnType<typeof setTimeout> | null = null
   private lastFlushAt = 0
-  private awareness: AwarenessTable | null = null
-  private readonly awarenessOwners = new Map<number, WebSocket>()
+  private readonly presence: RoomPresence
   private readonly budgets = new WeakMap<WebSocket, FrameBudget>()
   private readonly rejected = new WeakSet<WebSocket>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.store = new DocStore(ctx.storage)
+    this.presence = new RoomPresence(() => ctx.getWebSockets())
     // Answered by the runtime without waking the room: clients detect dead links for free.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
   }
@@ -73,8 +74,8 @@ export class DocRoom extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server)
     setSocketState(server, { did: access.did, canWrite: access.canWrite, awareness: {} })
     server.send(encodeSyncStep1(Y.encodeStateVector(doc)))
-    const presence = this.presence().entries()
-    if (presence.length > 0) server.send(encodeAwarenessFrame(encodeAwarenessUpdate(presence)))
+    const presence = this.presence.snapshotFrame()
+    if (presence) server.send(presence)
     return new Response(null, { status: 101, webSocket: client })
   }
 
@@ -111,7 +112,7 @@ export class DocRoom extends DurableObject<Env> {
         this.receiveAwareness(ws, msg.update)
         return
       case MessageType.QueryAwareness:
-        this.send(ws, encodeAwarenessFrame(encodeAwarenessUpdate(this.presence().entries())))
+        this.send(ws, this.presence.snapshotFrame() ?? encodeAwarenessFrame(encodeAwarenessUpdate([])))
         return
       case MessageType.Auth:
         return
@@ -238,53 +239,18 @@ export class DocRoom extends DurableObject<Env> {
   }
 
   private receiveAwareness(ws: WebSocket, update: Uint8Array): void {
-    let entries: ReturnType<typeof decodeAwarenessUpdate>
-    try {
-      entries = decodeAwarenessUpdate(update)
-    } catch {
-      this.reject(ws, CloseCode.BadFrame, 'malformed awareness update')
+    const result = this.presence.receive(ws, update)
+    if (!result.ok) {
+      this.reject(ws, result.forbidden ? CloseCode.Forbidden : CloseCode.BadFrame, result.reason)
       return
     }
-    const table = this.presence()
-    for (const e of entries) {
-      const owner = this.awarenessOwners.get(e.clientId)
-      if (owner !== undefined && owner !== ws) {
-        this.reject(ws, CloseCode.Forbidden, `awareness client ${e.clientId} belongs to another connection`)
-        return
-      }
-    }
-    const changed = table.apply(entries)
-    if (changed.length === 0) return
-    for (const e of changed) {
-      if (e.state === 'null') this.awarenessOwners.delete(e.clientId)
-      else this.awarenessOwners.set(e.clientId, ws)
-    }
-    setSocketState(ws, withAwareness(socketState(ws), changed))
-    this.broadcast(encodeAwarenessFrame(encodeAwarenessUpdate(changed)))
-  }
-
-  /** The awareness table, rebuilt from socket attachments after the room woke from hibernation. */
-  private presence(): AwarenessTable {
-    if (this.awareness) return this.awareness
-    const table = new AwarenessTable()
-    for (const ws of this.ctx.getWebSockets()) {
-      for (const [id, [clock, state]] of Object.entries(socketState(ws).awareness)) {
-        table.apply([{ clientId: Number(id), clock, state: state ?? '{}' }])
-        this.awarenessOwners.set(Number(id), ws)
-      }
-    }
-    this.awareness = table
-    return table
+    if (result.frame) this.broadcast(result.frame)
   }
 
   /** A socket left: its awareness states go, and the others are told. */
   private leave(ws: WebSocket): void {
-    const ids = awarenessIds(socketState(ws)).filter((id) => this.awarenessOwners.get(id) !== undefined)
-    if (ids.length === 0) return
-    const gone = this.presence().remove(ids)
-    for (const id of ids) this.awarenessOwners.delete(id)
-    setSocketState(ws, { ...socketState(ws), awareness: {} })
-    this.broadcast(encodeAwarenessFrame(encodeAwarenessUpdate(gone)), ws)
+    const frame = this.presence.leave(ws)
+    if (frame) this.broadcast(frame, ws)
   }
 
   private reject(ws: WebSocket, code: CloseCode, reason: string): void {
