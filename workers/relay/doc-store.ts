@@ -2,12 +2,12 @@
  * A document's durable storage in its room's SQLite: an append log of Yjs
  * updates and a snapshot (the merged state) that compaction rewrites when
  * the log grows past a threshold, so storage is bounded by the document, not
- * by its history. The snapshot is split into chunks because a SQLite value
+ * by its history (at most twice its encoded size, plus a megabyte). The snapshot is split into chunks because a SQLite value
  * in a Durable Object holds at most 2 MB.
  */
 
 export interface DocStoreOptions {
-  /** Compact when the log holds this many bytes… */
+  /** Compact when the log holds this many bytes and at least as many as the snapshot… */
   readonly compactAfterBytes: number
   /** …or this many updates. */
   readonly compactAfterRows: number
@@ -89,7 +89,10 @@ export class DocStore {
   }
 
   shouldCompact(): boolean {
-    return this.logRows >= this.options.compactAfterRows || this.logBytes >= this.options.compactAfterBytes
+    // Waiting for the log to reach the snapshot's size keeps a large document from
+    // being rewritten whole on every megabyte of edits, and bounds storage at twice the document.
+    const bytesThreshold = Math.max(this.options.compactAfterBytes, this.snapshotBytes)
+    return this.logRows >= this.options.compactAfterRows || this.logBytes >= bytesThreshold
   }
 
   /** Replaces snapshot and log with `state`, which must hold everything stored, atomically. */

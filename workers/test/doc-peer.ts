@@ -44,6 +44,8 @@ export class DocPeer {
   readonly awareness = new Map<number, unknown>()
   readonly denied: string[] = []
   synced = false
+  /** Sync step 2 and update frames received: the room's echo of a write counts. */
+  updatesReceived = 0
   closed: Closed | null = null
   private readonly waiters = new Set<() => void>()
 
@@ -112,6 +114,7 @@ export class DocPeer {
         return
       }
       Y.applyUpdate(this.doc, msg.data, this)
+      this.updatesReceived++
       if (msg.syncType === SyncType.Step2) this.synced = true
     } else if (msg.type === MessageType.Awareness) {
       for (const e of decodeAwarenessUpdate(msg.update)) {

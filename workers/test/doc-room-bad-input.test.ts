@@ -14,8 +14,6 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DocPeer, EDGE } from './doc-peer.ts'
 
-const log = (p: DocPeer) => p.doc.getArray<string>('log')
-
 /**
  * Runs `offend` on one socket of a room with a bystander and some content,
  * and checks the offender gets `code`, while the bystander stays connected,
