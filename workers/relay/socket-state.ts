@@ -16,13 +16,23 @@ export interface SocketState {
 
 const ATTACHMENT_BUDGET = 1800
 
+// Reading an attachment deserializes it; a room reads one per frame, so keep
+// what was read or written. Sockets revived after hibernation are new objects
+// and miss this cache once.
+const cache = new WeakMap<WebSocket, SocketState>()
+
 export function socketState(ws: WebSocket): SocketState {
-  const state = ws.deserializeAttachment() as SocketState | null
-  return state ?? { did: null, canWrite: false, awareness: {} }
+  let state = cache.get(ws)
+  if (!state) {
+    state = (ws.deserializeAttachment() as SocketState | null) ?? { did: null, canWrite: false, awareness: {} }
+    cache.set(ws, state)
+  }
+  return state
 }
 
 export function setSocketState(ws: WebSocket, state: SocketState): void {
   ws.serializeAttachment(state)
+  cache.set(ws, state)
 }
 
 /** The socket's state after it changed the given awareness entries. */
