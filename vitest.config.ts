@@ -12,7 +12,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { VIVIM_ENV: 'development' } },
+            miniflare: { bindings: { VIVIM_ENV: 'development', TOPIC_HISTORY_MESSAGES: '50' } },
           }),
         ],
         test: { name: 'workers', include: ['workers/**/*.test.ts'] },

@@ -5,6 +5,7 @@
 import { createApp } from './app.ts'
 
 export { DocRoom } from './relay/doc-room.ts'
+export { TopicRoom } from './relay/topic-room.ts'
 
 const app = createApp()
 

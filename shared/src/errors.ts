@@ -30,6 +30,14 @@ export const ErrorCode = {
   ValueTooLarge: 'value_too_large',
   TimestampInFuture: 'timestamp_in_future',
   StaleRecord: 'stale_record',
+  UnsupportedMediaType: 'unsupported_media_type',
+  InvalidQuery: 'invalid_query',
+  InvalidCursor: 'invalid_cursor',
+  InvalidLimit: 'invalid_limit',
+  UnknownKind: 'unknown_kind',
+  InvalidProvider: 'invalid_provider',
+  InvalidTopic: 'invalid_topic',
+  InvalidEnvelope: 'invalid_envelope',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -53,6 +61,14 @@ const STATUS: Record<ErrorCode, number> = {
   value_too_large: 413,
   timestamp_in_future: 400,
   stale_record: 409,
+  unsupported_media_type: 415,
+  invalid_query: 400,
+  invalid_cursor: 400,
+  invalid_limit: 400,
+  unknown_kind: 400,
+  invalid_provider: 400,
+  invalid_topic: 400,
+  invalid_envelope: 400,
 }
 
 /** The JSON body every HTTP error of the edge has. */

@@ -23,10 +23,36 @@ export const Limits = {
   maxProviderBytes: 128,
   /** Longest topic name, in UTF-8 bytes. */
   maxTopicNameBytes: 256,
+  /** Largest payload of one topic message. */
+  maxTopicPayloadBytes: 64 * 1024,
+  /** Largest encoded topic message (payload, signature and the rest). */
+  maxTopicEnvelopeBytes: 66 * 1024,
+  /** Most messages a topic room keeps for resume. */
+  maxTopicHistoryMessages: 10_000,
+  /** Messages a subscriber may have unacknowledged before it is dropped as too slow. */
+  maxTopicUnacked: 2_000,
   /** Largest encoded state of one Yjs document. */
   maxDocumentBytes: 16 * 1024 * 1024,
   /** How far in the future a signed timestamp may be before it is refused. */
   maxClockSkewMs: 5 * 60 * 1000,
+  /** Most live providers listed for one key; a new announcement past it drops the one expiring soonest. */
+  maxProvidersPerKey: 64,
+  /** Most multiaddrs one provider announcement may carry. */
+  maxProviderMultiaddrs: 16,
+  /** Longest multiaddr, in its string form. */
+  maxMultiaddrBytes: 256,
+  /** Longest a provider announcement lives before it must be renewed. */
+  maxProviderTtlMs: 24 * 60 * 60 * 1000,
+  /** Longest search text (`q`), in UTF-8 bytes. */
+  maxSearchQueryBytes: 256,
+  /** Most terms a search text may hold. */
+  maxSearchTerms: 16,
+  /** Most results in one page of search or discovery. */
+  maxPageSize: 50,
+  /** Results in a page when the request does not say. */
+  defaultPageSize: 20,
+  /** Longest pagination cursor, in characters. */
+  maxCursorBytes: 1024,
 } as const
 
 export type Limits = typeof Limits

@@ -3,19 +3,49 @@
  * (`/v1/topics/<topic>`) and WebRTC signaling (`/v1/signaling`), each backed
  * by Durable Objects.
  */
-import { ErrorCode, parseDocId, VivimError } from '@vivim/shared'
+import { ErrorCode, parseDocId, parseTopic, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import { authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
-import { connectRequest } from './room-headers.ts'
+import { connectRequest, isUpgrade, roomRequest } from './room-headers.ts'
 
 export const relay = new Hono<AppEnv>()
 
 relay.get('/v1/docs/:docId', async (c) => {
   const { docId } = parseDocId(c.req.param('docId'))
-  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+  if (!isUpgrade(c.req.raw)) {
     throw new VivimError(ErrorCode.UpgradeRequired, 'a document is reached over a WebSocket')
   }
   const access = await authorize(c.req.raw, c.env, `doc:${docId}`)
   return c.env.DOC_ROOM.getByName(docId).fetch(connectRequest(docId, access))
+})
+
+const RESUME_ID = /^[A-Za-z0-9_-]{43}$/
+
+relay.get('/v1/topics/:topic', async (c) => {
+  const topic = c.req.param('topic')
+  parseTopic(topic)
+  if (!isUpgrade(c.req.raw)) throw new VivimError(ErrorCode.UpgradeRequired, 'subscribe to a topic over a WebSocket')
+  const cursor = c.req.query('cursor')
+  const after = c.req.query('after')
+  let resume: string | null = null
+  if (cursor !== undefined) {
+    if (!/^\d{1,15}$/.test(cursor)) throw new VivimError(ErrorCode.BadRequest, 'cursor is a non-negative integer')
+    resume = `cursor:${cursor}`
+  } else if (after !== undefined) {
+    if (!RESUME_ID.test(after))
+      throw new VivimError(ErrorCode.BadRequest, 'after is a message id (43 base64url characters)')
+    resume = `after:${after}`
+  }
+  const access = await authorize(c.req.raw, c.env, `topic:${topic}`)
+  return c.env.TOPIC_ROOM.getByName(topic).fetch(connectRequest(topic, access, resume))
+})
+
+relay.post('/v1/topics/:topic', async (c) => {
+  const topic = c.req.param('topic')
+  parseTopic(topic)
+  const access = await authorize(c.req.raw, c.env, `topic:${topic}`)
+  if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
+  const body = new Uint8Array(await c.req.arrayBuffer())
+  return c.env.TOPIC_ROOM.getByName(topic).fetch(roomRequest('/publish', topic, access, body))
 })

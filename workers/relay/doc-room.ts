@@ -21,6 +21,7 @@ import {
   type DocType,
   decodeDocMessage,
   defineRoots,
+  ErrorCode,
   encodeAwarenessFrame,
   encodePermissionDenied,
   encodeSyncStep1,
@@ -31,13 +32,14 @@ import {
   parseDocId,
   type SchemaGuard,
   SyncType,
+  VivimError,
 } from '@vivim/shared'
 import * as Y from 'yjs'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { DocStore } from './doc-store.ts'
-import { connectRequestAccess } from './room-headers.ts'
+import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { RoomPresence } from './room-presence.ts'
-import { FrameBudget, setSocketState, socketState } from './socket-state.ts'
+import { frameBudget, setSocketState, socketState } from './socket-state.ts'
 
 /** How long updates gather before a flush, once the room is busy. */
 const FLUSH_WINDOW_MS = 5
@@ -55,7 +57,6 @@ export class DocRoom extends DurableObject<Env> {
   private flushTimer: ReturnType<typeof setTimeout> | null = null
   private lastFlushAt = 0
   private readonly presence: RoomPresence
-  private readonly budgets = new WeakMap<WebSocket, FrameBudget>()
   private readonly rejected = new WeakSet<WebSocket>()
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -67,7 +68,8 @@ export class DocRoom extends DurableObject<Env> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    const { docId, access } = connectRequestAccess(request)
+    const { name: docId, access } = readRoomRequest(request)
+    if (!isUpgrade(request)) throw new VivimError(ErrorCode.UpgradeRequired, 'a document room takes WebSockets only')
     this.store.bindDocId(docId)
     const { doc } = this.room()
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
@@ -89,7 +91,7 @@ export class DocRoom extends DurableObject<Env> {
       this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
       return
     }
-    if (!this.budget(ws).take()) {
+    if (!frameBudget(ws).take()) {
       this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
       return
     }
@@ -259,15 +261,6 @@ export class DocRoom extends DurableObject<Env> {
     try {
       ws.close(code, closeReason(reason))
     } catch {}
-  }
-
-  private budget(ws: WebSocket): FrameBudget {
-    let budget = this.budgets.get(ws)
-    if (!budget) {
-      budget = new FrameBudget(Limits.maxFramesPerSecond, Limits.frameBurst)
-      this.budgets.set(ws, budget)
-    }
-    return budget
   }
 
   private broadcast(frame: Uint8Array, except?: WebSocket): void {

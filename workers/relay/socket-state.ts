@@ -5,6 +5,7 @@
  * Attachments hold at most 2,048 bytes: awareness states are kept there only
  * while they fit, and their client ids and clocks always.
  */
+import { Limits } from '@vivim/shared'
 import type { AwarenessEntry } from './awareness-table.ts'
 
 export interface SocketState {
@@ -80,4 +81,16 @@ export class FrameBudget {
     this.tokens -= 1
     return true
   }
+}
+
+const budgets = new WeakMap<WebSocket, FrameBudget>()
+
+/** The socket's frame budget at the limits every room applies. */
+export function frameBudget(ws: WebSocket): FrameBudget {
+  let budget = budgets.get(ws)
+  if (!budget) {
+    budget = new FrameBudget(Limits.maxFramesPerSecond, Limits.frameBurst)
+    budgets.set(ws, budget)
+  }
+  return budget
 }

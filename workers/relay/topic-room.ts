@@ -1,0 +1,205 @@
+/**
+ * `TopicRoom`, one Durable Object per pubsub topic (the seed's Topic Manager
+ * at the edge). It verifies every signed message, drops duplicates by
+ * message id (what stops loops once the bridge and federation forward
+ * messages between networks), stores a bounded history in SQLite before
+ * fanning a message out, and lets a subscriber that reconnects resume from
+ * its last cursor or message id. Protocol: `shared/src/topic-protocol.ts`.
+ *
+ * Back-pressure is explicit: subscribers acknowledge cursors, and one that
+ * falls `Limits.maxTopicUnacked` messages behind is dropped with 4430,
+ * because the runtime offers no view of a socket's send buffer and a room
+ * must not hold unbounded memory for a reader that cannot keep up.
+ */
+
+import { DurableObject } from 'cloudflare:workers'
+import {
+  CloseCode,
+  closeReason,
+  decodeEnvelope,
+  decodeTopicClientFrame,
+  ErrorCode,
+  encodeEnvelope,
+  encodeTopicFrame,
+  Limits,
+  messageId,
+  type TopicEnvelope,
+  TopicFrameType,
+  VivimError,
+  validateEnvelope,
+} from '@vivim/shared'
+import { errorResponse } from '../http/errors.ts'
+import { isUpgrade, readRoomRequest } from './room-headers.ts'
+import { frameBudget, setSocketState, socketState } from './socket-state.ts'
+import { type TopicRetention, TopicStore } from './topic-store.ts'
+
+interface Flow {
+  /** The last cursor sent to the socket. */
+  sent: number
+  /** The last cursor the socket acknowledged. */
+  acked: number
+}
+
+export interface PublishResult {
+  readonly id: string
+  readonly cursor: number
+  readonly duplicate: boolean
+}
+
+export class TopicRoom extends DurableObject<Env> {
+  private readonly store: TopicStore
+  private readonly retention: TopicRetention
+  private readonly flows = new WeakMap<WebSocket, Flow>()
+  private readonly rejected = new WeakSet<WebSocket>()
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.store = new TopicStore(ctx.storage)
+    this.retention = retentionOf(env)
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    try {
+      const { name, access, resume } = readRoomRequest(request)
+      const topic = this.store.bindTopic(name)
+      if (!isUpgrade(request)) {
+        if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
+        const envelope = decodeEnvelope(new Uint8Array(await request.arrayBuffer()))
+        return Response.json(this.publish(topic, envelope))
+      }
+      const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
+      this.ctx.acceptWebSocket(server)
+      setSocketState(server, { did: access.did, canWrite: access.canWrite, awareness: {} })
+      this.replay(server, resume)
+      return new Response(null, { status: 101, webSocket: client })
+    } catch (error) {
+      if (error instanceof VivimError) return errorResponse(error)
+      throw error
+    }
+  }
+
+  override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
+    if (this.rejected.has(ws)) return
+    if (typeof message === 'string') {
+      this.reject(ws, CloseCode.UnsupportedData, 'binary topic frames only')
+    } else if (message.byteLength > Limits.maxFrameBytes) {
+      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
+    } else if (!frameBudget(ws).take()) {
+      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
+    } else {
+      this.receive(ws, new Uint8Array(message))
+    }
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason)
+    } catch {}
+  }
+
+  private receive(ws: WebSocket, bytes: Uint8Array): void {
+    let frame: ReturnType<typeof decodeTopicClientFrame>
+    try {
+      frame = decodeTopicClientFrame(bytes)
+    } catch (error) {
+      this.reject(ws, CloseCode.BadFrame, `not a topic frame: ${(error as Error).message}`)
+      return
+    }
+    if (frame.t === TopicFrameType.Ack) {
+      const flow = this.flow(ws)
+      flow.acked = Math.min(flow.sent, Math.max(flow.acked, frame.c))
+      return
+    }
+    try {
+      if (!socketState(ws).canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
+      const result = this.publish(this.store.topic() ?? '', frame.e)
+      this.send(ws, encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate }))
+    } catch (error) {
+      if (!(error instanceof VivimError)) throw error
+      this.send(ws, encodeTopicFrame({ t: TopicFrameType.Error, code: error.code, message: error.message }))
+    }
+  }
+
+  /** Validates, stores, then fans out; a known message id is acknowledged and not sent again. */
+  private publish(topic: string, envelope: TopicEnvelope): PublishResult {
+    const now = Date.now()
+    validateEnvelope(envelope, { topic, now, maxAgeMs: this.retention.maxAgeMs })
+    const id = messageId(envelope)
+    const { cursor, duplicate } = this.store.append(
+      id,
+      envelope.timestamp,
+      encodeEnvelope(envelope),
+      this.retention,
+      now,
+    )
+    if (!duplicate) this.broadcast(cursor, encodeTopicFrame({ t: TopicFrameType.Message, c: cursor, e: envelope }))
+    return { id, cursor, duplicate }
+  }
+
+  /** Sends what a resuming subscriber missed, in order, then `live`; says so when its point is gone. */
+  private replay(ws: WebSocket, resume: string | null): void {
+    const latest = this.store.latest
+    let from = latest
+    if (resume?.startsWith('cursor:')) from = Number(resume.slice('cursor:'.length))
+    if (resume?.startsWith('after:')) from = this.store.cursorOf(resume.slice('after:'.length)) ?? -1
+    const oldest = this.store.oldest() ?? latest + 1
+    const lost = from === -1 || from > latest || (from !== 0 && from < oldest - 1)
+    if (lost) {
+      this.send(ws, encodeTopicFrame({ t: TopicFrameType.Gap, from: Math.max(from, 0), oldest }))
+      from = oldest - 1
+    }
+    for (const m of this.store.after(from)) {
+      this.send(ws, encodeTopicFrame({ t: TopicFrameType.Message, c: m.cursor, e: decodeEnvelope(m.envelope) }))
+    }
+    this.flows.set(ws, { sent: latest, acked: Math.max(from, 0) })
+    this.send(ws, encodeTopicFrame({ t: TopicFrameType.Live, c: latest }))
+  }
+
+  private broadcast(cursor: number, frame: Uint8Array): void {
+    for (const ws of this.ctx.getWebSockets()) {
+      if (this.rejected.has(ws)) continue
+      const flow = this.flow(ws)
+      if (flow.sent - flow.acked >= Limits.maxTopicUnacked) {
+        this.reject(ws, CloseCode.TooSlow, `more than ${Limits.maxTopicUnacked} messages unacknowledged`)
+        continue
+      }
+      this.send(ws, frame)
+      flow.sent = cursor
+    }
+  }
+
+  /** A socket's flow; after hibernation it starts level with the room, since nothing was in flight. */
+  private flow(ws: WebSocket): Flow {
+    let flow = this.flows.get(ws)
+    if (!flow) {
+      flow = { sent: this.store.latest, acked: this.store.latest }
+      this.flows.set(ws, flow)
+    }
+    return flow
+  }
+
+  private reject(ws: WebSocket, code: CloseCode, reason: string): void {
+    this.rejected.add(ws)
+    try {
+      ws.close(code, closeReason(reason))
+    } catch {}
+  }
+
+  private send(ws: WebSocket, frame: Uint8Array): void {
+    try {
+      ws.send(frame)
+    } catch {}
+  }
+}
+
+function retentionOf(env: Env): TopicRetention {
+  const messages = Number(env.TOPIC_HISTORY_MESSAGES)
+  const seconds = Number(env.TOPIC_HISTORY_SECONDS)
+  return {
+    maxMessages: Math.min(
+      Number.isSafeInteger(messages) && messages > 0 ? messages : 1000,
+      Limits.maxTopicHistoryMessages,
+    ),
+    maxAgeMs: (Number.isSafeInteger(seconds) && seconds > 0 ? seconds : 86_400) * 1000,
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * A topic room's SQLite: the bounded history of stored messages, keyed by a
+ * cursor that rises by one per message and by message id (unique, which is
+ * what drops duplicates). History keeps the last `maxMessages` messages and
+ * nothing older than `maxAgeMs`; the latest cursor is kept apart so it
+ * survives the history emptying.
+ */
+
+export interface TopicRetention {
+  readonly maxMessages: number
+  readonly maxAgeMs: number
+}
+
+export interface StoredMessage {
+  readonly cursor: number
+  readonly id: string
+  readonly envelope: Uint8Array
+}
+
+export interface AppendResult {
+  readonly cursor: number
+  readonly duplicate: boolean
+}
+
+export class TopicStore {
+  private readonly sql: SqlStorage
+  private latestCursor: number
+
+  constructor(storage: DurableObjectStorage) {
+    this.sql = storage.sql
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS topic_messages (
+        cursor INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, data BLOB NOT NULL);
+      CREATE INDEX IF NOT EXISTS topic_messages_ts ON topic_messages (ts);
+      CREATE TABLE IF NOT EXISTS topic_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`)
+    this.latestCursor = Number(this.meta('latest') ?? 0)
+  }
+
+  /** The topic bound by `bindTopic`, or null before the first request. */
+  topic(): string | null {
+    return this.meta('topic')
+  }
+
+  get latest(): number {
+    return this.latestCursor
+  }
+
+  /** The topic this room serves; set on first use and never changed. */
+  bindTopic(topic: string): string {
+    this.sql.exec("INSERT OR IGNORE INTO topic_meta (key, value) VALUES ('topic', ?)", topic)
+    return this.meta('topic') as string
+  }
+
+  /** Stores a message unless its id is known; prunes what falls out of the window. */
+  append(id: string, timestamp: number, envelope: Uint8Array, retention: TopicRetention, now: number): AppendResult {
+    const known = this.cursorOf(id)
+    if (known !== null) return { cursor: known, duplicate: true }
+    const cursor = this.latestCursor + 1
+    this.sql.exec(
+      'INSERT INTO topic_messages (cursor, id, ts, data) VALUES (?, ?, ?, ?)',
+      cursor,
+      id,
+      timestamp,
+      envelope,
+    )
+    this.sql.exec("INSERT OR REPLACE INTO topic_meta (key, value) VALUES ('latest', ?)", String(cursor))
+    this.latestCursor = cursor
+    this.sql.exec(
+      'DELETE FROM topic_messages WHERE cursor <= ? OR ts < ?',
+      cursor - retention.maxMessages,
+      now - retention.maxAgeMs,
+    )
+    return { cursor, duplicate: false }
+  }
+
+  cursorOf(id: string): number | null {
+    const row = this.sql.exec<{ cursor: number }>('SELECT cursor FROM topic_messages WHERE id = ?', id).toArray()[0]
+    return row?.cursor ?? null
+  }
+
+  /** The oldest cursor still held, or null when the history is empty. */
+  oldest(): number | null {
+    return this.sql.exec<{ c: number | null }>('SELECT MIN(cursor) AS c FROM topic_messages').one().c
+  }
+
+  /** Messages after `cursor`, in order. */
+  after(cursor: number): StoredMessage[] {
+    return this.sql
+      .exec<{ cursor: number; id: string; data: ArrayBuffer }>(
+        'SELECT cursor, id, data FROM topic_messages WHERE cursor > ? ORDER BY cursor',
+        cursor,
+      )
+      .toArray()
+      .map((r) => ({ cursor: r.cursor, id: r.id, envelope: new Uint8Array(r.data) }))
+  }
+
+  private meta(key: string): string | null {
+    const row = this.sql.exec<{ value: string }>('SELECT value FROM topic_meta WHERE key = ?', key).toArray()[0]
+    return row?.value ?? null
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * A topic subscriber and publisher for tests inside workerd, speaking the
+ * topic protocol through the edge's real fetch handler. It acknowledges
+ * every hundredth cursor as it arrives unless told not to (a slow subscriber).
+ */
+import {
+  decodeTopicServerFrame,
+  encodeTopicFrame,
+  type TopicEnvelope,
+  TopicFrameType,
+  type TopicServerFrame,
+} from '@vivim/shared'
+import type { Closed } from './doc-peer.ts'
+import { openSocket } from './doc-peer.ts'
+
+type Frame<T extends TopicServerFrame['t']> = Extract<TopicServerFrame, { t: T }>
+
+export class TopicPeer {
+  readonly ws: WebSocket
+  readonly frames: TopicServerFrame[] = []
+  closed: Closed | null = null
+  private readonly autoAck: boolean
+  private readonly waiters = new Set<() => void>()
+
+  private constructor(ws: WebSocket, autoAck: boolean) {
+    this.ws = ws
+    this.autoAck = autoAck
+    ws.addEventListener('message', (event) => {
+      const frame = decodeTopicServerFrame(new Uint8Array(event.data as ArrayBuffer))
+      this.frames.push(frame)
+      // Acknowledging in batches, as a real client does, keeps acks within the frame budget.
+      if (this.autoAck && frame.t === TopicFrameType.Message && frame.c % 100 === 0) this.ack(frame.c)
+      this.notify()
+    })
+    ws.addEventListener('close', (event) => {
+      this.closed = { code: event.code, reason: event.reason }
+      this.notify()
+    })
+  }
+
+  static async connect(
+    topic: string,
+    options: { cursor?: number; after?: string; token?: string; autoAck?: boolean } = {},
+  ): Promise<TopicPeer> {
+    const query = new URLSearchParams()
+    if (options.cursor !== undefined) query.set('cursor', String(options.cursor))
+    if (options.after !== undefined) query.set('after', options.after)
+    if (options.token !== undefined) query.set('token', options.token)
+    const ws = await openSocket(`/v1/topics/${topic}?${query}`)
+    return new TopicPeer(ws, options.autoAck ?? true)
+  }
+
+  of<T extends TopicServerFrame['t']>(type: T): Frame<T>[] {
+    return this.frames.filter((f): f is Frame<T> => f.t === type)
+  }
+
+  /** The payloads of the messages received, as text, in order. */
+  texts(): string[] {
+    return this.of(TopicFrameType.Message).map((m) => new TextDecoder().decode(m.e.payload))
+  }
+
+  publish(envelope: TopicEnvelope): void {
+    this.ws.send(encodeTopicFrame({ t: TopicFrameType.Publish, e: envelope }))
+  }
+
+  ack(cursor: number): void {
+    this.ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: cursor }))
+  }
+
+  until(predicate: () => boolean): Promise<void> {
+    if (predicate()) return Promise.resolve()
+    return new Promise((resolve) => {
+      const check = () => {
+        if (predicate()) {
+          this.waiters.delete(check)
+          resolve()
+        }
+      }
+      this.waiters.add(check)
+    })
+  }
+
+  async whenClosed(): Promise<Closed> {
+    await this.until(() => this.closed !== null)
+    return this.closed as Closed
+  }
+
+  close(): void {
+    this.ws.close(1000, 'done')
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter()
+  }
+}
