@@ -5,6 +5,7 @@
 import { createApp } from './app.ts'
 
 export { DocRoom } from './relay/doc-room.ts'
+export { SignalingHub } from './relay/signaling-hub.ts'
 export { TopicRoom } from './relay/topic-room.ts'
 
 const app = createApp()

@@ -31,6 +31,10 @@ export const Limits = {
   maxTopicHistoryMessages: 10_000,
   /** Messages a subscriber may have unacknowledged before it is dropped as too slow. */
   maxTopicUnacked: 2_000,
+  /** Largest WebRTC signaling message (an SDP offer is a few KiB). */
+  maxSignalingMessageBytes: 64 * 1024,
+  /** Most signaling rooms one connection may join. */
+  maxSignalingTopics: 64,
   /** Largest encoded state of one Yjs document. */
   maxDocumentBytes: 16 * 1024 * 1024,
   /** How far in the future a signed timestamp may be before it is refused. */

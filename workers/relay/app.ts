@@ -49,3 +49,9 @@ relay.post('/v1/topics/:topic', async (c) => {
   const body = new Uint8Array(await c.req.arrayBuffer())
   return c.env.TOPIC_ROOM.getByName(topic).fetch(roomRequest('/publish', topic, access, body))
 })
+
+relay.get('/v1/signaling', async (c) => {
+  if (!isUpgrade(c.req.raw)) throw new VivimError(ErrorCode.UpgradeRequired, 'signaling runs over a WebSocket')
+  const access = await authorize(c.req.raw, c.env, 'signaling')
+  return c.env.SIGNALING_HUB.getByName('hub').fetch(connectRequest('hub', access))
+})

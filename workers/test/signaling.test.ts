@@ -1,0 +1,137 @@
+import { exports } from 'cloudflare:workers'
+import { CloseCode, ErrorCode, Limits } from '@vivim/shared'
+import { describe, expect, it } from 'vitest'
+import { EDGE, openSocket } from './doc-peer.ts'
+
+/**
+ * A signaling client that sends exactly what the stock y-webrtc package
+ * sends (`JSON.stringify` of its subscribe, publish and ping objects, as its
+ * `SignalingConn` does through lib0's WebsocketClient) and records what it
+ * receives.
+ */
+class SignalingClient {
+  readonly received: Record<string, unknown>[] = []
+  closed: number | null = null
+  private readonly waiters = new Set<() => void>()
+  readonly ws: WebSocket
+  private constructor(ws: WebSocket) {
+    this.ws = ws
+    ws.addEventListener('message', (event) => {
+      this.received.push(JSON.parse(event.data as string))
+      for (const w of [...this.waiters]) w()
+    })
+    ws.addEventListener('close', (event) => {
+      this.closed = event.code
+      for (const w of [...this.waiters]) w()
+    })
+  }
+
+  static async connect(): Promise<SignalingClient> {
+    return new SignalingClient(await openSocket('/v1/signaling'))
+  }
+
+  send(message: object): void {
+    this.ws.send(JSON.stringify(message))
+  }
+
+  announce(room: string, peerId: string): void {
+    this.send({ type: 'publish', topic: room, data: { type: 'announce', from: peerId } })
+  }
+
+  announcementsFrom(peerId: string): unknown[] {
+    return this.received.filter((m) => (m.data as { from?: string } | undefined)?.from === peerId)
+  }
+
+  until(predicate: () => boolean): Promise<void> {
+    if (predicate()) return Promise.resolve()
+    return new Promise((resolve) => {
+      const check = () => predicate() && (this.waiters.delete(check), resolve())
+      this.waiters.add(check)
+    })
+  }
+}
+
+describe('WebRTC signaling', () => {
+  it('peers in one room see each other’s announcements, and nothing from rooms they did not join', async () => {
+    const room = `room-${crypto.randomUUID()}`
+    const a = await SignalingClient.connect()
+    const b = await SignalingClient.connect()
+    const outsider = await SignalingClient.connect()
+    a.send({ type: 'subscribe', topics: [room] })
+    b.send({ type: 'subscribe', topics: [room] })
+    outsider.send({ type: 'subscribe', topics: [`${room}-other`] })
+    a.send({ type: 'ping' })
+    await a.until(() => a.received.some((m) => m.type === 'pong'))
+    b.send({ type: 'ping' })
+    await b.until(() => b.received.some((m) => m.type === 'pong'))
+    a.announce(room, 'peer-a')
+    b.announce(room, 'peer-b')
+    await a.until(() => a.announcementsFrom('peer-b').length === 1)
+    await b.until(() => b.announcementsFrom('peer-a').length === 1)
+    expect(b.announcementsFrom('peer-a')[0]).toEqual({
+      type: 'publish',
+      topic: room,
+      data: { type: 'announce', from: 'peer-a' },
+    })
+    const signal = { type: 'signal', from: 'peer-b', to: 'peer-a', token: 1, signal: { type: 'offer', sdp: 'v=0' } }
+    b.send({ type: 'publish', topic: room, data: signal })
+    await a.until(() => a.announcementsFrom('peer-b').length === 2)
+    outsider.announce(`${room}-other`, 'peer-o')
+    await outsider.until(() => outsider.announcementsFrom('peer-o').length === 1)
+    expect(outsider.received.filter((m) => m.topic === room)).toEqual([])
+    expect(a.announcementsFrom('peer-o')).toEqual([])
+  })
+
+  it('stops relaying a room to a peer that unsubscribed', async () => {
+    const room = `room-${crypto.randomUUID()}`
+    const a = await SignalingClient.connect()
+    const b = await SignalingClient.connect()
+    for (const c of [a, b]) c.send({ type: 'subscribe', topics: [room] })
+    b.send({ type: 'unsubscribe', topics: [room] })
+    b.send({ type: 'ping' })
+    await b.until(() => b.received.some((m) => m.type === 'pong'))
+    a.announce(room, 'peer-a')
+    await a.until(() => a.announcementsFrom('peer-a').length === 1)
+    b.announce(room, 'peer-b-after')
+    await a.until(() => a.announcementsFrom('peer-b-after').length === 1)
+    expect(b.announcementsFrom('peer-a')).toEqual([])
+  })
+
+  it.each([
+    ['a frame that is not JSON', (c: SignalingClient) => c.ws.send('{nope'), CloseCode.BadFrame],
+    ['a binary frame', (c: SignalingClient) => c.ws.send(new Uint8Array([1])), CloseCode.UnsupportedData],
+    [
+      'topics that are not a list',
+      (c: SignalingClient) => c.send({ type: 'subscribe', topics: 'x' }),
+      CloseCode.BadFrame,
+    ],
+    [
+      'too many rooms',
+      (c: SignalingClient) =>
+        c.send({ type: 'subscribe', topics: Array.from({ length: Limits.maxSignalingTopics + 1 }, (_, i) => `r${i}`) }),
+      CloseCode.BadFrame,
+    ],
+    [
+      'an oversized message',
+      (c: SignalingClient) =>
+        c.send({ type: 'publish', topic: 'r', data: 'x'.repeat(Limits.maxSignalingMessageBytes) }),
+      CloseCode.MessageTooBig,
+    ],
+  ])('closes on %s, and others keep signaling', async (_, offend, code) => {
+    const room = `room-${crypto.randomUUID()}`
+    const offender = await SignalingClient.connect()
+    const a = await SignalingClient.connect()
+    a.send({ type: 'subscribe', topics: [room] })
+    offend(offender)
+    await offender.until(() => offender.closed !== null)
+    expect(offender.closed).toBe(code)
+    a.announce(room, 'peer-a')
+    await a.until(() => a.announcementsFrom('peer-a').length === 1)
+  })
+
+  it('answers 426 without an upgrade', async () => {
+    const res = await exports.default.fetch(new Request(`${EDGE}/v1/signaling`))
+    expect(res.status).toBe(426)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.UpgradeRequired)
+  })
+})
