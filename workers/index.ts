@@ -4,6 +4,7 @@
  */
 import { createApp } from './app.ts'
 
+export { IndexShard } from './indexer/index-shard.ts'
 export { DocRoom } from './relay/doc-room.ts'
 export { SignalingHub } from './relay/signaling-hub.ts'
 export { TopicRoom } from './relay/topic-room.ts'

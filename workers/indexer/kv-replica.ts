@@ -1,0 +1,64 @@
+/**
+ * Copies a shard's latest record for a key into Workers KV.
+ *
+ * KV has no compare-and-set and applies concurrent puts to one key in no
+ * promised order, so two writers racing could leave the older record there
+ * for good. Every write of a key goes through the one shard Durable Object
+ * that owns the key's hash, and here at most one KV put per key is in flight:
+ * a put always sends the shard's latest record as of when it starts, and
+ * writes that arrive while it runs share one follow-up put of whatever is
+ * latest by then. So the last put to land is always of the latest record,
+ * and a burst of writes to one key makes at most two puts, which also keeps
+ * under KV's limit of one write a second per key. Which record KV holds is
+ * recorded in the shard's SQLite (`kv_pending`), so a put lost to a failure
+ * or an eviction is retried from the shard's alarm.
+ */
+import type { ShardStore } from './shard-store.ts'
+
+export class KvReplica {
+  private readonly running = new Map<string, Promise<void>>()
+  private readonly queued = new Map<string, Promise<void>>()
+  private readonly kv: KVNamespace
+  private readonly store: ShardStore
+
+  constructor(kv: KVNamespace, store: ShardStore) {
+    this.kv = kv
+    this.store = store
+  }
+
+  /**
+   * Resolves once KV holds the shard's latest record for `key` (or a newer
+   * one); rejects if the put failed, leaving the key marked for a retry.
+   *
+   * @example
+   * ```ts
+   * store.put(record, bytes, text)
+   * await replica.sync(record.key)
+   * ```
+   */
+  sync(key: string): Promise<void> {
+    const waiting = this.queued.get(key)
+    if (waiting) return waiting
+    const before = this.running.get(key) ?? Promise.resolve()
+    const next: Promise<void> = before
+      .catch(() => {})
+      .then(async () => {
+        this.queued.delete(key)
+        this.running.set(key, next)
+        try {
+          await this.putLatest(key)
+        } finally {
+          if (this.running.get(key) === next) this.running.delete(key)
+        }
+      })
+    this.queued.set(key, next)
+    return next
+  }
+
+  private async putLatest(key: string): Promise<void> {
+    const latest = this.store.pending(key)
+    if (!latest) return
+    await this.kv.put(key, latest.bytes)
+    this.store.replicated(latest.record)
+  }
+}
