@@ -37,6 +37,7 @@ export const ErrorCode = {
   UnknownKind: 'unknown_kind',
   InvalidProvider: 'invalid_provider',
   InvalidTopic: 'invalid_topic',
+  DecryptFailed: 'decrypt_failed',
   InvalidEnvelope: 'invalid_envelope',
 } as const
 
@@ -68,6 +69,7 @@ const STATUS: Record<ErrorCode, number> = {
   unknown_kind: 400,
   invalid_provider: 400,
   invalid_topic: 400,
+  decrypt_failed: 400,
   invalid_envelope: 400,
 }
 
