@@ -38,6 +38,15 @@ export const ErrorCode = {
   InvalidProvider: 'invalid_provider',
   InvalidTopic: 'invalid_topic',
   DecryptFailed: 'decrypt_failed',
+  InvalidToken: 'invalid_token',
+  TokenExpired: 'token_expired',
+  TokenNotYetValid: 'token_not_yet_valid',
+  TokenRevoked: 'token_revoked',
+  WrongAudience: 'wrong_audience',
+  OverAttenuated: 'over_attenuated',
+  BrokenChain: 'broken_chain',
+  NotDelegable: 'not_delegable',
+  NotOwner: 'not_owner',
   InvalidEnvelope: 'invalid_envelope',
 } as const
 
@@ -70,6 +79,15 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_provider: 400,
   invalid_topic: 400,
   decrypt_failed: 400,
+  invalid_token: 401,
+  token_expired: 401,
+  token_not_yet_valid: 401,
+  token_revoked: 401,
+  wrong_audience: 401,
+  over_attenuated: 403,
+  broken_chain: 403,
+  not_delegable: 403,
+  not_owner: 403,
   invalid_envelope: 400,
 }
 

@@ -18,6 +18,8 @@
  * ```
  */
 export * from './canonical.ts'
+export * from './capability.ts'
+export * from './capability-verify.ts'
 export * from './circle-keys.ts'
 export * from './close-codes.ts'
 export * from './doc-helpers.ts'
@@ -32,6 +34,7 @@ export * from './record.ts'
 export * from './record-json.ts'
 export * from './record-key.ts'
 export * from './record-providers.ts'
+export * from './revocation.ts'
 export * from './seal.ts'
 export * from './topic-envelope.ts'
 export * from './topic-name.ts'

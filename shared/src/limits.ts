@@ -35,6 +35,10 @@ export const Limits = {
   maxSignalingMessageBytes: 64 * 1024,
   /** Most signaling rooms one connection may join. */
   maxSignalingTopics: 64,
+  /** Largest encoded capability token, proofs included. */
+  maxCapabilityBytes: 16 * 1024,
+  /** Most links in a delegation chain. */
+  maxCapabilityChain: 8,
   /** Largest encoded state of one Yjs document. */
   maxDocumentBytes: 16 * 1024 * 1024,
   /** How far in the future a signed timestamp may be before it is refused. */
