@@ -12,7 +12,14 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { VIVIM_ENV: 'development', TOPIC_HISTORY_MESSAGES: '50' } },
+            miniflare: {
+              bindings: {
+                VIVIM_ENV: 'development',
+                TOPIC_HISTORY_MESSAGES: '50',
+                // A fixed test identity for the edge (base64url of 32 bytes of 7).
+                EDGE_SECRET_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc',
+              },
+            },
           }),
         ],
         test: { name: 'workers', include: ['workers/**/*.test.ts'] },

@@ -13,6 +13,7 @@ import { ErrorCode, Limits, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { version } from '../package.json'
+import { access } from './auth/app.ts'
 import { federation } from './federation/app.ts'
 import { errorResponse, onError } from './http/errors.ts'
 import { notFound } from './http/not-found.ts'
@@ -32,6 +33,7 @@ export function createApp(): Hono<AppEnv> {
     }),
   )
   app.get('/healthz', (c) => c.json({ status: 'ok', name: 'vivim-edge', version }))
+  app.route('/', access)
   app.route('/', relay)
   app.route('/', indexer)
   app.route('/', federation)

@@ -4,6 +4,7 @@
  */
 import { createApp } from './app.ts'
 
+export { RevocationRegistry } from './auth/revocation-registry.ts'
 export { IndexShard } from './indexer/index-shard.ts'
 export { DocRoom } from './relay/doc-room.ts'
 export { SignalingHub } from './relay/signaling-hub.ts'

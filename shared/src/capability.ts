@@ -156,3 +156,13 @@ export function resourceCovers(parent: string, res: string): boolean {
 export function actionAllowed(can: readonly Action[], action: Action): boolean {
   return can.includes(action) || can.includes('admin')
 }
+
+/** The links of a token's chain, leaf first, root last. Decodes only; verify with `verifyCapability`. */
+export function capabilityChain(leaf: Capability): Capability[] {
+  const chain = [leaf]
+  for (let link = leaf; link.prf[0] !== undefined && chain.length <= Limits.maxCapabilityChain; ) {
+    link = decodeCapability(link.prf[0])
+    chain.push(link)
+  }
+  return chain
+}

@@ -16,8 +16,12 @@ relay.get('/v1/docs/:docId', async (c) => {
   if (!isUpgrade(c.req.raw)) {
     throw new VivimError(ErrorCode.UpgradeRequired, 'a document is reached over a WebSocket')
   }
-  const access = await authorize(c.req.raw, c.env, `doc:${docId}`)
-  return c.env.DOC_ROOM.getByName(docId).fetch(connectRequest(docId, access))
+  const room = c.env.DOC_ROOM.getByName(docId)
+  const access = await authorize(c.req.raw, c.env, `doc:${docId}`, {
+    roomOwner: () => room.owner(),
+    watch: { kind: 'doc', name: docId },
+  })
+  return room.fetch(connectRequest(docId, access))
 })
 
 const RESUME_ID = /^[A-Za-z0-9_-]{43}$/
@@ -37,21 +41,27 @@ relay.get('/v1/topics/:topic', async (c) => {
       throw new VivimError(ErrorCode.BadRequest, 'after is a message id (43 base64url characters)')
     resume = `after:${after}`
   }
-  const access = await authorize(c.req.raw, c.env, `topic:${topic}`)
-  return c.env.TOPIC_ROOM.getByName(topic).fetch(connectRequest(topic, access, resume))
+  const room = c.env.TOPIC_ROOM.getByName(topic)
+  const access = await authorize(c.req.raw, c.env, `topic:${topic}`, {
+    roomOwner: () => room.owner(),
+    watch: { kind: 'topic', name: topic },
+  })
+  return room.fetch(connectRequest(topic, access, resume))
 })
 
 relay.post('/v1/topics/:topic', async (c) => {
   const topic = c.req.param('topic')
   parseTopic(topic)
-  const access = await authorize(c.req.raw, c.env, `topic:${topic}`)
+  const room = c.env.TOPIC_ROOM.getByName(topic)
+  const access = await authorize(c.req.raw, c.env, `topic:${topic}`, { roomOwner: () => room.owner() })
   if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
   const body = new Uint8Array(await c.req.arrayBuffer())
-  return c.env.TOPIC_ROOM.getByName(topic).fetch(roomRequest('/publish', topic, access, body))
+  return room.fetch(roomRequest('/publish', topic, access, body))
 })
 
 relay.get('/v1/signaling', async (c) => {
   if (!isUpgrade(c.req.raw)) throw new VivimError(ErrorCode.UpgradeRequired, 'signaling runs over a WebSocket')
-  const access = await authorize(c.req.raw, c.env, 'signaling')
+  // Signaling belongs to no one: any valid invocation of the caller's own serves.
+  const access = await authorize(c.req.raw, c.env, 'signaling', { roomOwner: async () => null })
   return c.env.SIGNALING_HUB.getByName('hub').fetch(connectRequest('hub', access))
 })

@@ -35,11 +35,13 @@ import {
   VivimError,
 } from '@vivim/shared'
 import * as Y from 'yjs'
+import { errorResponse } from '../http/errors.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { DocStore } from './doc-store.ts'
+import { RoomGuard } from './room-guard.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { RoomPresence } from './room-presence.ts'
-import { frameBudget, setSocketState, socketState } from './socket-state.ts'
+import { admittedState, frameBudget, setSocketState, socketState } from './socket-state.ts'
 
 /** How long updates gather before a flush, once the room is busy. */
 const FLUSH_WINDOW_MS = 5
@@ -57,24 +59,56 @@ export class DocRoom extends DurableObject<Env> {
   private flushTimer: ReturnType<typeof setTimeout> | null = null
   private lastFlushAt = 0
   private readonly presence: RoomPresence
+  private readonly guard: RoomGuard
   private readonly rejected = new WeakSet<WebSocket>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.store = new DocStore(ctx.storage)
     this.presence = new RoomPresence(() => ctx.getWebSockets())
+    this.guard = new RoomGuard(ctx, (ws) => {
+      this.rejected.add(ws)
+      this.leave(ws)
+    })
     // Answered by the runtime without waking the room: clients detect dead links for free.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
   }
 
+  /** The document's owner, for access checks in the Worker (null until its creator connects). */
+  owner(): string | null {
+    return this.guard.owner()
+  }
+
+  /** Closes the sockets admitted on any of these (now revoked) tokens. */
+  revoke(ids: string[]): number {
+    return this.guard.revoke(ids)
+  }
+
+  override async alarm(): Promise<void> {
+    await this.guard.expire()
+  }
+
   override async fetch(request: Request): Promise<Response> {
+    try {
+      return await this.accept(request)
+    } catch (error) {
+      if (error instanceof VivimError) return errorResponse(error)
+      throw error
+    }
+  }
+
+  private async accept(request: Request): Promise<Response> {
     const { name: docId, access } = readRoomRequest(request)
     if (!isUpgrade(request)) throw new VivimError(ErrorCode.UpgradeRequired, 'a document room takes WebSockets only')
+    if (access.newOwner !== null && !this.guard.claim(access.newOwner)) {
+      throw new VivimError(ErrorCode.Forbidden, 'another creator claimed this document first')
+    }
     this.store.bindDocId(docId)
     const { doc } = this.room()
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
     this.ctx.acceptWebSocket(server)
-    setSocketState(server, { did: access.did, canWrite: access.canWrite, awareness: {} })
+    setSocketState(server, admittedState(access))
+    await this.guard.admitted(access.exp)
     server.send(encodeSyncStep1(Y.encodeStateVector(doc)))
     const presence = this.presence.snapshotFrame()
     if (presence) server.send(presence)

@@ -6,11 +6,16 @@
  * while they fit, and their client ids and clocks always.
  */
 import { Limits } from '@vivim/shared'
+import type { Access } from '../http/access.ts'
 import type { AwarenessEntry } from './awareness-table.ts'
 
 export interface SocketState {
   readonly did: string | null
   readonly canWrite: boolean
+  /** When the socket's credential expires, ms since the epoch; null for never. */
+  readonly exp: number | null
+  /** The ids of the credential's token chain. */
+  readonly tokens: readonly string[]
   /** Awareness client id → [clock, JSON state or null when it did not fit]. */
   readonly awareness: Readonly<Record<string, readonly [number, string | null]>>
 }
@@ -25,10 +30,21 @@ const cache = new WeakMap<WebSocket, SocketState>()
 export function socketState(ws: WebSocket): SocketState {
   let state = cache.get(ws)
   if (!state) {
-    state = (ws.deserializeAttachment() as SocketState | null) ?? { did: null, canWrite: false, awareness: {} }
+    state = (ws.deserializeAttachment() as SocketState | null) ?? {
+      did: null,
+      canWrite: false,
+      exp: null,
+      tokens: [],
+      awareness: {},
+    }
     cache.set(ws, state)
   }
   return state
+}
+
+/** The state of a socket just admitted with `access`. */
+export function admittedState(access: Access): SocketState {
+  return { did: access.did, canWrite: access.canWrite, exp: access.exp, tokens: access.tokens, awareness: {} }
 }
 
 export function setSocketState(ws: WebSocket, state: SocketState): void {

@@ -29,8 +29,9 @@ import {
   validateEnvelope,
 } from '@vivim/shared'
 import { errorResponse } from '../http/errors.ts'
+import { RoomGuard } from './room-guard.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
-import { frameBudget, setSocketState, socketState } from './socket-state.ts'
+import { admittedState, frameBudget, setSocketState, socketState } from './socket-state.ts'
 import { type TopicRetention, TopicStore } from './topic-store.ts'
 
 interface Flow {
@@ -49,6 +50,7 @@ export interface PublishResult {
 export class TopicRoom extends DurableObject<Env> {
   private readonly store: TopicStore
   private readonly retention: TopicRetention
+  private readonly guard: RoomGuard
   private readonly flows = new WeakMap<WebSocket, Flow>()
   private readonly rejected = new WeakSet<WebSocket>()
 
@@ -56,11 +58,29 @@ export class TopicRoom extends DurableObject<Env> {
     super(ctx, env)
     this.store = new TopicStore(ctx.storage)
     this.retention = retentionOf(env)
+    this.guard = new RoomGuard(ctx, (ws) => this.rejected.add(ws))
+  }
+
+  /** The topic's owner, for access checks in the Worker (null until its creator connects). */
+  owner(): string | null {
+    return this.guard.owner()
+  }
+
+  /** Closes the sockets admitted on any of these (now revoked) tokens. */
+  revoke(ids: string[]): number {
+    return this.guard.revoke(ids)
+  }
+
+  override async alarm(): Promise<void> {
+    await this.guard.expire()
   }
 
   override async fetch(request: Request): Promise<Response> {
     try {
       const { name, access, resume } = readRoomRequest(request)
+      if (access.newOwner !== null && !this.guard.claim(access.newOwner)) {
+        throw new VivimError(ErrorCode.Forbidden, 'another creator claimed this topic first')
+      }
       const topic = this.store.bindTopic(name)
       if (!isUpgrade(request)) {
         if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
@@ -69,7 +89,8 @@ export class TopicRoom extends DurableObject<Env> {
       }
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
       this.ctx.acceptWebSocket(server)
-      setSocketState(server, { did: access.did, canWrite: access.canWrite, awareness: {} })
+      setSocketState(server, admittedState(access))
+      await this.guard.admitted(access.exp)
       this.replay(server, resume)
       return new Response(null, { status: 101, webSocket: client })
     } catch (error) {

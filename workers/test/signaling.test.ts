@@ -45,7 +45,11 @@ class SignalingClient {
   until(predicate: () => boolean): Promise<void> {
     if (predicate()) return Promise.resolve()
     return new Promise((resolve) => {
-      const check = () => predicate() && (this.waiters.delete(check), resolve())
+      const check = () => {
+        if (!predicate()) return
+        this.waiters.delete(check)
+        resolve()
+      }
       this.waiters.add(check)
     })
   }

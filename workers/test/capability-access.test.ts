@@ -1,0 +1,163 @@
+import { env } from 'cloudflare:test'
+import { exports } from 'cloudflare:workers'
+import {
+  type Action,
+  type Capability,
+  CloseCode,
+  createRevocation,
+  ErrorCode,
+  encodeCanonical,
+  encodeCapability,
+  encodeCapabilityText,
+  encodeRevocation,
+  generateIdentity,
+  type Identity,
+  issueCapability,
+} from '@vivim/shared'
+import { describe, expect, it } from 'vitest'
+import { edgeIdentity } from '../auth/edge-identity.ts'
+import { authorize } from '../http/access.ts'
+import { DocPeer, EDGE, upgrade } from './doc-peer.ts'
+
+const edge = edgeIdentity(env)
+const alice = generateIdentity()
+const bob = generateIdentity()
+const carol = generateIdentity()
+const mallory = generateIdentity()
+const HOUR = 3_600_000
+// One expiry for every link, so a child never outlives its parent by the milliseconds between their creation.
+const EXP = Date.now() + HOUR
+
+function invoke(
+  issuer: Identity,
+  res: string,
+  can: Action[],
+  options: { prf?: Capability; exp?: number; nbf?: number; aud?: string } = {},
+): Capability {
+  return issueCapability(issuer, {
+    aud: options.aud ?? edge.did,
+    res,
+    can,
+    exp: options.exp ?? EXP,
+    nbf: options.nbf,
+    prf: options.prf ? [options.prf] : [],
+  })
+}
+
+async function refused(docId: string, token: Capability | string): Promise<{ status: number; code: string }> {
+  const text = typeof token === 'string' ? token : encodeCapabilityText(token)
+  const res = await upgrade(`/v1/docs/${docId}?token=${text}`)
+  expect(res.webSocket).toBeFalsy()
+  return { status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code }
+}
+
+const connect = (docId: string, token: Capability) => DocPeer.connect(docId, { token: encodeCapabilityText(token) })
+
+describe('capabilities at the relay', () => {
+  it('the edge tells clients its DID', async () => {
+    const res = await exports.default.fetch(new Request(`${EDGE}/v1/edge`))
+    expect(await res.json()).toEqual({ did: edge.did })
+  })
+
+  it('an owner writes its profile; nobody else gets in without a grant', async () => {
+    const docId = `profile:${alice.did}`
+    const peer = await connect(docId, invoke(alice, `doc:${docId}`, ['read', 'write']))
+    await peer.until(() => peer.synced)
+    expect(await refused(docId, invoke(bob, `doc:${docId}`, ['read']))).toEqual({
+      status: 403,
+      code: ErrorCode.NotOwner,
+    })
+  })
+
+  it('refuses forged, tampered, expired, not-yet-valid, wrong-audience and over-attenuated tokens, each with its code', async () => {
+    const docId = `profile:${alice.did}`
+    const res = `doc:${docId}`
+    const forged = invoke(bob, res, ['write'], { prf: invoke(mallory, res, ['admin'], { aud: bob.did }) })
+    const good = invoke(alice, res, ['read'])
+    const tampered = encodeCapabilityText({ ...good, can: ['read', 'write'] })
+    const expired = invoke(alice, res, ['read'], { exp: Date.now() - 1, nbf: Date.now() - HOUR })
+    const early = invoke(alice, res, ['read'], { nbf: Date.now() + HOUR, exp: Date.now() + 2 * HOUR })
+    const elsewhere = invoke(alice, res, ['read'], { aud: mallory.did })
+    const toBob = invoke(alice, res, ['read'], { aud: bob.did })
+    const greedy = invoke(bob, res, ['read', 'write'], { prf: toBob })
+    expect(await refused(docId, forged)).toEqual({ status: 403, code: ErrorCode.NotOwner })
+    expect(await refused(docId, tampered)).toEqual({ status: 400, code: ErrorCode.InvalidSignature })
+    expect(await refused(docId, expired)).toEqual({ status: 401, code: ErrorCode.TokenExpired })
+    expect(await refused(docId, early)).toEqual({ status: 401, code: ErrorCode.TokenNotYetValid })
+    expect(await refused(docId, elsewhere)).toEqual({ status: 401, code: ErrorCode.WrongAudience })
+    expect(await refused(docId, greedy)).toEqual({ status: 403, code: ErrorCode.OverAttenuated })
+    expect(await refused(docId, 'not-a-token')).toEqual({ status: 401, code: ErrorCode.InvalidToken })
+  })
+
+  it('a three-link delegation chain works on a circle its creator owns', async () => {
+    const docId = `circle:${crypto.randomUUID()}`
+    const res = `doc:${docId}`
+    const creator = await connect(docId, invoke(alice, res, ['admin']))
+    await creator.until(() => creator.synced)
+    const toBob = invoke(alice, res, ['admin'], { aud: bob.did })
+    const toCarol = invoke(bob, res, ['read', 'write'], { aud: carol.did, prf: toBob })
+    const peer = await connect(docId, invoke(carol, res, ['write'], { prf: toCarol }))
+    peer.doc.getMap('meta').set('name', 'Book club')
+    await creator.until(() => creator.doc.getMap('meta').get('name') === 'Book club')
+    expect(await refused(docId, invoke(mallory, res, ['admin']))).toEqual({ status: 403, code: ErrorCode.NotOwner })
+  })
+
+  it('a read-only grant cannot write', async () => {
+    const docId = `circle:${crypto.randomUUID()}`
+    const res = `doc:${docId}`
+    const owner = await connect(docId, invoke(alice, res, ['admin']))
+    const reader = await connect(
+      docId,
+      invoke(bob, res, ['read'], { prf: invoke(alice, res, ['read'], { aud: bob.did }) }),
+    )
+    await reader.until(() => reader.synced)
+    reader.doc.getMap('meta').set('name', 'hijacked')
+    await reader.until(() => reader.denied.length === 1)
+    owner.doc.getMap('meta').set('name', 'Book club')
+    await reader.until(() => reader.doc.getMap('meta').get('name') === 'Book club')
+  })
+
+  it('closes a socket when its token expires', async () => {
+    const docId = `profile:${alice.did}`
+    const peer = await connect(docId, invoke(alice, `doc:${docId}`, ['read'], { exp: Date.now() + 1000 }))
+    expect(await peer.whenClosed()).toMatchObject({ code: CloseCode.TokenExpired })
+  })
+
+  it('a revocation closes the live sockets that used the token and refuses it from then on', async () => {
+    const docId = `circle:${crypto.randomUUID()}`
+    const res = `doc:${docId}`
+    await connect(docId, invoke(alice, res, ['admin']))
+    const toBob = invoke(alice, res, ['read', 'write', 'admin'], { aud: bob.did })
+    const bobsInvocation = invoke(bob, res, ['write'], { prf: toBob })
+    const peer = await connect(docId, bobsInvocation)
+    await peer.until(() => peer.synced)
+    const body = encodeCanonical({
+      revocation: encodeRevocation(createRevocation(alice, toBob)),
+      token: encodeCapability(toBob),
+    })
+    const res1 = await exports.default.fetch(new Request(`${EDGE}/v1/revocations`, { method: 'POST', body }))
+    expect(res1.status).toBe(200)
+    expect(await peer.whenClosed()).toMatchObject({ code: CloseCode.Unauthorized })
+    expect(await refused(docId, invoke(bob, res, ['read'], { prf: toBob }))).toEqual({
+      status: 401,
+      code: ErrorCode.TokenRevoked,
+    })
+  })
+
+  it('refuses a revocation by someone outside the chain', async () => {
+    const toBob = invoke(alice, 'doc:x', ['read'], { aud: bob.did })
+    const body = encodeCanonical({
+      revocation: encodeRevocation(createRevocation(mallory, toBob)),
+      token: encodeCapability(toBob),
+    })
+    const res = await exports.default.fetch(new Request(`${EDGE}/v1/revocations`, { method: 'POST', body }))
+    expect(res.status).toBe(403)
+  })
+
+  it('outside development mode, no token means no access', async () => {
+    const request = new Request(`${EDGE}/v1/docs/x`)
+    await expect(authorize(request, { ...env, VIVIM_ENV: 'production' }, 'doc:x')).rejects.toMatchObject({
+      code: ErrorCode.Unauthorized,
+    })
+  })
+})
