@@ -7,6 +7,7 @@ import { createApp } from './app.ts'
 export { RevocationRegistry } from './auth/revocation-registry.ts'
 export { IndexShard } from './indexer/index-shard.ts'
 export { DocRoom } from './relay/doc-room.ts'
+export { SealedDocRoom } from './relay/sealed-doc-room.ts'
 export { SignalingHub } from './relay/signaling-hub.ts'
 export { TopicRoom } from './relay/topic-room.ts'
 

@@ -18,7 +18,7 @@ import {
   validateRevocation,
 } from '@vivim/shared'
 
-export type RoomKind = 'doc' | 'topic'
+export type RoomKind = 'doc' | 'topic' | 'sealed'
 
 export type RevokeResult = { ok: true; id: string } | { ok: false; code: ErrorCode; message: string }
 
@@ -87,4 +87,10 @@ export class RevocationRegistry extends DurableObject<Env> {
 
 export function revocationRegistry(env: Env): DurableObjectStub<RevocationRegistry> {
   return env.REVOCATIONS.getByName('global')
+}
+
+function roomStub(env: Env, room: RoomRef) {
+  if (room.kind === 'doc') return env.DOC_ROOM.getByName(room.name)
+  if (room.kind === 'topic') return env.TOPIC_ROOM.getByName(room.name)
+  return env.SEALED_DOC_ROOM.getByName(room.name)
 }

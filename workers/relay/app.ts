@@ -65,3 +65,19 @@ relay.get('/v1/signaling', async (c) => {
   const access = await authorize(c.req.raw, c.env, 'signaling', { roomOwner: async () => null })
   return c.env.SIGNALING_HUB.getByName('hub').fetch(connectRequest('hub', access))
 })
+
+relay.get('/v1/sealed/:docId', async (c) => {
+  const { docId } = parseDocId(c.req.param('docId'))
+  if (!isUpgrade(c.req.raw))
+    throw new VivimError(ErrorCode.UpgradeRequired, 'a sealed document is reached over a WebSocket')
+  const after = c.req.query('after')
+  if (after !== undefined && !/^\d{1,15}$/.test(after)) {
+    throw new VivimError(ErrorCode.BadRequest, 'after is a non-negative integer')
+  }
+  const room = c.env.SEALED_DOC_ROOM.getByName(docId)
+  const access = await authorize(c.req.raw, c.env, `doc:${docId}`, {
+    roomOwner: () => room.owner(),
+    watch: { kind: 'sealed', name: docId },
+  })
+  return room.fetch(connectRequest(docId, access, after === undefined ? null : `cursor:${after}`))
+})

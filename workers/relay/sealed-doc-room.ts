@@ -1,0 +1,137 @@
+/**
+ * `SealedDocRoom`, one Durable Object per end-to-end encrypted document
+ * (protocol: `shared/src/sealed-doc.ts`). It holds and relays ciphertext
+ * only: it orders entries, enforces write rights and the size limit, and
+ * lets clients replace history with an encrypted snapshot. Access, expiry
+ * and revocation work as in the other rooms (`room-guard.ts`).
+ */
+
+import { DurableObject } from 'cloudflare:workers'
+import {
+  CloseCode,
+  closeReason,
+  decodeSealedClientFrame,
+  ErrorCode,
+  encodeSealedFrame,
+  Limits,
+  SealedFrameType,
+  VivimError,
+} from '@vivim/shared'
+import { errorResponse } from '../http/errors.ts'
+import { RoomGuard } from './room-guard.ts'
+import { isUpgrade, readRoomRequest } from './room-headers.ts'
+import { SealedDocStore } from './sealed-doc-store.ts'
+import { admittedState, frameBudget, setSocketState, socketState } from './socket-state.ts'
+
+export class SealedDocRoom extends DurableObject<Env> {
+  private readonly store: SealedDocStore
+  private readonly guard: RoomGuard
+  private readonly rejected = new WeakSet<WebSocket>()
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.store = new SealedDocStore(ctx.storage)
+    this.guard = new RoomGuard(ctx, (ws) => this.rejected.add(ws))
+  }
+
+  owner(): string | null {
+    return this.guard.owner()
+  }
+
+  revoke(ids: string[]): number {
+    return this.guard.revoke(ids)
+  }
+
+  override async alarm(): Promise<void> {
+    await this.guard.expire()
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    try {
+      const { access, resume } = readRoomRequest(request)
+      if (!isUpgrade(request))
+        throw new VivimError(ErrorCode.UpgradeRequired, 'a sealed document takes WebSockets only')
+      if (access.newOwner !== null && !this.guard.claim(access.newOwner)) {
+        throw new VivimError(ErrorCode.Forbidden, 'another creator claimed this document first')
+      }
+      const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
+      this.ctx.acceptWebSocket(server)
+      setSocketState(server, admittedState(access))
+      await this.guard.admitted(access.exp)
+      const after = resume?.startsWith('cursor:') ? Number(resume.slice('cursor:'.length)) : 0
+      for (const e of this.store.after(after)) {
+        server.send(encodeSealedFrame({ t: SealedFrameType.Entry, s: e.seq, snap: e.snap, c: e.data }))
+      }
+      server.send(encodeSealedFrame({ t: SealedFrameType.Live, s: this.store.latest }))
+      return new Response(null, { status: 101, webSocket: client })
+    } catch (error) {
+      if (error instanceof VivimError) return errorResponse(error)
+      throw error
+    }
+  }
+
+  override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
+    if (this.rejected.has(ws)) return
+    if (typeof message === 'string') {
+      this.reject(ws, CloseCode.UnsupportedData, 'binary frames only')
+    } else if (message.byteLength > Limits.maxFrameBytes) {
+      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
+    } else if (!frameBudget(ws).take()) {
+      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
+    } else {
+      this.receive(ws, new Uint8Array(message))
+    }
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason)
+    } catch {}
+  }
+
+  private receive(ws: WebSocket, bytes: Uint8Array): void {
+    let frame: ReturnType<typeof decodeSealedClientFrame>
+    try {
+      frame = decodeSealedClientFrame(bytes)
+    } catch (error) {
+      this.reject(ws, CloseCode.BadFrame, `not a sealed document frame: ${(error as Error).message}`)
+      return
+    }
+    try {
+      if (!socketState(ws).canWrite) throw new VivimError(ErrorCode.Forbidden, 'read-only connection')
+      if (this.store.storedBytes + frame.c.length > Limits.maxDocumentBytes && frame.t === SealedFrameType.Put) {
+        this.reject(
+          ws,
+          CloseCode.DocumentTooLarge,
+          `document would exceed ${Limits.maxDocumentBytes} bytes; compact it`,
+        )
+        return
+      }
+      if (frame.t === SealedFrameType.Snapshot) {
+        this.store.snapshot(frame.upto, frame.c)
+        this.send(ws, encodeSealedFrame({ t: SealedFrameType.Ok, s: frame.upto }))
+        return
+      }
+      const seq = this.store.append(frame.c)
+      this.send(ws, encodeSealedFrame({ t: SealedFrameType.Ok, s: seq }))
+      const entry = encodeSealedFrame({ t: SealedFrameType.Entry, s: seq, snap: false, c: frame.c })
+      for (const other of this.ctx.getWebSockets()) if (!this.rejected.has(other)) this.send(other, entry)
+    } catch (error) {
+      if (!(error instanceof VivimError)) throw error
+      this.send(ws, encodeSealedFrame({ t: SealedFrameType.Error, code: error.code, message: error.message }))
+    }
+  }
+
+  private reject(ws: WebSocket, code: CloseCode, reason: string): void {
+    this.rejected.add(ws)
+    try {
+      ws.close(code, closeReason(reason))
+    } catch {}
+  }
+
+  private send(ws: WebSocket, frame: Uint8Array): void {
+    try {
+      ws.send(frame)
+    } catch {}
+  }
+}
