@@ -74,13 +74,7 @@ export class RevocationRegistry extends DurableObject<Env> {
       .exec<{ kind: RoomKind; name: string }>('SELECT kind, name FROM watchers WHERE id = ?', id)
       .toArray()
     this.sql.exec('DELETE FROM watchers WHERE id = ?', id)
-    await Promise.all(
-      rooms.map((room) => {
-        const stub =
-          room.kind === 'doc' ? this.env.DOC_ROOM.getByName(room.name) : this.env.TOPIC_ROOM.getByName(room.name)
-        return stub.revoke([id])
-      }),
-    )
+    await Promise.all(rooms.map((room) => roomStub(this.env, room).revoke([id])))
     return id
   }
 }

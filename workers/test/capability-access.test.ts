@@ -17,7 +17,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { authorize } from '../http/access.ts'
-import { DocPeer, EDGE, upgrade } from './doc-peer.ts'
+import { DocPeer, EDGE, openSocket, upgrade } from './doc-peer.ts'
 
 const edge = edgeIdentity(env)
 const alice = generateIdentity()
@@ -142,6 +142,36 @@ describe('capabilities at the relay', () => {
       status: 401,
       code: ErrorCode.TokenRevoked,
     })
+  })
+
+  it('a revocation also closes sockets of topics and sealed documents', async () => {
+    const topic = `circle:messages:${crypto.randomUUID()}`
+    const sealed = `sealed-${crypto.randomUUID()}`
+    const toBob = (res: string) => invoke(alice, res, ['read', 'admin'], { aud: bob.did })
+    const grants = { topic: toBob(`topic:${topic}`), sealed: toBob(`doc:${sealed}`) }
+    await openSocket(`/v1/topics/${topic}?token=${encodeCapabilityText(invoke(alice, `topic:${topic}`, ['admin']))}`)
+    await openSocket(`/v1/sealed/${sealed}?token=${encodeCapabilityText(invoke(alice, `doc:${sealed}`, ['admin']))}`)
+    const sockets = [
+      await openSocket(
+        `/v1/topics/${topic}?token=${encodeCapabilityText(invoke(bob, `topic:${topic}`, ['read'], { prf: grants.topic }))}`,
+      ),
+      await openSocket(
+        `/v1/sealed/${sealed}?token=${encodeCapabilityText(invoke(bob, `doc:${sealed}`, ['read'], { prf: grants.sealed }))}`,
+      ),
+    ]
+    const closed = sockets.map(
+      (ws) => new Promise<number>((resolve) => ws.addEventListener('close', (e) => resolve(e.code))),
+    )
+    for (const grant of Object.values(grants)) {
+      const body = encodeCanonical({
+        revocation: encodeRevocation(createRevocation(alice, grant)),
+        token: encodeCapability(grant),
+      })
+      expect(
+        (await exports.default.fetch(new Request(`${EDGE}/v1/revocations`, { method: 'POST', body }))).status,
+      ).toBe(200)
+    }
+    expect(await Promise.all(closed)).toEqual([CloseCode.Unauthorized, CloseCode.Unauthorized])
   })
 
   it('refuses a revocation by someone outside the chain', async () => {
