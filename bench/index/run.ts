@@ -1,0 +1,159 @@
+/**
+ * `npm run bench:index`: the indexer under load on the local edge
+ * (`wrangler dev`, Miniflare). Loads `BENCH_RECORDS` (default 100,000)
+ * public records signed by real identities, then measures search (several
+ * kinds of query, and a second page through a cursor) and record reads
+ * with a warm and a cold edge cache. Prints a table and writes the figures
+ * to `bench/index/results.json`. Every loop is bounded; the edge is stopped
+ * on exit, on error and on Ctrl-C.
+ *
+ *   BENCH_RECORDS=5000 npm run bench:index   # a quick run
+ */
+import { writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import { encodeRecord, type Identity } from '@vivim/shared'
+import { corpusRecord, identities, prng, word } from './corpus.ts'
+import { type Edge, REPO_ROOT, startEdge } from './edge-process.ts'
+import { type PhaseResult, round, runPhase } from './measure.ts'
+
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000)
+const AUTHORS = Math.max(1, Math.round(RECORDS / 100))
+const PUT_CONCURRENCY = 32
+const QUERY_CONCURRENCY = 8
+const QUERIES_PER_KIND = 400
+const GET_CONCURRENCY = 16
+const GETS = 3_000
+
+/** `fetch`, retried (at most 3 times) when the connection fails, never when the edge answers. */
+async function request(url: string, init?: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init)
+    } catch (error) {
+      if (attempt >= 3) throw new Error(`${url}: ${String((error as Error).cause ?? error)}`)
+      await new Promise((done) => setTimeout(done, 200 * attempt))
+    }
+  }
+}
+
+async function ok(res: Response, what: string): Promise<Response> {
+  if (!res.ok && res.status !== 304) throw new Error(`${what}: ${res.status} ${await res.text()}`)
+  return res
+}
+
+async function load(edge: Edge, authors: readonly Identity[], now: number): Promise<PhaseResult> {
+  let failures = 0
+  const phase = await runPhase(
+    'PUT /v1/records (load)',
+    RECORDS,
+    PUT_CONCURRENCY,
+    async (i) => {
+      const record = corpusRecord(authors, i, now)
+      const res = await request(`${edge.url}/v1/records${record.key}`, {
+        method: 'PUT',
+        body: encodeRecord(record),
+        headers: { 'Content-Type': 'application/cbor' },
+      })
+      await res.arrayBuffer()
+      if (res.status !== 201) failures++
+      if (failures > 100) throw new Error(`too many failed PUTs; last ${res.status}\n${edge.logTail()}`)
+    },
+    (done, seconds) => {
+      process.stdout.write(`\rloading: ${done}/${RECORDS} records, ${Math.round(done / seconds)}/s   `)
+    },
+  )
+  process.stdout.write('\n')
+  return { ...phase, notes: { failures } }
+}
+
+async function searches(edge: Edge, name: string, query: (random: () => number) => string): Promise<PhaseResult> {
+  const random = prng(name.length * 31)
+  const queries = Array.from({ length: QUERIES_PER_KIND }, () => query(random))
+  let results = 0
+  let withNextPage = 0
+  const phase = await runPhase(`search: ${name}`, queries.length, QUERY_CONCURRENCY, async (i) => {
+    const res = await ok(await request(`${edge.url}/v1/search?q=${encodeURIComponent(queries[i] ?? '')}`), 'search')
+    const body = (await res.json()) as { results: unknown[]; cursor: string | null }
+    results += body.results.length
+    if (body.cursor) withNextPage++
+  })
+  return { ...phase, notes: { meanResults: round(results / queries.length), withNextPage } }
+}
+
+async function secondPages(edge: Edge): Promise<PhaseResult> {
+  const cursors: string[] = []
+  for (let rank = 0; rank < 40 && cursors.length < 20; rank++) {
+    const res = await ok(await request(`${edge.url}/v1/search?q=${word(rank)}`), 'search')
+    const body = (await res.json()) as { cursor: string | null }
+    if (body.cursor) cursors.push(body.cursor)
+  }
+  const phase = await runPhase('search: next page (cursor)', QUERIES_PER_KIND, QUERY_CONCURRENCY, async (i) => {
+    const rank = i % cursors.length
+    const url = `${edge.url}/v1/search?q=${word(rank)}&cursor=${cursors[rank]}`
+    await (await ok(await request(url), 'search page 2')).arrayBuffer()
+  })
+  return { ...phase, notes: { distinctCursors: cursors.length } }
+}
+
+async function reads(
+  edge: Edge,
+  name: string,
+  keys: readonly string[],
+  headers: Record<string, string>,
+): Promise<PhaseResult> {
+  let hits = 0
+  const phase = await runPhase(name, keys.length, GET_CONCURRENCY, async (i) => {
+    const res = await ok(await request(`${edge.url}/v1/records${keys[i]}`, { headers }), 'GET')
+    await res.arrayBuffer()
+    if (res.headers.get('x-vivim-cache') === 'hit') hits++
+  })
+  return { ...phase, notes: { cacheHits: hits } }
+}
+
+function print(results: readonly PhaseResult[]): void {
+  console.log('\n| phase | requests | concurrency | per second | p50 ms | p99 ms | notes |')
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |')
+  for (const r of results) {
+    const notes = Object.entries(r.notes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')
+    console.log(
+      `| ${r.name} | ${r.requests} | ${r.concurrency} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} | ${notes} |`,
+    )
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`starting the edge (wrangler dev) on ${cpus().length} cores…`)
+  const edge = await startEdge()
+  try {
+    const authors = identities(AUTHORS, 1)
+    const now = Date.now()
+    const results: PhaseResult[] = [await load(edge, authors, now)]
+    const pick = (r: () => number, lo: number, hi: number) => word(lo + Math.floor(r() * (hi - lo)))
+    results.push(await searches(edge, 'common word (rank 0-9)', (r) => pick(r, 0, 10)))
+    results.push(await searches(edge, 'mid word (rank 100-499)', (r) => pick(r, 100, 500)))
+    results.push(await searches(edge, 'rare word (rank 2000-4999)', (r) => pick(r, 2000, 5000)))
+    results.push(await searches(edge, 'two words (common + mid)', (r) => `${pick(r, 0, 10)} ${pick(r, 100, 500)}`))
+    results.push(await searches(edge, 'no match', (r) => `zz${Math.floor(r() * 1e9)}`))
+    results.push(await secondPages(edge))
+    const random = prng(7)
+    const sample = (n: number) =>
+      Array.from({ length: n }, () => corpusRecord(authors, Math.floor(random() * RECORDS), now).key)
+    const warm = sample(GETS)
+    await reads(edge, 'GET record (warming)', warm, {})
+    results.push(await reads(edge, 'GET record, warm cache', warm, {}))
+    results.push(await reads(edge, 'GET record, cold cache (KV)', sample(GETS), { 'Cache-Control': 'no-cache' }))
+    print(results)
+    const out = { date: new Date().toISOString(), records: RECORDS, authors: AUTHORS, cores: cpus().length, results }
+    writeFileSync(join(REPO_ROOT, 'bench', 'index', 'results.json'), `${JSON.stringify(out, null, 2)}\n`)
+  } finally {
+    edge.stop()
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error)
+  process.exit(1)
+})
