@@ -27,11 +27,14 @@ export interface RecordJson {
   timestamp: number
   author: string
   public: boolean
+  /** The owner's grant to a non-owner author, unpadded base64url; absent otherwise. */
+  cap?: string
   /** The Ed25519 signature, unpadded base64url. */
   signature: string
 }
 
 const FIELDS = ['author', 'key', 'providers', 'public', 'signature', 'timestamp', 'value']
+const FIELDS_WITH_CAP = ['author', 'cap', 'key', 'providers', 'public', 'signature', 'timestamp', 'value']
 
 export function recordToJson(record: ContentRecord): RecordJson {
   return {
@@ -41,6 +44,7 @@ export function recordToJson(record: ContentRecord): RecordJson {
     timestamp: record.timestamp,
     author: record.author,
     public: record.public,
+    ...(record.cap ? { cap: base64urlnopad.encode(record.cap) } : {}),
     signature: base64urlnopad.encode(record.signature),
   }
 }
@@ -56,7 +60,8 @@ export function recordFromJson(json: unknown): ContentRecord {
     typeof json === 'object' &&
     json !== null &&
     !Array.isArray(json) &&
-    Object.keys(r).sort().join() === FIELDS.join() &&
+    [FIELDS.join(), FIELDS_WITH_CAP.join()].includes(Object.keys(r).sort().join()) &&
+    (r.cap === undefined || typeof r.cap === 'string') &&
     typeof r.key === 'string' &&
     typeof r.value === 'string' &&
     Array.isArray(r.providers) &&
@@ -76,6 +81,7 @@ export function recordFromJson(json: unknown): ContentRecord {
     timestamp: r.timestamp as number,
     author: r.author as Did,
     public: r.public as boolean,
+    ...(typeof r.cap === 'string' ? { cap: fromBase64url(r.cap, 'cap') } : {}),
     signature: fromBase64url(r.signature as string, 'signature'),
   }
 }

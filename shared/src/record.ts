@@ -15,7 +15,10 @@
  * validateRecord(record) // throws a VivimError with a precise code if anything is wrong
  * ```
  */
+
 import { compareBytes, decodeCanonical, encodeCanonical } from './canonical.ts'
+import { type Capability, decodeCapability, encodeCapability } from './capability.ts'
+import { verifyCapability } from './capability-verify.ts'
 import { ErrorCode, VivimError } from './errors.ts'
 import { type Did, type Identity, isDid, sign, verify } from './identity.ts'
 import { Limits } from './limits.ts'
@@ -33,6 +36,12 @@ export interface ContentRecord {
   readonly author: Did
   /** Whether the record may be indexed for search and listed by author. */
   readonly public: boolean
+  /**
+   * For an author who is not the key's owner: the capability (encoded,
+   * `shared/src/capability.ts`) by which the owner lets the author write
+   * the key, addressed to the author and valid at `timestamp`. Absent otherwise.
+   */
+  readonly cap?: Uint8Array
   readonly signature: Uint8Array
 }
 
@@ -44,6 +53,8 @@ export interface RecordInit {
   providers?: readonly string[]
   timestamp?: number
   public?: boolean
+  /** The owner's grant that lets a non-owner author write this key. */
+  cap?: Capability
 }
 
 export function createRecord(author: Identity, init: RecordInit): ContentRecord {
@@ -54,6 +65,7 @@ export function createRecord(author: Identity, init: RecordInit): ContentRecord 
     timestamp: init.timestamp ?? Date.now(),
     author: author.did,
     public: init.public ?? false,
+    ...(init.cap ? { cap: encodeCapability(init.cap) } : {}),
   }
   return { ...unsigned, signature: sign(author, recordSigningBytes(unsigned)) }
 }
@@ -67,6 +79,7 @@ export function recordSigningBytes(record: UnsignedRecord): Uint8Array {
     timestamp: record.timestamp,
     author: record.author,
     public: record.public,
+    ...(record.cap ? { cap: record.cap } : {}),
   })
 }
 
@@ -85,13 +98,13 @@ export function decodeRecord(bytes: Uint8Array): ContentRecord {
 }
 
 const FIELDS = ['author', 'key', 'providers', 'public', 'signature', 'timestamp', 'value']
+const FIELDS_WITH_CAP = ['author', 'cap', 'key', 'providers', 'public', 'signature', 'timestamp', 'value']
 
 function assertRecordShape(value: unknown): asserts value is ContentRecord {
   const r = value as Record<string, unknown>
+  const keys = typeof value === 'object' && value !== null ? Object.keys(r).sort().join() : ''
   const ok =
-    typeof value === 'object' &&
-    value !== null &&
-    Object.keys(r).sort().join() === FIELDS.join() &&
+    (keys === FIELDS.join() || (keys === FIELDS_WITH_CAP.join() && r.cap instanceof Uint8Array)) &&
     typeof r.key === 'string' &&
     r.value instanceof Uint8Array &&
     Array.isArray(r.providers) &&
@@ -102,7 +115,7 @@ function assertRecordShape(value: unknown): asserts value is ContentRecord {
     typeof r.public === 'boolean' &&
     r.signature instanceof Uint8Array
   if (!ok) {
-    throw new VivimError(ErrorCode.InvalidRecord, `a record is a map of exactly: ${FIELDS.join(', ')}`)
+    throw new VivimError(ErrorCode.InvalidRecord, `a record is a map of exactly: ${FIELDS.join(', ')} (and cap)`)
   }
 }
 
@@ -136,7 +149,15 @@ export function validateRecord(record: ContentRecord, options: ValidateOptions =
   }
   if (!isDid(record.author)) throw new VivimError(ErrorCode.InvalidDid, 'record author is not a did:key DID')
   if (record.author !== owner) {
-    throw new VivimError(ErrorCode.Forbidden, 'only the owner named in the key may sign its record')
+    if (!record.cap) throw new VivimError(ErrorCode.Forbidden, 'only the owner, or one it grants, may sign this record')
+    // The grant must hold at the time the author signed, whoever checks it later.
+    verifyCapability(decodeCapability(record.cap), {
+      resource: `record:${record.key}`,
+      action: 'write',
+      audience: record.author,
+      now: record.timestamp,
+      ownerOf: () => owner,
+    })
   }
   const now = options.now ?? Date.now()
   if (record.timestamp > now + Limits.maxClockSkewMs) {

@@ -1,6 +1,7 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { describe, expect, it } from 'vitest'
 import { decodeCanonical, encodeCanonical } from '../src/canonical.ts'
+import { encodeCapability, issueCapability } from '../src/capability.ts'
 import { ErrorCode } from '../src/errors.ts'
 import { generateIdentity } from '../src/identity.ts'
 import { Limits } from '../src/limits.ts'
@@ -13,6 +14,7 @@ import {
   selectRecordIndex,
   validateRecord,
 } from '../src/record.ts'
+import { recordFromJson, recordToJson } from '../src/record-json.ts'
 import { formatRecordKey, parseRecordKey } from '../src/record-key.ts'
 
 const alice = generateIdentity()
@@ -136,5 +138,38 @@ describe('record selector', () => {
     }
     expect(records[selectRecordIndex(records)]).toBe(winner)
     expect([...records].reverse()[selectRecordIndex([...records].reverse())]).toBe(winner)
+  })
+})
+
+describe('records written by a grantee of the owner', () => {
+  const bob = generateIdentity()
+  const key = formatRecordKey({ kind: 'post', owner: alice.did, name: 'guest-post' })
+  const grant = (over: Partial<Parameters<typeof issueCapability>[1]> = {}, issuer = alice) =>
+    issueCapability(issuer, { aud: bob.did, res: `record:${key}`, can: ['write'], exp: NOW + 60_000, ...over })
+  const bobsRecord = (cap: ReturnType<typeof grant>) =>
+    createRecord(bob, { key, value: text('hi'), timestamp: NOW, cap })
+
+  it('validates with the owner’s grant, and round-trips it', () => {
+    const record = bobsRecord(grant())
+    expect(() => validateRecord(record, { now: NOW })).not.toThrow()
+    const back = decodeRecord(encodeRecord(record))
+    expect(back).toEqual(record)
+    expect(() => validateRecord(back, { now: NOW })).not.toThrow()
+    expect(recordFromJson(JSON.parse(JSON.stringify(recordToJson(record))))).toEqual(record)
+  })
+
+  it.each<[string, () => ContentRecord, ErrorCode]>([
+    ['a grant from someone other than the owner', () => bobsRecord(grant({}, mallory)), ErrorCode.NotOwner],
+    ['a grant to someone else', () => bobsRecord(grant({ aud: mallory.did })), ErrorCode.WrongAudience],
+    ['a grant expired when the record was signed', () => bobsRecord(grant({ exp: NOW - 1 })), ErrorCode.TokenExpired],
+    ['a read-only grant', () => bobsRecord(grant({ can: ['read'] })), ErrorCode.Forbidden],
+    ['a grant for another key', () => bobsRecord(grant({ res: `record:${profileKey}` })), ErrorCode.Forbidden],
+    [
+      'a grant swapped in after signing',
+      () => ({ ...bobsRecord(grant()), cap: encodeCapability(grant({ exp: NOW + 5 })) }),
+      ErrorCode.InvalidSignature,
+    ],
+  ])('refuses %s', (_, build, code) => {
+    expect(() => validateRecord(build(), { now: NOW })).toThrowError(failsWith(code))
   })
 })
