@@ -3,11 +3,15 @@
  * `/v1/records/vivim/profile/did:key:z…`), and an author's public records at
  * `GET /v1/records?author=`. A write is self-authenticating (the record's
  * signature, by the key's owner), so it needs no credential; it is fully
- * validated here, then decided by the key's shard. Reads are served from
+ * validated here (a non-owner author needs the owner's grant, not revoked), then
+ * decided by the key's shard. Reads are served from
  * the edge cache, then KV, never from the shards.
  */
 import {
   type ContentRecord,
+  capabilityChain,
+  capabilityId,
+  decodeCapability,
   decodeRecord,
   ErrorCode,
   encodeRecord,
@@ -20,6 +24,7 @@ import {
 } from '@vivim/shared'
 import { type Context, Hono } from 'hono'
 import { accepts } from 'hono/accepts'
+import { revocationRegistry } from '../auth/revocation-registry.ts'
 import type { AppEnv } from '../http/types.ts'
 import { decodeKeyCursor, encodeKeyCursor, kindFilter, pageLimit } from './page.ts'
 import { type CachedRecord, cacheIfNewer, cacheKeyOf, etagOf, noneMatch, readCached } from './record-cache.ts'
@@ -27,6 +32,15 @@ import { CBOR, JSON_TYPE, mediaType, parseJson, pathKey } from './request-input.
 import { allShards, shardFor } from './shards.ts'
 
 export const records = new Hono<AppEnv>()
+
+/** A record written under an owner's grant is refused once any link of the grant is revoked. */
+async function refuseRevokedGrant(env: Env, record: ContentRecord): Promise<void> {
+  if (!record.cap) return
+  const ids = capabilityChain(decodeCapability(record.cap)).map((link) => capabilityId(link))
+  if ((await revocationRegistry(env).revokedAmong(ids)).length > 0) {
+    throw new VivimError(ErrorCode.TokenRevoked, 'the grant this record was written under is revoked')
+  }
+}
 
 async function readBody(c: Context<AppEnv>): Promise<{ record: ContentRecord; bytes: Uint8Array<ArrayBuffer> }> {
   const type = mediaType(c)
@@ -44,6 +58,7 @@ records.put('/v1/records/:key{.+}', async (c) => {
   const { record, bytes } = await readBody(c)
   if (record.key !== key) throw new VivimError(ErrorCode.InvalidKey, "the record's key is not the key in the path")
   validateRecord(record)
+  await refuseRevokedGrant(c.env, record)
   const result = await shardFor(c.env, key).write(bytes)
   const cacheKey = cacheKeyOf(c.req.url, key)
   if (result.outcome === 'stale') {
