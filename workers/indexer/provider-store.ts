@@ -5,7 +5,8 @@
  * the shard's alarm, so storage holds live announcements plus at most one
  * sweep interval's worth of dead ones. A key lists at most
  * `Limits.maxProvidersPerKey`: a new peer past that replaces the one that
- * would expire soonest.
+ * would expire soonest (the newest announcement is always kept: it is the
+ * freshest sign that a peer is online).
  */
 import { Limits, type ProviderAnnouncement, type ProviderEntry } from '@vivim/shared'
 
@@ -49,10 +50,11 @@ export class ProviderStore {
       )
       sql.exec(
         `DELETE FROM providers WHERE key = ? AND peer IN (
-           SELECT peer FROM providers WHERE key = ? ORDER BY expires_at DESC, peer LIMIT -1 OFFSET ?)`,
+           SELECT peer FROM providers WHERE key = ? AND peer != ? ORDER BY expires_at DESC, peer LIMIT -1 OFFSET ?)`,
         key,
         key,
-        Limits.maxProvidersPerKey,
+        entry.peer,
+        Limits.maxProvidersPerKey - 1,
       )
     })
     return entry

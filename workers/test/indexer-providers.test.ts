@@ -78,15 +78,19 @@ describe('providers', () => {
     expect(await listed(other)).toHaveLength(1)
   })
 
-  it('a key keeps at most the limit of providers, dropping the one that expires soonest', async () => {
+  it('a key keeps at most the limit of providers: a new one replaces the one that expires soonest', async () => {
     const key = freshKey()
-    const peers = Array.from({ length: Limits.maxProvidersPerKey + 1 }, () => generateIdentity().did)
+    const peers = Array.from({ length: Limits.maxProvidersPerKey }, () => generateIdentity().did)
     for (const [i, peer] of peers.entries()) {
-      expect((await announce(key, { peer, ttl: 1000 + i })).status).toBe(201)
+      expect((await announce(key, { peer, ttl: 2000 + i })).status).toBe(201)
     }
-    const providers = await listed(key)
+    const newcomer = generateIdentity().did
+    expect((await announce(key, { peer: newcomer, ttl: 1000 })).status).toBe(201)
+    const providers = (await listed(key)).map((p) => p.peer)
     expect(providers).toHaveLength(Limits.maxProvidersPerKey)
-    expect(providers.map((p) => p.peer)).not.toContain(peers[0])
+    expect(providers).toContain(newcomer)
+    expect(providers).not.toContain(peers[0])
+    expect(providers).toContain(peers[1])
     expect(await storedRows(key)).toBe(Limits.maxProvidersPerKey)
   })
 })
