@@ -22,7 +22,8 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'workers', include: ['workers/**/*.test.ts'] },
+        // A hang guard, not a speed limit: a loaded machine can take seconds over a room's round trips.
+        test: { name: 'workers', include: ['workers/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
         test: {

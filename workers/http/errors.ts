@@ -1,11 +1,13 @@
 /**
  * Every HTTP error the edge sends has one shape, `{ error: { code, message } }`
  * with a stable `code` from `@vivim/shared`, so clients switch on codes and
- * never parse messages.
+ * never parse messages. A refused WebSocket upgrade is closed with the same
+ * code instead (`refuse-socket.ts`).
  */
 import { type ErrorBody, ErrorCode, VivimError } from '@vivim/shared'
 import type { Context, ErrorHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { refuseSocket } from './refuse-socket.ts'
 
 export function errorResponse(error: VivimError, headers?: HeadersInit): Response {
   const body: ErrorBody = error.toJSON()
@@ -15,7 +17,10 @@ export function errorResponse(error: VivimError, headers?: HeadersInit): Respons
 
 /** Maps anything thrown by a route to the JSON error shape; unknown errors become `internal`. */
 export const onError: ErrorHandler = (err: Error, c: Context) => {
-  if (err instanceof VivimError) return errorResponse(err)
+  if (err instanceof VivimError) {
+    const upgrade = c.req.header('Upgrade')?.toLowerCase() === 'websocket'
+    return upgrade ? refuseSocket(err) : errorResponse(err)
+  }
   if (err instanceof HTTPException) {
     const code = err.status === 413 ? ErrorCode.PayloadTooLarge : ErrorCode.BadRequest
     return errorResponse(new VivimError(code, err.message || 'bad request'))

@@ -17,7 +17,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { authorize } from '../http/access.ts'
-import { DocPeer, EDGE, openSocket, upgrade } from './doc-peer.ts'
+import { DocPeer, EDGE, openSocket, refusal } from './doc-peer.ts'
 
 const edge = edgeIdentity(env)
 const alice = generateIdentity()
@@ -44,11 +44,9 @@ function invoke(
   })
 }
 
-async function refused(docId: string, token: Capability | string): Promise<{ status: number; code: string }> {
+function refused(docId: string, token: Capability | string): Promise<{ status: number; code: string }> {
   const text = typeof token === 'string' ? token : encodeCapabilityText(token)
-  const res = await upgrade(`/v1/docs/${docId}?token=${text}`)
-  expect(res.webSocket).toBeFalsy()
-  return { status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code }
+  return refusal(`/v1/docs/${docId}?token=${text}`)
 }
 
 const connect = (docId: string, token: Capability) => DocPeer.connect(docId, { token: encodeCapabilityText(token) })

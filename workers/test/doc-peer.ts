@@ -129,3 +129,25 @@ export class DocPeer {
     }
   }
 }
+
+/**
+ * How the edge refused an upgrade: it accepts and closes at once with
+ * `4000 + status` and a reason starting with the error code. Returns the
+ * status and code as an HTTP error would carry them.
+ */
+export async function refusal(
+  path: string,
+  headers?: Record<string, string>,
+): Promise<{ status: number; code: string }> {
+  const res = await upgrade(path, headers)
+  const ws = res.webSocket
+  if (res.status !== 101 || !ws) {
+    return { status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code }
+  }
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason }))
+  })
+  ws.accept()
+  const { code, reason } = await closed
+  return { status: code - 4000, code: reason.slice(0, reason.indexOf(':')) }
+}
