@@ -29,7 +29,17 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['shared/**/*.test.ts', 'client/**/*.test.ts', 'node-bridge/**/*.test.ts'],
+          include: ['shared/**/*.test.ts', 'node-bridge/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'client',
+          environment: 'node',
+          include: ['client/test/**/*.test.ts'],
+          // The SDK is tested against the real edge, started once by wrangler dev.
+          globalSetup: ['client/test/edge-setup.ts'],
+          testTimeout: 30_000,
         },
       },
     ],

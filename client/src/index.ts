@@ -1,13 +1,19 @@
 /**
- * `@vivim/client`, the SDK for browsers and Node apps (in progress: key
- * storage first; documents, topics and records follow).
+ * `@vivim/client`, the SDK for browsers and Node apps: documents kept in sync
+ * through the edge, with a sync state machine and typed errors, and key
+ * storage (topics and records follow).
  *
  * @example
  * ```ts
- * import { IndexedDbKeyStore, loadOrCreateIdentity } from '@vivim/client'
- * const me = await loadOrCreateIdentity(new IndexedDbKeyStore())
- * console.log(me.did)
+ * import * as Y from 'yjs'
+ * import { VivimDocProvider } from '@vivim/client'
+ * const doc = new Y.Doc()
+ * const provider = new VivimDocProvider('ws://127.0.0.1:8787', 'conversation:c1', doc)
+ * provider.state.on((state) => console.log(state)) // connecting, syncing, synced
  * ```
  */
+
+export { type DocProviderInit, VivimDocProvider } from './doc-provider.ts'
 export { IndexedDbKeyStore } from './indexeddb-key-store.ts'
 export { type KeyStore, loadOrCreateIdentity } from './key-store.ts'
+export { type SyncState, SyncStateMachine, SyncStates } from './sync-state.ts'
