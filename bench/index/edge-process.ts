@@ -2,10 +2,14 @@
  * The local edge the benchmark measures: `wrangler dev` on a free port with
  * its state in a fresh temporary directory (so a run never reads or leaves
  * `.wrangler/state`), in its own process group so that stopping it also
- * stops the workerd it starts. `stop` is idempotent and is also called from
- * the exit and signal handlers, so the child never outlives the run.
+ * stops the workerd it starts. It serves a bundle built once at the start
+ * (`wrangler deploy --dry-run`), not the sources, because `wrangler dev`
+ * reloads the Worker whenever a source changes, and a reload in the middle
+ * of a long run would fail requests and skew the figures. `stop` is
+ * idempotent and is also called from the exit and signal handlers, so the
+ * child never outlives the run.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -13,6 +17,8 @@ import { join, resolve } from 'node:path'
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = resolve(REPO_ROOT, 'node_modules', '.bin')
+/** Named explicitly: wrangler would otherwise look for a config beside the bundle, in the temporary directory's parents. */
+const CONFIG = resolve(REPO_ROOT, 'wrangler.toml')
 const LOG_TAIL_CHARS = 8_000
 
 export interface Edge {
@@ -61,18 +67,34 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 export async function startEdge(deadlineMs = 90_000): Promise<Edge> {
   const port = await freePort()
   const state = mkdtempSync(join(tmpdir(), 'vivim-bench-index-'))
-  const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--var', 'VIVIM_ENV:development']
-  const child: ChildProcess = spawn(join(BIN, 'wrangler'), [...args, '--persist-to', state], {
+  const env = {
+    ...process.env,
+    PATH: `${BIN}:${process.env.PATH ?? ''}`,
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    WRANGLER_SEND_METRICS: 'false',
+  }
+  const bundle = join(state, 'bundle')
+  execFileSync(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--config', CONFIG, '--outdir', bundle], {
     cwd: REPO_ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      PATH: `${BIN}:${process.env.PATH ?? ''}`,
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      WRANGLER_SEND_METRICS: 'false',
-    },
+    env,
+    stdio: 'ignore',
   })
+  const args = [
+    'dev',
+    join(bundle, 'index.js'),
+    '--config',
+    CONFIG,
+    '--no-bundle',
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
+  ]
+  const child: ChildProcess = spawn(
+    join(BIN, 'wrangler'),
+    [...args, '--var', 'VIVIM_ENV:development', '--persist-to', join(state, 'state')],
+    { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
+  )
   let tail = ''
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-LOG_TAIL_CHARS)
