@@ -1,0 +1,156 @@
+/**
+ * The Topic Manager of the design for apps: `subscribe(topic, handler)`
+ * returns an unsubscribe function; `publish(topic, data)` signs and sends.
+ * A subscription remembers the last cursor it handled and resumes from it
+ * after any reconnect, so a handler sees every message once, in order; when
+ * the edge no longer holds the resume point, `onGap` says so. Messages are
+ * verified here as well as at the edge: an app never trusts the edge for
+ * who said what.
+ *
+ * @example
+ * ```ts
+ * const stop = client.subscribe('circle:messages:c1', (m) => console.log(m.author, m.text()))
+ * await client.publish('circle:messages:c1', 'hello')
+ * stop()
+ * ```
+ */
+import {
+  createEnvelope,
+  decodeTopicServerFrame,
+  encodeEnvelope,
+  encodeTopicFrame,
+  type Identity,
+  messageId,
+  type TopicEnvelope,
+  TopicFrameType,
+  type VivimError,
+  validateEnvelope,
+} from '@vivim/shared'
+import { Backoff } from './backoff.ts'
+import { closeError, connectionError, isTerminal } from './close-errors.ts'
+import { request, resolveToken, type TokenSource } from './http.ts'
+
+export interface TopicMessage {
+  readonly id: string
+  readonly cursor: number
+  readonly author: string
+  readonly timestamp: number
+  readonly payload: Uint8Array
+  /** The payload as UTF-8 text. */
+  text(): string
+}
+
+export interface SubscribeOptions {
+  /** The resume point fell out of the edge's history: messages from `from` to `oldest - 1` are gone. */
+  onGap?: (from: number, oldest: number) => void
+  onError?: (error: VivimError) => void
+  /** Resume from this cursor (0: the whole history the edge holds). */
+  cursor?: number
+}
+
+const ACK_EVERY = 50
+
+export class TopicSubscription {
+  private ws: WebSocket | null = null
+  private cursor: number | null
+  private acked = 0
+  private stopped = false
+  private readonly backoff = new Backoff()
+
+  private readonly url: string
+  private readonly token: TokenSource | undefined
+  private readonly handler: (message: TopicMessage) => void
+  private readonly options: SubscribeOptions
+
+  constructor(
+    url: string,
+    token: TokenSource | undefined,
+    handler: (message: TopicMessage) => void,
+    options: SubscribeOptions,
+  ) {
+    this.url = url
+    this.token = token
+    this.handler = handler
+    this.options = options
+    this.cursor = options.cursor ?? null
+    void this.open()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.ws?.close(1000, 'unsubscribed')
+  }
+
+  private async open(): Promise<void> {
+    if (this.stopped) return
+    const query = new URLSearchParams()
+    if (this.cursor !== null) query.set('cursor', String(this.cursor))
+    const token = await resolveToken(this.token)
+    if (token) query.set('token', token)
+    const ws = new WebSocket(`${this.url}?${query}`)
+    ws.binaryType = 'arraybuffer'
+    this.ws = ws
+    let opened = false
+    ws.onopen = () => {
+      opened = true
+      this.backoff.reset()
+    }
+    ws.onmessage = (event) => this.receive(ws, new Uint8Array(event.data as ArrayBuffer))
+    const closed = (code: number, reason: string) => {
+      if (this.ws !== ws) return
+      this.ws = null
+      if (this.stopped) return
+      const error = opened ? closeError(code, reason) : connectionError(`cannot reach ${this.url}`)
+      if (error) this.options.onError?.(error)
+      if (error && isTerminal(error, typeof this.token === 'function')) return
+      setTimeout(() => void this.open(), this.backoff.next())
+    }
+    ws.onclose = (event) => closed(event.code, event.reason)
+    ws.onerror = () => {
+      if (!opened) closed(1006, '')
+    }
+  }
+
+  private receive(ws: WebSocket, bytes: Uint8Array): void {
+    const frame = decodeTopicServerFrame(bytes)
+    if (frame.t === TopicFrameType.Gap) this.options.onGap?.(frame.from, frame.oldest)
+    if (frame.t === TopicFrameType.Live && this.cursor === null) this.cursor = frame.c
+    if (frame.t !== TopicFrameType.Message || (this.cursor !== null && frame.c <= this.cursor)) return
+    validateEnvelope(frame.e)
+    this.cursor = frame.c
+    this.handler(toMessage(frame.c, frame.e))
+    if (frame.c - this.acked >= ACK_EVERY) {
+      this.acked = frame.c
+      ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: frame.c }) as Uint8Array<ArrayBuffer>)
+    }
+  }
+}
+
+function toMessage(cursor: number, e: TopicEnvelope): TopicMessage {
+  return {
+    id: messageId(e),
+    cursor,
+    author: e.author,
+    timestamp: e.timestamp,
+    payload: e.payload,
+    text: () => new TextDecoder().decode(e.payload),
+  }
+}
+
+/** Signs `data` as `author` and publishes it; resolves once the edge has stored it. */
+export async function publishTopic(
+  edgeHttpUrl: string,
+  author: Identity,
+  topic: string,
+  data: Uint8Array | string,
+  token?: TokenSource,
+): Promise<{ id: string; cursor: number; duplicate: boolean }> {
+  const payload = typeof data === 'string' ? new TextEncoder().encode(data) : data
+  const envelope = createEnvelope(author, { topic, payload })
+  const res = await request(
+    `${edgeHttpUrl}/v1/topics/${encodeURIComponent(topic)}`,
+    { method: 'POST', body: encodeEnvelope(envelope) as Uint8Array<ArrayBuffer> },
+    token,
+  )
+  return (await res.json()) as { id: string; cursor: number; duplicate: boolean }
+}

@@ -1,0 +1,152 @@
+/**
+ * `VivimClient`: one object an app creates with its edge URL and identity,
+ * for documents, topics, records and capabilities. With an identity it
+ * signs its own short-lived invocation for every connection (UCAN-style),
+ * with the grant it holds for a resource as proof; without one (local
+ * development) it connects with the given token or none.
+ *
+ * @example
+ * ```ts
+ * const client = new VivimClient({ edge: 'http://127.0.0.1:8787', identity: me })
+ * const chat = client.conversation('c1')          // a VivimDocProvider
+ * const stop = client.subscribe('user:updates:' + me.did, (m) => console.log(m.text()))
+ * await client.publish('user:updates:' + me.did, 'hello')
+ * ```
+ */
+import {
+  type Action,
+  type Capability,
+  capabilityChain,
+  ErrorCode,
+  encodeCapabilityText,
+  type Identity,
+  issueCapability,
+  resourceCovers,
+  type VerifiedCapability,
+  VivimError,
+  verifyCapability,
+} from '@vivim/shared'
+import * as Y from 'yjs'
+import { type DocProviderInit, VivimDocProvider } from './doc-provider.ts'
+import { edgeUrls, request, type TokenSource } from './http.ts'
+import { RecordsClient } from './records-client.ts'
+import { publishTopic, type SubscribeOptions, type TopicMessage, TopicSubscription } from './topic-client.ts'
+
+export interface VivimClientInit {
+  /** The edge, `http(s)://host` (or `ws(s)://host`). */
+  edge: string
+  identity?: Identity
+  /** A fixed credential for every call; without it, an identity signs its own invocations. */
+  token?: TokenSource
+  /** Grants held by this identity, used as proof for resources it does not own. */
+  grants?: Capability[]
+  /** How long each invocation lives, ms (default 5 minutes). */
+  invocationTtlMs?: number
+}
+
+export class VivimClient {
+  readonly records: RecordsClient
+  private readonly init: VivimClientInit
+  private readonly urls: { http: string; ws: string }
+  private readonly grants: Capability[]
+  private edgeDidPromise: Promise<string> | null = null
+
+  constructor(init: VivimClientInit) {
+    this.init = init
+    this.urls = edgeUrls(init.edge)
+    this.grants = [...(init.grants ?? [])]
+    this.records = new RecordsClient(this.urls.http, init.token)
+  }
+
+  get identity(): Identity | undefined {
+    return this.init.identity
+  }
+
+  /** Keeps a grant to use as proof from now on. */
+  addGrant(grant: Capability): void {
+    this.grants.push(grant)
+  }
+
+  /** The credential for acting on `resource`: a fresh invocation per call when the client has an identity. */
+  tokenFor(resource: string): TokenSource | undefined {
+    const identity = this.init.identity
+    if (this.init.token !== undefined || identity === undefined) return this.init.token
+    return async () => {
+      const aud = await this.edgeDid()
+      const now = Date.now()
+      const grant = this.grants.find((g) => g.aud === identity.did && g.exp > now && resourceCovers(g.res, resource))
+      const exp = Math.min(now + (this.init.invocationTtlMs ?? 300_000), grant?.exp ?? Number.POSITIVE_INFINITY)
+      const can: Action[] = grant ? [...grant.can] : ['admin']
+      return encodeCapabilityText(
+        issueCapability(identity, { aud, res: resource, can, exp, prf: grant ? [grant] : [] }),
+      )
+    }
+  }
+
+  document(docId: string, doc = new Y.Doc(), init: Omit<DocProviderInit, 'token'> = {}): VivimDocProvider {
+    return new VivimDocProvider(this.urls.ws, docId, doc, { ...init, token: this.tokenFor(`doc:${docId}`) })
+  }
+
+  conversation(id: string, doc?: Y.Doc): VivimDocProvider {
+    return this.document(`conversation:${id}`, doc)
+  }
+
+  circle(id: string, doc?: Y.Doc): VivimDocProvider {
+    return this.document(`circle:${id}`, doc)
+  }
+
+  profile(did: string, doc?: Y.Doc): VivimDocProvider {
+    return this.document(`profile:${did}`, doc)
+  }
+
+  settings(did: string, doc?: Y.Doc): VivimDocProvider {
+    return this.document(`settings:${did}`, doc)
+  }
+
+  subscribe(topic: string, handler: (message: TopicMessage) => void, options: SubscribeOptions = {}): () => void {
+    const url = `${this.urls.ws}/v1/topics/${encodeURIComponent(topic)}`
+    const subscription = new TopicSubscription(url, this.tokenFor(`topic:${topic}`), handler, options)
+    return () => subscription.stop()
+  }
+
+  async publish(topic: string, data: Uint8Array | string): Promise<{ id: string; cursor: number; duplicate: boolean }> {
+    return publishTopic(this.urls.http, this.requireIdentity(), topic, data, this.tokenFor(`topic:${topic}`))
+  }
+
+  /** The seed's `grant({ resource, actions, expiresAt, to })`, with this identity's own grant as proof when it has one. */
+  grant(options: { resource: string; actions: Action[]; expiresAt: number; to: string }): Capability {
+    const identity = this.requireIdentity()
+    const proof = this.grants.find((g) => g.aud === identity.did && resourceCovers(g.res, options.resource))
+    return issueCapability(identity, {
+      aud: options.to,
+      res: options.resource,
+      can: options.actions,
+      exp: options.expiresAt,
+      prf: proof ? [proof] : [],
+    })
+  }
+
+  /** The seed's `verify(capability)`: checks a grant addressed to this identity; throws a coded `VivimError` if invalid. */
+  verify(capability: Capability, action: Action = 'read'): VerifiedCapability {
+    const identity = this.requireIdentity()
+    const root = capabilityChain(capability).at(-1) as Capability
+    return verifyCapability(capability, {
+      resource: capability.res,
+      action,
+      audience: identity.did,
+      ownerOf: () => root.iss,
+    })
+  }
+
+  private edgeDid(): Promise<string> {
+    this.edgeDidPromise ??= request(`${this.urls.http}/v1/edge`).then(
+      async (res) => ((await res.json()) as { did: string }).did,
+    )
+    return this.edgeDidPromise
+  }
+
+  private requireIdentity(): Identity {
+    if (!this.init.identity) throw new VivimError(ErrorCode.Unauthorized, 'this needs a client with an identity')
+    return this.init.identity
+  }
+}
