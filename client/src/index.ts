@@ -16,6 +16,7 @@
 export { type DocProviderInit, VivimDocProvider } from './doc-provider.ts'
 export { IndexedDbKeyStore } from './indexeddb-key-store.ts'
 export { type KeyStore, loadOrCreateIdentity } from './key-store.ts'
+export { keepOffline } from './offline.ts'
 export { type Page, RecordsClient, type SearchHit } from './records-client.ts'
 export { type SyncState, SyncStateMachine, SyncStates } from './sync-state.ts'
 export { type SubscribeOptions, type TopicMessage, TopicSubscription } from './topic-client.ts'

@@ -29,6 +29,7 @@ import {
 import * as Y from 'yjs'
 import { type DocProviderInit, VivimDocProvider } from './doc-provider.ts'
 import { edgeUrls, request, type TokenSource } from './http.ts'
+import { keepOffline } from './offline.ts'
 import { RecordsClient } from './records-client.ts'
 import { publishTopic, type SubscribeOptions, type TopicMessage, TopicSubscription } from './topic-client.ts'
 
@@ -36,8 +37,11 @@ export interface VivimClientInit {
   /** The edge, `http(s)://host` (or `ws(s)://host`). */
   edge: string
   identity?: Identity
-  /** A fixed credential for every call; without it, an identity signs its own invocations. */
-  token?: TokenSource
+  /**
+   * A fixed credential for every call; `null` for none (development mode);
+   * without either, an identity signs its own invocations.
+   */
+  token?: TokenSource | null
   /** Grants held by this identity, used as proof for resources it does not own. */
   grants?: Capability[]
   /** How long each invocation lives, ms (default 5 minutes). */
@@ -55,7 +59,7 @@ export class VivimClient {
     this.init = init
     this.urls = edgeUrls(init.edge)
     this.grants = [...(init.grants ?? [])]
-    this.records = new RecordsClient(this.urls.http, init.token)
+    this.records = new RecordsClient(this.urls.http, init.token ?? undefined)
   }
 
   get identity(): Identity | undefined {
@@ -70,7 +74,7 @@ export class VivimClient {
   /** The credential for acting on `resource`: a fresh invocation per call when the client has an identity. */
   tokenFor(resource: string): TokenSource | undefined {
     const identity = this.init.identity
-    if (this.init.token !== undefined || identity === undefined) return this.init.token
+    if (this.init.token !== undefined || identity === undefined) return this.init.token ?? undefined
     return async () => {
       const aud = await this.edgeDid()
       const now = Date.now()
@@ -85,6 +89,16 @@ export class VivimClient {
 
   document(docId: string, doc = new Y.Doc(), init: Omit<DocProviderInit, 'token'> = {}): VivimDocProvider {
     return new VivimDocProvider(this.urls.ws, docId, doc, { ...init, token: this.tokenFor(`doc:${docId}`) })
+  }
+
+  /** A document kept in IndexedDB as well (browsers): offline writes survive a reload and sync on reconnect. */
+  async offlineDocument(
+    docId: string,
+    doc = new Y.Doc(),
+    init: Omit<DocProviderInit, 'token'> = {},
+  ): Promise<VivimDocProvider> {
+    await keepOffline(docId, doc)
+    return this.document(docId, doc, init)
   }
 
   conversation(id: string, doc?: Y.Doc): VivimDocProvider {

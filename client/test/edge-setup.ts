@@ -1,7 +1,8 @@
 /**
- * Starts the real edge (wrangler dev, on Miniflare and workerd) once for the
- * SDK's tests, on a free loopback port with its own state directory, and
- * stops it afterwards. Tests read its URL with `inject('edgeUrl')`.
+ * Builds the demo and starts the real edge (wrangler dev, on Miniflare and
+ * workerd, serving the demo too) once for the SDK's tests, on a free
+ * loopback port with its own state directory, and stops it afterwards.
+ * Tests read its URL with `inject('edgeUrl')`.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -40,7 +41,18 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
   throw new Error(`the edge did not answer at ${url}:\n${output()}`)
 }
 
+function buildDemo(): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(join(ROOT, 'node_modules', '.bin', 'node'), [join(ROOT, 'scripts', 'build-demo.ts')], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    })
+    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`building the demo failed (${code})`))))
+  })
+}
+
 export default async function setup(project: TestProject): Promise<() => void> {
+  await buildDemo()
   const port = await freePort()
   const state = mkdtempSync(join(tmpdir(), 'vivim-edge-'))
   const child = spawn(
