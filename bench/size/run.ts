@@ -1,0 +1,42 @@
+/**
+ * `npm run bench:size`: the SDK's browser bundle, minified and gzipped,
+ * without `yjs` (apps bring their own), against the 40 KB budget. Prints one
+ * Markdown row per entry point and the largest inputs, so growth is easy to
+ * trace.
+ */
+import { resolve } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
+
+const ROOT = resolve(import.meta.dirname, '..', '..')
+const BUDGET_KB = 40
+
+const result = await build({
+  entryPoints: [resolve(ROOT, 'client/src/index.ts')],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  write: false,
+  metafile: true,
+  external: ['yjs'],
+  logLevel: 'warning',
+})
+const code = result.outputFiles[0]?.contents ?? new Uint8Array()
+const gzipped = gzipSync(code, { level: 9 }).length
+const kb = (n: number) => (n / 1024).toFixed(1)
+console.log('| bundle | minified | gzipped | budget |')
+console.log('| --- | --- | --- | --- |')
+console.log(`| @vivim/client (without yjs) | ${kb(code.length)} KB | ${kb(gzipped)} KB | ${BUDGET_KB} KB |`)
+const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {}
+const byPackage = new Map<string, number>()
+for (const [path, info] of Object.entries(inputs)) {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split('/').slice(0, 2).join('/')
+  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + info.bytesInOutput)
+}
+console.log('\nlargest parts (minified bytes in the bundle):')
+for (const [pkg, bytes] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
+  console.log(`  ${pkg.padEnd(28)} ${kb(bytes)} KB`)
+}
+if (gzipped / 1024 > BUDGET_KB) console.log(`\nover budget by ${kb(gzipped - BUDGET_KB * 1024)} KB`)
