@@ -11,24 +11,32 @@ import { build } from 'esbuild'
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const BUDGET_KB = 40
 
-const result = await build({
-  entryPoints: [resolve(ROOT, 'client/src/index.ts')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  write: false,
-  metafile: true,
-  external: ['yjs'],
-  logLevel: 'warning',
-})
+async function measure(entry: string) {
+  return build({
+    entryPoints: [resolve(ROOT, entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    metafile: true,
+    external: ['yjs'],
+    logLevel: 'warning',
+  })
+}
+
+const kb = (n: number) => (n / 1024).toFixed(1)
+const result = await measure('client/src/index.ts')
 const code = result.outputFiles[0]?.contents ?? new Uint8Array()
 const gzipped = gzipSync(code, { level: 9 }).length
-const kb = (n: number) => (n / 1024).toFixed(1)
+const e2e = (await measure('client/src/e2e/index.ts')).outputFiles[0]?.contents ?? new Uint8Array()
 console.log('| bundle | minified | gzipped | budget |')
 console.log('| --- | --- | --- | --- |')
 console.log(`| @vivim/client (without yjs) | ${kb(code.length)} KB | ${kb(gzipped)} KB | ${BUDGET_KB} KB |`)
+console.log(
+  `| @vivim/client/e2e, alone (without yjs) | ${kb(e2e.length)} KB | ${kb(gzipSync(e2e, { level: 9 }).length)} KB | — |`,
+)
 const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {}
 const byPackage = new Map<string, number>()
 for (const [path, info] of Object.entries(inputs)) {

@@ -31,7 +31,6 @@ import { type DocProviderInit, VivimDocProvider } from './doc-provider.ts'
 import { edgeUrls, request, type TokenSource } from './http.ts'
 import { keepOffline } from './offline.ts'
 import { RecordsClient } from './records-client.ts'
-import { VivimSealedDocProvider } from './sealed-doc-provider.ts'
 import { publishTopic, type SubscribeOptions, type TopicMessage, TopicSubscription } from './topic-client.ts'
 
 export interface VivimClientInit {
@@ -100,11 +99,6 @@ export class VivimClient {
   ): Promise<VivimDocProvider> {
     await keepOffline(docId, doc)
     return this.document(docId, doc, init)
-  }
-
-  /** An end-to-end encrypted document: only holders of `key` can read it (see `circle-keys` to share it). */
-  sealedDocument(docId: string, key: Uint8Array, doc = new Y.Doc()): VivimSealedDocProvider {
-    return new VivimSealedDocProvider(this.urls.ws, docId, doc, key, { token: this.tokenFor(`doc:${docId}`) })
   }
 
   conversation(id: string, doc?: Y.Doc): VivimDocProvider {

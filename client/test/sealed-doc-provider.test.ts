@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest'
 import * as Y from 'yjs'
-import { VivimSealedDocProvider } from '../src/sealed-doc-provider.ts'
+import { VivimSealedDocProvider } from '../src/e2e/sealed-doc-provider.ts'
 
 const edge = inject('edgeUrl').replace('http', 'ws')
 const key = crypto.getRandomValues(new Uint8Array(32))

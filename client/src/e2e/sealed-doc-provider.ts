@@ -17,10 +17,10 @@
 import { decodeSealedServerFrame, encodeSealedFrame, SealedDocCodec, type VivimError } from '@vivim/shared'
 import { ObservableV2 } from 'lib0/observable'
 import * as Y from 'yjs'
-import { Backoff } from './backoff.ts'
-import { closeError, connectionError, isTerminal } from './close-errors.ts'
-import { resolveToken, type TokenSource } from './http.ts'
-import { SyncStateMachine } from './sync-state.ts'
+import { Backoff } from '../backoff.ts'
+import { closeError, connectionError, isTerminal } from '../close-errors.ts'
+import { resolveToken, type TokenSource } from '../http.ts'
+import { SyncStateMachine } from '../sync-state.ts'
 
 export interface SealedDocProviderInit {
   token?: TokenSource
