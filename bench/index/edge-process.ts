@@ -3,22 +3,36 @@
  * its state in a fresh temporary directory (so a run never reads or leaves
  * `.wrangler/state`), in its own process group so that stopping it also
  * stops the workerd it starts. It serves a bundle built once at the start
- * (`wrangler deploy --dry-run`), not the sources, because `wrangler dev`
- * reloads the Worker whenever a source changes, and a reload in the middle
- * of a long run would fail requests and skew the figures. `stop` is
+ * (`wrangler deploy --dry-run`) under a copy of `wrangler.toml`, not the
+ * sources and the config, because `wrangler dev` reloads the Worker whenever
+ * either changes, and a reload in the middle of a long run would fail
+ * requests and skew the figures. The copy drops `[assets]` (static files the
+ * indexer does not serve). `stop` is
  * idempotent and is also called from the exit and signal handlers, so the
  * child never outlives the run.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = resolve(REPO_ROOT, 'node_modules', '.bin')
-/** Named explicitly: wrangler would otherwise look for a config beside the bundle, in the temporary directory's parents. */
-const CONFIG = resolve(REPO_ROOT, 'wrangler.toml')
+
+/** `wrangler.toml` without its `[assets]` table, with `main` made absolute so the copy works from anywhere. */
+function configSnapshot(): string {
+  const lines = readFileSync(resolve(REPO_ROOT, 'wrangler.toml'), 'utf8').split('\n')
+  const out: string[] = []
+  let inAssets = false
+  for (const line of lines) {
+    if (/^\s*\[/.test(line)) inAssets = /^\s*\[assets\]\s*$/.test(line)
+    if (inAssets) continue
+    const main = /^main\s*=\s*"([^"]+)"/.exec(line)
+    out.push(main ? `main = ${JSON.stringify(resolve(REPO_ROOT, main[1] as string))}` : line)
+  }
+  return out.join('\n')
+}
 const LOG_TAIL_CHARS = 8_000
 
 export interface Edge {
@@ -74,6 +88,8 @@ export async function startEdge(deadlineMs = 90_000): Promise<Edge> {
     WRANGLER_SEND_METRICS: 'false',
   }
   const bundle = join(state, 'bundle')
+  const CONFIG = join(state, 'wrangler.toml')
+  writeFileSync(CONFIG, configSnapshot())
   execFileSync(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--config', CONFIG, '--outdir', bundle], {
     cwd: REPO_ROOT,
     env,

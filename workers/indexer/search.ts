@@ -5,7 +5,9 @@
  * page's best `limit` overall are always among the shards' best `limit`
  * each, so one round trip per shard per page is enough. Scores are each
  * shard's own bm25; keys are spread over shards by hash, so the shards'
- * term statistics, and so their scores, agree closely.
+ * term statistics, and so their scores, agree closely. Shards send their
+ * hits' records along, which saves a second round trip at the cost of
+ * moving up to `SHARD_COUNT × (limit + 1)` records for a page of `limit`.
  */
 import { decodeRecord, ErrorCode, parseRecordKey, recordToJson, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
