@@ -1,0 +1,73 @@
+/** The Markdown report: one table row per (subscribers, offered rate), then what limited the figures. */
+import { availableParallelism, cpus, totalmem } from 'node:os'
+import { count, ms } from '../docs/stats.ts'
+import type { RowResult } from './run-row.ts'
+
+const cores = (value: number | null | undefined) =>
+  value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(2)
+
+export function machineLine(): string {
+  const model = cpus()[0]?.model.trim() ?? 'unknown CPU'
+  return `${availableParallelism()} cores (${model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+}
+
+function completeCell(row: RowResult): string {
+  if (row.error !== null) return `**failed**: ${row.error}`
+  const shed =
+    row.shedShare > 0 ? ` (publisher shed ${Math.round(row.shedShare * 100)}% of offered: room saturated)` : ''
+  return row.complete ? `yes${shed}` : `**NO**: ${row.problems.join('; ')}${shed}`
+}
+
+export function resultTable(rows: readonly RowResult[]): string {
+  const lines = [
+    '| subscribers | offered msg/s (pub sockets) | published msg/s | delivered msg/s | per subscriber msg/s (min) | p50 ms | p99 ms | max ms | complete? | ok p50 / p99 ms | CPU cores: load gen / workerd runtime + entry / other |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+  ]
+  for (const r of rows) {
+    const perSub = r.deliveredPerS / r.subscribers
+    const ok = r.okLatency === null ? 'n/a' : `${ms(r.okLatency.p50)} / ${ms(r.okLatency.p99)}`
+    const cpu =
+      r.cpu === null
+        ? 'n/a'
+        : `${cores(r.cpu.client)} / ${cores(r.cpu.runtime)} + ${cores(r.cpu.entry)} / ${cores(r.cpu.other)}`
+    lines.push(
+      `| ${count(r.subscribers)} | ${count(r.offered)} (${r.publisherSockets}) | ${count(r.publishedPerS)} | ${count(r.deliveredPerS)} | ` +
+        `${count(perSub)} (${count(r.minPerSubscriberPerS)}) | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} | ` +
+        `${ms(r.latency.max)} | ${completeCell(r)} | ${ok} | ${cpu} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+/** One bullet per row (runtime CPU per message and per frame, lateness, wrangler's own CPU), then saturation. */
+export function rowNotes(rows: readonly RowResult[]): string[] {
+  const notes: string[] = []
+  for (const r of rows) {
+    if (r.error !== null) continue
+    const parts: string[] = []
+    const runtime = r.cpu?.runtime
+    if (runtime !== null && runtime !== undefined && r.publishedPerS > 0) {
+      const frames = r.deliveredPerS + r.publishedPerS * r.publisherSockets
+      parts.push(
+        `the runtime workerd spent ${ms((runtime * 1000) / r.publishedPerS)} ms of CPU per published message, ` +
+          `${ms((runtime * 1e6) / frames)} µs per frame sent`,
+      )
+    }
+    if (r.lateness !== null && r.lateness.p99 > 5) {
+      parts.push(`the publisher sent late (p99 ${ms(r.lateness.p99)} ms, max ${ms(r.lateness.max)} ms)`)
+    }
+    if (r.cpu?.wrangler !== null && r.cpu?.wrangler !== undefined && r.cpu.wrangler > 0.1) {
+      parts.push(`wrangler's own processes used ${cores(r.cpu.wrangler)} cores`)
+    }
+    if (parts.length > 0) notes.push(`${count(r.subscribers)} subscribers @ ${count(r.offered)}/s: ${parts.join('; ')}`)
+  }
+  const saturated = rows.filter((r) => r.error === null && r.shedShare > 0.05)
+  if (saturated.length > 0) {
+    const took = saturated.map((r) => `${count(r.publishedPerS)} msg/s with ${count(r.subscribers)}`).join(', ')
+    notes.push(
+      `saturated rows (the room took ${took} subscribers): the publisher shed what the room could not take, so ` +
+        `their latency is mostly the ~1 s backlog it allows before shedding; offer less (--rate) to see it unsaturated`,
+    )
+  }
+  return notes
+}
