@@ -12,10 +12,8 @@
  * object keep up with thousands of updates a second.
  */
 
-import { DurableObject } from 'cloudflare:workers'
 import {
   CloseCode,
-  closeReason,
   createSchemaGuard,
   DocSchemas,
   type DocType,
@@ -38,10 +36,10 @@ import * as Y from 'yjs'
 import { errorResponse } from '../http/errors.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { DocStore } from './doc-store.ts'
-import { RoomGuard } from './room-guard.ts'
+import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { RoomPresence } from './room-presence.ts'
-import { admittedState, frameBudget, setSocketState, socketState } from './socket-state.ts'
+import { admittedState, setSocketState, socketState } from './socket-state.ts'
 
 /** How long updates gather before a flush, once the room is busy. */
 const FLUSH_WINDOW_MS = 5
@@ -52,40 +50,20 @@ interface LoadedDoc {
   readonly guard: SchemaGuard | null
 }
 
-export class DocRoom extends DurableObject<Env> {
+export class DocRoom extends Room {
   private readonly store: DocStore
   private loaded: LoadedDoc | null = null
   private pending: Uint8Array[] = []
   private flushTimer: ReturnType<typeof setTimeout> | null = null
   private lastFlushAt = 0
   private readonly presence: RoomPresence
-  private readonly guard: RoomGuard
-  private readonly rejected = new WeakSet<WebSocket>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.store = new DocStore(ctx.storage)
     this.presence = new RoomPresence(() => ctx.getWebSockets())
-    this.guard = new RoomGuard(ctx, (ws) => {
-      this.rejected.add(ws)
-      this.leave(ws)
-    })
     // Answered by the runtime without waking the room: clients detect dead links for free.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
-  }
-
-  /** The document's owner, for access checks in the Worker (null until its creator connects). */
-  owner(): string | null {
-    return this.guard.owner()
-  }
-
-  /** Closes the sockets admitted on any of these (now revoked) tokens. */
-  revoke(ids: string[]): number {
-    return this.guard.revoke(ids)
-  }
-
-  override async alarm(): Promise<void> {
-    await this.guard.expire()
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -116,22 +94,11 @@ export class DocRoom extends DurableObject<Env> {
   }
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
-    if (this.rejected.has(ws)) return
-    if (typeof message === 'string') {
-      this.reject(ws, CloseCode.UnsupportedData, 'binary y-protocols frames only')
-      return
-    }
-    if (message.byteLength > Limits.maxFrameBytes) {
-      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
-      return
-    }
-    if (!frameBudget(ws).take()) {
-      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
-      return
-    }
+    const bytes = this.screen(ws, message)
+    if (bytes === null) return
     let msg: ReturnType<typeof decodeDocMessage>
     try {
-      msg = decodeDocMessage(new Uint8Array(message))
+      msg = decodeDocMessage(bytes)
     } catch (error) {
       this.reject(ws, CloseCode.BadFrame, `not a y-protocols message: ${(error as Error).message}`)
       return
@@ -153,17 +120,6 @@ export class DocRoom extends DurableObject<Env> {
       case MessageType.Auth:
         return
     }
-  }
-
-  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    this.leave(ws)
-    try {
-      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason)
-    } catch {}
-  }
-
-  override webSocketError(ws: WebSocket): void {
-    this.leave(ws)
   }
 
   /** Loads the document on first use after start or wake: snapshot, then the log. */
@@ -284,30 +240,14 @@ export class DocRoom extends DurableObject<Env> {
   }
 
   /** A socket left: its awareness states go, and the others are told. */
-  private leave(ws: WebSocket): void {
+  protected override left(ws: WebSocket): void {
     const frame = this.presence.leave(ws)
     if (frame) this.broadcast(frame, ws)
-  }
-
-  private reject(ws: WebSocket, code: CloseCode, reason: string): void {
-    this.rejected.add(ws)
-    this.leave(ws)
-    try {
-      ws.close(code, closeReason(reason))
-    } catch {}
   }
 
   private broadcast(frame: Uint8Array, except?: WebSocket): void {
     for (const ws of this.ctx.getWebSockets()) {
       if (ws !== except && !this.rejected.has(ws)) this.send(ws, frame)
-    }
-  }
-
-  private send(ws: WebSocket, frame: Uint8Array): void {
-    try {
-      ws.send(frame)
-    } catch {
-      // The socket is closing; its close handler cleans up.
     }
   }
 }

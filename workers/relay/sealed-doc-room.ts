@@ -6,10 +6,8 @@
  * and revocation work as in the other rooms (`room-guard.ts`).
  */
 
-import { DurableObject } from 'cloudflare:workers'
 import {
   CloseCode,
-  closeReason,
   decodeSealedClientFrame,
   ErrorCode,
   encodeSealedFrame,
@@ -18,32 +16,17 @@ import {
   VivimError,
 } from '@vivim/shared'
 import { errorResponse } from '../http/errors.ts'
-import { RoomGuard } from './room-guard.ts'
+import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { SealedDocStore } from './sealed-doc-store.ts'
-import { admittedState, frameBudget, setSocketState, socketState } from './socket-state.ts'
+import { admittedState, setSocketState, socketState } from './socket-state.ts'
 
-export class SealedDocRoom extends DurableObject<Env> {
+export class SealedDocRoom extends Room {
   private readonly store: SealedDocStore
-  private readonly guard: RoomGuard
-  private readonly rejected = new WeakSet<WebSocket>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.store = new SealedDocStore(ctx.storage)
-    this.guard = new RoomGuard(ctx, (ws) => this.rejected.add(ws))
-  }
-
-  owner(): string | null {
-    return this.guard.owner()
-  }
-
-  revoke(ids: string[]): number {
-    return this.guard.revoke(ids)
-  }
-
-  override async alarm(): Promise<void> {
-    await this.guard.expire()
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -71,22 +54,8 @@ export class SealedDocRoom extends DurableObject<Env> {
   }
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
-    if (this.rejected.has(ws)) return
-    if (typeof message === 'string') {
-      this.reject(ws, CloseCode.UnsupportedData, 'binary frames only')
-    } else if (message.byteLength > Limits.maxFrameBytes) {
-      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
-    } else if (!frameBudget(ws).take()) {
-      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
-    } else {
-      this.receive(ws, new Uint8Array(message))
-    }
-  }
-
-  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    try {
-      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason)
-    } catch {}
+    const bytes = this.screen(ws, message)
+    if (bytes !== null) this.receive(ws, bytes)
   }
 
   private receive(ws: WebSocket, bytes: Uint8Array): void {
@@ -120,18 +89,5 @@ export class SealedDocRoom extends DurableObject<Env> {
       if (!(error instanceof VivimError)) throw error
       this.send(ws, encodeSealedFrame({ t: SealedFrameType.Error, code: error.code, message: error.message }))
     }
-  }
-
-  private reject(ws: WebSocket, code: CloseCode, reason: string): void {
-    this.rejected.add(ws)
-    try {
-      ws.close(code, closeReason(reason))
-    } catch {}
-  }
-
-  private send(ws: WebSocket, frame: Uint8Array): void {
-    try {
-      ws.send(frame)
-    } catch {}
   }
 }

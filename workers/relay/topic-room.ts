@@ -12,10 +12,8 @@
  * must not hold unbounded memory for a reader that cannot keep up.
  */
 
-import { DurableObject } from 'cloudflare:workers'
 import {
   CloseCode,
-  closeReason,
   decodeEnvelope,
   decodeTopicClientFrame,
   ErrorCode,
@@ -29,9 +27,9 @@ import {
   validateEnvelope,
 } from '@vivim/shared'
 import { errorResponse } from '../http/errors.ts'
-import { RoomGuard } from './room-guard.ts'
+import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
-import { admittedState, frameBudget, setSocketState, socketState } from './socket-state.ts'
+import { admittedState, setSocketState, socketState } from './socket-state.ts'
 import { type TopicRetention, TopicStore } from './topic-store.ts'
 
 interface Flow {
@@ -47,32 +45,15 @@ export interface PublishResult {
   readonly duplicate: boolean
 }
 
-export class TopicRoom extends DurableObject<Env> {
+export class TopicRoom extends Room {
   private readonly store: TopicStore
   private readonly retention: TopicRetention
-  private readonly guard: RoomGuard
   private readonly flows = new WeakMap<WebSocket, Flow>()
-  private readonly rejected = new WeakSet<WebSocket>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.store = new TopicStore(ctx.storage)
     this.retention = retentionOf(env)
-    this.guard = new RoomGuard(ctx, (ws) => this.rejected.add(ws))
-  }
-
-  /** The topic's owner, for access checks in the Worker (null until its creator connects). */
-  owner(): string | null {
-    return this.guard.owner()
-  }
-
-  /** Closes the sockets admitted on any of these (now revoked) tokens. */
-  revoke(ids: string[]): number {
-    return this.guard.revoke(ids)
-  }
-
-  override async alarm(): Promise<void> {
-    await this.guard.expire()
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -100,22 +81,8 @@ export class TopicRoom extends DurableObject<Env> {
   }
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
-    if (this.rejected.has(ws)) return
-    if (typeof message === 'string') {
-      this.reject(ws, CloseCode.UnsupportedData, 'binary topic frames only')
-    } else if (message.byteLength > Limits.maxFrameBytes) {
-      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
-    } else if (!frameBudget(ws).take()) {
-      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
-    } else {
-      this.receive(ws, new Uint8Array(message))
-    }
-  }
-
-  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    try {
-      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason)
-    } catch {}
+    const bytes = this.screen(ws, message)
+    if (bytes !== null) this.receive(ws, bytes)
   }
 
   private receive(ws: WebSocket, bytes: Uint8Array): void {
@@ -197,19 +164,6 @@ export class TopicRoom extends DurableObject<Env> {
       this.flows.set(ws, flow)
     }
     return flow
-  }
-
-  private reject(ws: WebSocket, code: CloseCode, reason: string): void {
-    this.rejected.add(ws)
-    try {
-      ws.close(code, closeReason(reason))
-    } catch {}
-  }
-
-  private send(ws: WebSocket, frame: Uint8Array): void {
-    try {
-      ws.send(frame)
-    } catch {}
   }
 }
 

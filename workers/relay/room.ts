@@ -1,0 +1,84 @@
+/**
+ * What every room (document, topic, sealed document) does the same way:
+ * keep its owner and close sockets whose credential expires or is revoked
+ * (`room-guard.ts`), screen each incoming frame (binary only, size, rate),
+ * close an offending socket with a code and a reason while sparing the
+ * others, and send without letting a closing socket throw.
+ */
+
+import { DurableObject } from 'cloudflare:workers'
+import { CloseCode, closeReason, Limits } from '@vivim/shared'
+import { RoomGuard } from './room-guard.ts'
+import { frameBudget } from './socket-state.ts'
+
+export abstract class Room extends DurableObject<Env> {
+  protected readonly guard: RoomGuard
+  protected readonly rejected = new WeakSet<WebSocket>()
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.guard = new RoomGuard(ctx, (ws) => {
+      this.rejected.add(ws)
+      this.left(ws)
+    })
+  }
+
+  /** The resource's owner, for access checks in the Worker (null until its creator connects). */
+  owner(): string | null {
+    return this.guard.owner()
+  }
+
+  /** Closes the sockets admitted on any of these (now revoked) tokens. */
+  revoke(ids: string[]): number {
+    return this.guard.revoke(ids)
+  }
+
+  override async alarm(): Promise<void> {
+    await this.guard.expire()
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    this.left(ws)
+    try {
+      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason)
+    } catch {}
+  }
+
+  override webSocketError(ws: WebSocket): void {
+    this.left(ws)
+  }
+
+  /** A socket is gone or refused: subclasses let the others know (presence). */
+  protected left(_ws: WebSocket): void {}
+
+  /** The frame as bytes if the socket may send it; otherwise the socket is closed and null returned. */
+  protected screen(ws: WebSocket, message: ArrayBuffer | string): Uint8Array | null {
+    if (this.rejected.has(ws)) return null
+    if (typeof message === 'string') {
+      this.reject(ws, CloseCode.UnsupportedData, 'binary frames only')
+    } else if (message.byteLength > Limits.maxFrameBytes) {
+      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
+    } else if (!frameBudget(ws).take()) {
+      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
+    } else {
+      return new Uint8Array(message)
+    }
+    return null
+  }
+
+  protected reject(ws: WebSocket, code: CloseCode, reason: string): void {
+    this.rejected.add(ws)
+    this.left(ws)
+    try {
+      ws.close(code, closeReason(reason))
+    } catch {}
+  }
+
+  protected send(ws: WebSocket, frame: Uint8Array): void {
+    try {
+      ws.send(frame)
+    } catch {
+      // The socket is closing; its close handler cleans up.
+    }
+  }
+}
