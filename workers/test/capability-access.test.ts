@@ -109,10 +109,12 @@ describe('capabilities at the relay', () => {
       invoke(bob, res, ['read'], { prf: invoke(alice, res, ['read'], { aud: bob.did }) }),
     )
     await reader.until(() => reader.synced)
-    reader.doc.getMap('meta').set('name', 'hijacked')
+    // A key of its own: had it written `name`, its refused local value could shadow the owner's.
+    reader.doc.getMap('meta').set('description', 'hijacked')
     await reader.until(() => reader.denied.length === 1)
     owner.doc.getMap('meta').set('name', 'Book club')
     await reader.until(() => reader.doc.getMap('meta').get('name') === 'Book club')
+    expect(owner.doc.getMap('meta').has('description')).toBe(false)
   })
 
   it('closes a socket when its token expires', async () => {
