@@ -3,11 +3,10 @@
  * the same offered rate, warnings about what limited a row, and the raw JSON
  * results under `bench/results/`.
  */
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
-import { BIN_PATH, REPO_ROOT } from './child-processes.ts'
+import { REPO_ROOT } from './child-processes.ts'
 import { describeClosed } from './load-protocol.ts'
 import type { RowResult } from './load-row.ts'
 import { SERVER_LABELS } from './server-targets.ts'
@@ -105,12 +104,5 @@ export function writeResults(kind: string, data: unknown): string {
   mkdirSync(dir, { recursive: true })
   const file = join(dir, `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`)
-  // Formatted as the repo's Biome wants, so `biome check` passes even before bench/results/ is git-ignored.
-  spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', file], {
-    cwd: REPO_ROOT,
-    stdio: 'ignore',
-    timeout: 20_000,
-    env: { ...process.env, PATH: BIN_PATH },
-  })
   return file
 }

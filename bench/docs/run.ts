@@ -59,7 +59,14 @@ for (const name of options.only) {
       progress(
         `${name} @ ${count(rate)}/s: delivered ${count(row.deliveredPerS)}/s, p99 ${ms(row.latency.p99)} ms, ${state}`,
       )
-      if (!row.complete) progress(`${name}: last server output:\n${server.logTail().slice(-LOG_LINES_CHARS)}`)
+      if (!row.complete) {
+        // After wrangler's banner ("Ready on ..."), without its one line per request.
+        const lines = server.logTail().split('\n')
+        const ready = lines.findLastIndex((line) => line.includes('Ready on'))
+        const said = lines.slice(ready + 1).filter((line) => line.trim() !== '' && !line.includes('[wrangler:info]'))
+        const tail = said.join('\n').slice(-LOG_LINES_CHARS)
+        if (tail !== '') progress(`${name}: last server output:\n${tail}`)
+      }
       if (server.died() !== null) {
         progress(`${name} died: ${server.died()}\n${server.logTail().slice(-2_000)}`)
         break
