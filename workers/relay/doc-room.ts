@@ -33,13 +33,12 @@ import {
   VivimError,
 } from '@vivim/shared'
 import * as Y from 'yjs'
-import { errorResponse } from '../http/errors.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { DocStore } from './doc-store.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { RoomPresence } from './room-presence.ts'
-import { admittedState, setSocketState, socketState } from './socket-state.ts'
+import { socketState } from './socket-state.ts'
 
 /** How long updates gather before a flush, once the room is busy. */
 const FLUSH_WINDOW_MS = 5
@@ -66,31 +65,19 @@ export class DocRoom extends Room {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
   }
 
-  override async fetch(request: Request): Promise<Response> {
-    try {
-      return await this.accept(request)
-    } catch (error) {
-      if (error instanceof VivimError) return errorResponse(error)
-      throw error
-    }
-  }
-
-  private async accept(request: Request): Promise<Response> {
-    const { name: docId, access } = readRoomRequest(request)
-    if (!isUpgrade(request)) throw new VivimError(ErrorCode.UpgradeRequired, 'a document room takes WebSockets only')
-    if (access.newOwner !== null && !this.guard.claim(access.newOwner)) {
-      throw new VivimError(ErrorCode.Forbidden, 'another creator claimed this document first')
-    }
-    this.store.bindDocId(docId)
-    const { doc } = this.room()
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-    this.ctx.acceptWebSocket(server)
-    setSocketState(server, admittedState(access))
-    await this.guard.admitted(access.exp)
-    server.send(encodeSyncStep1(Y.encodeStateVector(doc)))
-    const presence = this.presence.snapshotFrame()
-    if (presence) server.send(presence)
-    return new Response(null, { status: 101, webSocket: client })
+  override fetch(request: Request): Promise<Response> {
+    return this.answer(async () => {
+      const { name: docId, access } = readRoomRequest(request)
+      if (!isUpgrade(request)) throw new VivimError(ErrorCode.UpgradeRequired, 'a document room takes WebSockets only')
+      this.claim(access, 'document')
+      this.store.bindDocId(docId)
+      const { doc } = this.room()
+      const [client, server] = await this.acceptSocket(access)
+      server.send(encodeSyncStep1(Y.encodeStateVector(doc)))
+      const presence = this.presence.snapshotFrame()
+      if (presence) server.send(presence)
+      return new Response(null, { status: 101, webSocket: client })
+    })
   }
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {

@@ -7,9 +7,11 @@
  */
 
 import { DurableObject } from 'cloudflare:workers'
-import { CloseCode, closeReason, Limits } from '@vivim/shared'
+import { CloseCode, closeReason, ErrorCode, Limits, VivimError } from '@vivim/shared'
+import type { Access } from '../http/access.ts'
+import { errorResponse } from '../http/errors.ts'
 import { RoomGuard } from './room-guard.ts'
-import { frameBudget } from './socket-state.ts'
+import { admittedState, frameBudget, setSocketState } from './socket-state.ts'
 
 export abstract class Room extends DurableObject<Env> {
   protected readonly guard: RoomGuard
@@ -46,6 +48,32 @@ export abstract class Room extends DurableObject<Env> {
 
   override webSocketError(ws: WebSocket): void {
     this.left(ws)
+  }
+
+  /** Runs a room's fetch; a refusal is answered in the JSON error shape. */
+  protected async answer(run: () => Promise<Response>): Promise<Response> {
+    try {
+      return await run()
+    } catch (error) {
+      if (error instanceof VivimError) return errorResponse(error)
+      throw error
+    }
+  }
+
+  /** A request that makes its issuer the owner of a room nobody owned is refused if someone was faster. */
+  protected claim(access: Access, what: string): void {
+    if (access.newOwner !== null && !this.guard.claim(access.newOwner)) {
+      throw new VivimError(ErrorCode.Forbidden, `another creator claimed this ${what} first`)
+    }
+  }
+
+  /** Accepts a hibernatable socket for `access`: its state in the attachment, an alarm at its expiry. */
+  protected async acceptSocket(access: Access): Promise<[client: WebSocket, server: WebSocket]> {
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
+    this.ctx.acceptWebSocket(server)
+    setSocketState(server, admittedState(access))
+    await this.guard.admitted(access.exp)
+    return [client, server]
   }
 
   /** A socket is gone or refused: subclasses let the others know (presence). */

@@ -15,11 +15,10 @@ import {
   SealedFrameType,
   VivimError,
 } from '@vivim/shared'
-import { errorResponse } from '../http/errors.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { SealedDocStore } from './sealed-doc-store.ts'
-import { admittedState, setSocketState, socketState } from './socket-state.ts'
+import { socketState } from './socket-state.ts'
 
 export class SealedDocRoom extends Room {
   private readonly store: SealedDocStore
@@ -29,28 +28,20 @@ export class SealedDocRoom extends Room {
     this.store = new SealedDocStore(ctx.storage)
   }
 
-  override async fetch(request: Request): Promise<Response> {
-    try {
+  override fetch(request: Request): Promise<Response> {
+    return this.answer(async () => {
       const { access, resume } = readRoomRequest(request)
       if (!isUpgrade(request))
         throw new VivimError(ErrorCode.UpgradeRequired, 'a sealed document takes WebSockets only')
-      if (access.newOwner !== null && !this.guard.claim(access.newOwner)) {
-        throw new VivimError(ErrorCode.Forbidden, 'another creator claimed this document first')
-      }
-      const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-      this.ctx.acceptWebSocket(server)
-      setSocketState(server, admittedState(access))
-      await this.guard.admitted(access.exp)
+      this.claim(access, 'document')
+      const [client, server] = await this.acceptSocket(access)
       const after = resume?.startsWith('cursor:') ? Number(resume.slice('cursor:'.length)) : 0
       for (const e of this.store.after(after)) {
         server.send(encodeSealedFrame({ t: SealedFrameType.Entry, s: e.seq, snap: e.snap, c: e.data }))
       }
       server.send(encodeSealedFrame({ t: SealedFrameType.Live, s: this.store.latest }))
       return new Response(null, { status: 101, webSocket: client })
-    } catch (error) {
-      if (error instanceof VivimError) return errorResponse(error)
-      throw error
-    }
+    })
   }
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {

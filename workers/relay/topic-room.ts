@@ -26,10 +26,9 @@ import {
   VivimError,
   validateEnvelope,
 } from '@vivim/shared'
-import { errorResponse } from '../http/errors.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
-import { admittedState, setSocketState, socketState } from './socket-state.ts'
+import { socketState } from './socket-state.ts'
 import { type TopicRetention, TopicStore } from './topic-store.ts'
 
 interface Flow {
@@ -56,28 +55,20 @@ export class TopicRoom extends Room {
     this.retention = retentionOf(env)
   }
 
-  override async fetch(request: Request): Promise<Response> {
-    try {
+  override fetch(request: Request): Promise<Response> {
+    return this.answer(async () => {
       const { name, access, resume } = readRoomRequest(request)
-      if (access.newOwner !== null && !this.guard.claim(access.newOwner)) {
-        throw new VivimError(ErrorCode.Forbidden, 'another creator claimed this topic first')
-      }
+      this.claim(access, 'topic')
       const topic = this.store.bindTopic(name)
       if (!isUpgrade(request)) {
         if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
         const envelope = decodeEnvelope(new Uint8Array(await request.arrayBuffer()))
         return Response.json(this.publish(topic, envelope))
       }
-      const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-      this.ctx.acceptWebSocket(server)
-      setSocketState(server, admittedState(access))
-      await this.guard.admitted(access.exp)
+      const [client, server] = await this.acceptSocket(access)
       this.replay(server, resume)
       return new Response(null, { status: 101, webSocket: client })
-    } catch (error) {
-      if (error instanceof VivimError) return errorResponse(error)
-      throw error
-    }
+    })
   }
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
