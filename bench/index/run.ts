@@ -23,7 +23,8 @@ const PUT_CONCURRENCY = 32
 const QUERY_CONCURRENCY = 8
 const QUERIES_PER_KIND = 400
 const GET_CONCURRENCY = 16
-const GETS = 3_000
+/** Few enough that warming them and reading them again fits well within the edge cache's 60 s lifetime. */
+const GETS = 1_000
 
 /** `fetch`, retried (at most 3 times) when the connection fails, never when the edge answers. */
 async function request(url: string, init?: RequestInit): Promise<Response> {

@@ -40,8 +40,8 @@ export interface AuthorListing {
   readonly limit: number
 }
 
-/** Title matches weigh twice as much as body matches. */
-const BM25 = 'bm25(record_text, 2.0, 1.0)'
+/** bm25 over (key, kind, title, body): the two unindexed columns weigh nothing, titles twice as much as bodies. */
+const BM25 = 'bm25(record_search, 0.0, 0.0, 2.0, 1.0)'
 
 export class ShardStore {
   private readonly storage: DurableObjectStorage
@@ -52,7 +52,8 @@ export class ShardStore {
         id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, author TEXT NOT NULL,
         timestamp INTEGER NOT NULL, listed INTEGER NOT NULL, bytes BLOB NOT NULL);
       CREATE INDEX IF NOT EXISTS records_by_author ON records (author, key) WHERE listed = 1;
-      CREATE VIRTUAL TABLE IF NOT EXISTS record_text USING fts5 (title, body, tokenize = 'porter unicode61 remove_diacritics 2');
+      CREATE VIRTUAL TABLE IF NOT EXISTS record_search USING fts5 (
+        key UNINDEXED, kind UNINDEXED, title, body, tokenize = 'porter unicode61 remove_diacritics 2');
       CREATE TABLE IF NOT EXISTS kv_pending (key TEXT PRIMARY KEY, signature BLOB NOT NULL);`)
   }
 
@@ -85,9 +86,17 @@ export class ShardStore {
           bytes,
         )
         .one().id
-      sql.exec('DELETE FROM record_text WHERE rowid = ?', id)
-      if (text && listed)
-        sql.exec('INSERT INTO record_text (rowid, title, body) VALUES (?, ?, ?)', id, text.title, text.body)
+      sql.exec('DELETE FROM record_search WHERE rowid = ?', id)
+      if (text && listed) {
+        sql.exec(
+          'INSERT INTO record_search (rowid, key, kind, title, body) VALUES (?, ?, ?, ?, ?)',
+          id,
+          record.key,
+          kind,
+          text.title,
+          text.body,
+        )
+      }
       sql.exec(
         'INSERT INTO kv_pending (key, signature) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET signature = excluded.signature',
         record.key,
@@ -121,17 +130,23 @@ export class ShardStore {
       .map((r) => r.key)
   }
 
-  /** Up to `limit` matches after `after`, in (score, key) order: a total order, so pages never repeat or skip. */
+  /**
+   * Up to `limit` matches after `after`, in (score, key) order: a total order,
+   * so pages never repeat or skip. Every match is scored, but from the index
+   * alone; records are read for the page's rows only.
+   */
   search(query: ShardSearch): ShardHit[] {
     const { match, kind, after, limit } = query
     const rows = this.storage.sql
       .exec<{ key: string; score: number; bytes: ArrayBuffer }>(
-        `SELECT key, score, bytes FROM (
-           SELECT r.key AS key, ${BM25} AS score, r.bytes AS bytes
-           FROM record_text JOIN records r ON r.id = record_text.rowid
-           WHERE record_text MATCH ? AND (? IS NULL OR r.kind = ?))
-         WHERE ? IS NULL OR score > ? OR (score = ? AND key > ?)
-         ORDER BY score, key LIMIT ?`,
+        `SELECT page.key AS key, page.score AS score, r.bytes AS bytes FROM (
+           SELECT id, key, score FROM (
+             SELECT rowid AS id, key, ${BM25} AS score FROM record_search
+             WHERE record_search MATCH ? AND (? IS NULL OR kind = ?))
+           WHERE ? IS NULL OR score > ? OR (score = ? AND key > ?)
+           ORDER BY score, key LIMIT ?) AS page
+         JOIN records r ON r.id = page.id
+         ORDER BY page.score, page.key`,
         match,
         kind,
         kind,
