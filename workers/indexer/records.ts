@@ -28,6 +28,7 @@ import { revocationRegistry } from '../auth/revocation-registry.ts'
 import type { AppEnv } from '../http/types.ts'
 import { decodeKeyCursor, encodeKeyCursor, kindFilter, pageLimit } from './page.ts'
 import { type CachedRecord, cacheIfNewer, cacheKeyOf, etagOf, noneMatch, readCached } from './record-cache.ts'
+import { findRecordElsewhere, recordStored } from './record-elsewhere.ts'
 import { CBOR, JSON_TYPE, mediaType, parseJson, pathKey } from './request-input.ts'
 import { allShards, shardFor } from './shards.ts'
 
@@ -53,6 +54,21 @@ async function readBody(c: Context<AppEnv>): Promise<{ record: ContentRecord; by
   throw new VivimError(ErrorCode.UnsupportedMediaType, `a record is sent as ${CBOR} (or ${JSON_TYPE})`)
 }
 
+/**
+ * A record this edge lacks, from the mesh or a federated peer: validated as
+ * if it were written here, then kept by its shard so the next read is local.
+ */
+async function adoptFromElsewhere(env: Env, key: string): Promise<Uint8Array<ArrayBuffer> | null> {
+  const bytes = await findRecordElsewhere(env, key)
+  if (!bytes) return null
+  const record = decodeRecord(bytes)
+  if (record.key !== key) return null
+  validateRecord(record)
+  await refuseRevokedGrant(env, record)
+  const result = await shardFor(env, key).write(new Uint8Array(bytes))
+  return new Uint8Array(result.bytes)
+}
+
 records.put('/v1/records/:key{.+}', async (c) => {
   const key = pathKey(c)
   const { record, bytes } = await readBody(c)
@@ -70,6 +86,7 @@ records.put('/v1/records/:key{.+}', async (c) => {
     )
   }
   await cacheIfNewer(caches.default, cacheKey, bytes)
+  c.executionCtx.waitUntil(recordStored(c.env, bytes))
   const etag = etagOf(bytes)
   c.header('ETag', etag)
   return c.json(
@@ -85,9 +102,10 @@ records.get('/v1/records/:key{.+}', async (c) => {
   let found: CachedRecord | null = bypass ? null : await readCached(caches.default, cacheKey)
   const status = found ? 'hit' : 'miss'
   if (!found) {
-    const stored = await c.env.RECORDS.get(key, 'arrayBuffer')
+    const kept = await c.env.RECORDS.get(key, 'arrayBuffer')
+    const stored = kept ? new Uint8Array(kept) : await adoptFromElsewhere(c.env, key)
     if (stored === null) throw new VivimError(ErrorCode.NotFound, 'no record for this key')
-    found = await cacheIfNewer(caches.default, cacheKey, new Uint8Array(stored))
+    found = await cacheIfNewer(caches.default, cacheKey, stored)
   }
   const asJson = accepts(c, { header: 'Accept', supports: [CBOR, JSON_TYPE], default: CBOR }) === JSON_TYPE
   const etag = asJson ? etagOf(found.bytes, 'json') : found.etag
