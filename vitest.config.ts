@@ -23,13 +23,32 @@ export default defineConfig({
           }),
         ],
         // A hang guard, not a speed limit: a loaded machine can take seconds over a room's round trips.
-        test: { name: 'workers', include: ['workers/**/*.test.ts'], testTimeout: 30_000 },
+        test: {
+          name: 'workers',
+          include: ['workers/**/*.test.ts'],
+          exclude: ['workers/federation/test/**'],
+          testTimeout: 30_000,
+        },
       },
       {
         test: {
           name: 'node',
           environment: 'node',
-          include: ['shared/**/*.test.ts', 'node-bridge/**/*.test.ts'],
+          include: ['shared/**/*.test.ts'],
+        },
+      },
+      {
+        // Real libp2p nodes on loopback, and edges under wrangler dev that the tests start themselves.
+        test: { name: 'bridge', environment: 'node', include: ['node-bridge/test/**/*.test.ts'], testTimeout: 60_000 },
+      },
+      {
+        // Two edge instances under wrangler dev, each with its own storage and keys, federating over loopback.
+        test: {
+          name: 'federation',
+          environment: 'node',
+          include: ['workers/federation/test/**/*.test.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
         },
       },
       {

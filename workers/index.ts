@@ -5,6 +5,7 @@
 import { createApp } from './app.ts'
 
 export { RevocationRegistry } from './auth/revocation-registry.ts'
+export { BridgeHub } from './bridge/bridge-hub.ts'
 export { IndexShard } from './indexer/index-shard.ts'
 export { DocRoom } from './relay/doc-room.ts'
 export { SealedDocRoom } from './relay/sealed-doc-room.ts'
