@@ -67,7 +67,8 @@ export async function startEdge(init: EdgeInit = {}): Promise<RunningEdge> {
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
   // Each edge needs its own inspector port, or the second of two fails to start.
   args.push('--inspector-port', String(await freePort()))
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'wrangler'), args, {
+  // This process's own Node (22), whatever `node` the PATH would find first.
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), ...args], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

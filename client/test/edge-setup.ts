@@ -16,7 +16,7 @@ declare module 'vitest' {
 
 function buildDemo(): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'node'), [join(ROOT, 'scripts', 'build-demo.ts')], {
+    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'build-demo.ts')], {
       cwd: ROOT,
       stdio: 'inherit',
     })
