@@ -14,6 +14,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { version } from '../package.json'
 import { access } from './auth/app.ts'
+import { bridge } from './bridge/app.ts'
 import { federation } from './federation/app.ts'
 import { errorResponse, onError } from './http/errors.ts'
 import { notFound } from './http/not-found.ts'
@@ -37,6 +38,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', relay)
   app.route('/', indexer)
   app.route('/', federation)
+  app.route('/', bridge)
   app.onError(onError)
   app.notFound(notFound(app))
   return app

@@ -1,0 +1,37 @@
+/**
+ * The bridge link's routes: `GET /v1/bridge` upgrades to the WebSocket a
+ * libp2p bridge (`node-bridge/`) holds to this edge (frames in
+ * `shared/src/bridge-protocol.ts`); `GET /v1/bridge/peers` lists the linked
+ * bridges and their multiaddrs, a bootstrap list for peers of the mesh.
+ *
+ * Linking takes a capability on the resource `bridge` that may write, whose
+ * chain starts at this edge's own DID (the edge's operator grants it to the
+ * bridge's DID, and the bridge invokes it). Development mode admits anyone.
+ *
+ * @example
+ * ```ts
+ * app.route('/', bridge) // in workers/app.ts
+ * new WebSocket(`wss://edge.example/v1/bridge?token=${invocation}`)
+ * ```
+ */
+import { ErrorCode, VivimError } from '@vivim/shared'
+import { Hono } from 'hono'
+import { edgeIdentity } from '../auth/edge-identity.ts'
+import { authorize } from '../http/access.ts'
+import type { AppEnv } from '../http/types.ts'
+import { connectRequest, isUpgrade } from '../relay/room-headers.ts'
+import { linkedBridges } from './records.ts'
+
+export const BRIDGE_RESOURCE = 'bridge'
+
+export const bridge = new Hono<AppEnv>()
+
+bridge.get('/v1/bridge', async (c) => {
+  if (!isUpgrade(c.req.raw)) throw new VivimError(ErrorCode.UpgradeRequired, 'a bridge links over a WebSocket')
+  // The edge owns the bridge resource: only a chain rooted in its own DID lets a bridge in.
+  const access = await authorize(c.req.raw, c.env, BRIDGE_RESOURCE, { roomOwner: async () => edgeIdentity(c.env).did })
+  if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'linking a bridge takes a capability that may write')
+  return c.env.BRIDGE_HUB.getByName('hub').fetch(connectRequest('hub', access))
+})
+
+bridge.get('/v1/bridge/peers', async (c) => c.json({ bridges: await linkedBridges(c.env) }))
