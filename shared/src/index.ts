@@ -17,6 +17,7 @@
  * validateRecord(record) // passes; flip one bit of record.value and it throws invalid_signature
  * ```
  */
+export * from './bridge-protocol.ts'
 export * from './canonical.ts'
 export * from './capability.ts'
 export * from './capability-verify.ts'
