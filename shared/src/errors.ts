@@ -49,6 +49,13 @@ export const ErrorCode = {
   NotDelegable: 'not_delegable',
   NotOwner: 'not_owner',
   InvalidEnvelope: 'invalid_envelope',
+  SignatureRequired: 'signature_required',
+  DigestMismatch: 'digest_mismatch',
+  RequestStale: 'request_stale',
+  RequestReplayed: 'request_replayed',
+  InstanceBlocked: 'instance_blocked',
+  UnknownInstance: 'unknown_instance',
+  InvalidDescriptor: 'invalid_descriptor',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -91,6 +98,13 @@ const STATUS: Record<ErrorCode, number> = {
   not_delegable: 403,
   not_owner: 403,
   invalid_envelope: 400,
+  signature_required: 401,
+  digest_mismatch: 400,
+  request_stale: 401,
+  request_replayed: 409,
+  instance_blocked: 403,
+  unknown_instance: 403,
+  invalid_descriptor: 502,
 }
 
 /** The JSON body every HTTP error of the edge has. */

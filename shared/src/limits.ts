@@ -61,6 +61,24 @@ export const Limits = {
   defaultPageSize: 20,
   /** Longest pagination cursor, in characters. */
   maxCursorBytes: 1024,
+  /** Largest federation transaction (one signed server-to-server request body). */
+  maxFederationTransactionBytes: 192 * 1024,
+  /** Largest instance descriptor (`/.well-known/vivim`), in bytes of JSON. */
+  maxDescriptorBytes: 16 * 1024,
+  /** Most peer domains one descriptor lists, and the most instances one discovery returns. */
+  maxFederationPeers: 64,
+  /** How old (or how far in the future) a signed federation request may be. */
+  maxFederationRequestAgeMs: 5 * 60 * 1000,
+  /** Longest an instance descriptor is valid after it is issued, and longest a discovery result is cached. */
+  maxDescriptorTtlMs: 60 * 60 * 1000,
+  /** How long a domain that could not be discovered is not asked again. */
+  federationFailureTtlMs: 30 * 1000,
+  /** Longest one federation request may take before it counts as failed. */
+  federationRequestTimeoutMs: 10 * 1000,
+  /** Longest a record lookup waits for federated peers before it answers `not found`. */
+  federationLookupTimeoutMs: 3 * 1000,
+  /** Most transactions one destination's outbox holds; past it new ones are refused, never old ones dropped. */
+  maxOutboxTransactions: 100_000,
 } as const
 
 export type Limits = typeof Limits
