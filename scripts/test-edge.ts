@@ -11,8 +11,8 @@
  * edge.stop()
  * ```
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -26,6 +26,11 @@ export interface EdgeInit {
   persistTo?: string
   /** The port; a free one by default. */
   port?: number
+  /**
+   * Serve a bundle built once at start (true, the default) rather than the
+   * sources, which wrangler dev reloads on every edit, dropping every socket.
+   */
+  snapshot?: boolean
 }
 
 export interface RunningEdge {
@@ -59,20 +64,49 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
   throw new Error(`the edge did not answer at ${url}:\n${output()}`)
 }
 
+const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
+const QUIET = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' }
+
+/** wrangler.toml with its paths made absolute, so a copy elsewhere means the same Worker. */
+function configCopy(): string {
+  return readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')
+    .split('\n')
+    .map((line) => {
+      const path = /^(main|directory)\s*=\s*"([^"]+)"/.exec(line)
+      return path ? `${path[1]} = ${JSON.stringify(resolve(ROOT, path[2] as string))}` : line
+    })
+    .join('\n')
+}
+
+/** Builds the deploy bundle and a copy of the config into `dir`; returns wrangler dev's arguments for them. */
+function snapshotArgs(dir: string): string[] {
+  mkdirSync(dir, { recursive: true })
+  const config = join(dir, 'wrangler.toml')
+  writeFileSync(config, configCopy())
+  const bundle = join(dir, 'bundle')
+  execFileSync(process.execPath, [WRANGLER, 'deploy', '--dry-run', '--config', config, '--outdir', bundle], {
+    cwd: ROOT,
+    env: QUIET,
+    stdio: 'ignore',
+  })
+  return [join(bundle, 'index.js'), '--no-bundle', '--config', config]
+}
+
 export async function startEdge(init: EdgeInit = {}): Promise<RunningEdge> {
   const port = init.port ?? (await freePort())
   const persistTo = init.persistTo ?? mkdtempSync(join(tmpdir(), 'vivim-edge-'))
   const vars = { VIVIM_ENV: 'development', ...init.vars }
-  const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo]
+  const source = init.snapshot === false ? [] : snapshotArgs(mkdtempSync(join(tmpdir(), 'vivim-edge-bundle-')))
+  const args = ['dev', ...source, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo]
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
   // Each edge needs its own inspector port, or the second of two fails to start.
   args.push('--inspector-port', String(await freePort()))
   // This process's own Node (22), whatever `node` the PATH would find first.
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), ...args], {
+  const child = spawn(process.execPath, [WRANGLER, ...args], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
+    env: QUIET,
   })
   let output = ''
   child.stdout?.on('data', (d: Buffer) => (output = (output + d).slice(-8000)))
