@@ -1,0 +1,107 @@
+/**
+ * The bridge's libp2p node: TCP and WebSockets, Noise and Yamux, identify and
+ * ping, a Kademlia DHT of its own (`/vivim/kad/1.0.0`, server mode) whose
+ * `/vivim/` records follow the edge's rules, Gossipsub, bootstrap and mDNS
+ * discovery, a circuit-relay-v2 server for peers behind NAT or in browsers,
+ * and connection limits.
+ *
+ * Noise and Yamux rather than the seed's TLS and mplex: mplex is deprecated
+ * in libp2p (no flow control, so one slow stream stalls a connection), and
+ * Noise is the one encrypter every libp2p implementation, browsers included,
+ * speaks; TLS would add nothing for the peers this mesh serves.
+ *
+ * @example
+ * ```ts
+ * const storage = await openStorage({ dataDir: null })
+ * const node = await createBridgeNode({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false }, storage)
+ * await node.services.dht.put(dhtKey(record.key), encodeRecord(record))
+ * node.getMultiaddrs()
+ * ```
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { type KadDHT, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { Limits, VIVIM_DHT_NAMESPACE, VIVIM_DHT_PROTOCOL } from '@vivim/shared'
+import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import { selectVivimRecord, validateVivimRecord } from './dht-records.ts'
+import { gossipMessageId } from './topic-ids.ts'
+import type { BridgeStorage } from './storage.ts'
+
+export interface BridgeNodeInit {
+  /** Multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001` and `/ip4/0.0.0.0/tcp/4002/ws`. */
+  listen: string[]
+  /** Multiaddrs this node tells peers to dial, when they differ from what it listens on (NAT, a proxy). */
+  announce?: string[]
+  /** Multiaddrs (with `/p2p/<peer id>`) of peers to join the mesh through. */
+  bootstrap: string[]
+  /** Find peers on the local network by multicast DNS. */
+  mdns: boolean
+  /** Most open connections; the connection manager prunes the least valuable past it. */
+  maxConnections?: number
+  /** Most circuit-relay reservations this node holds for other peers. */
+  maxRelayReservations?: number
+}
+
+export type BridgeServices = {
+  identify: ReturnType<ReturnType<typeof identify>>
+  ping: ReturnType<ReturnType<typeof ping>>
+  dht: KadDHT
+  pubsub: GossipSub
+  relay: ReturnType<ReturnType<typeof circuitRelayServer>>
+}
+
+export type BridgeLibp2p = Libp2p<BridgeServices>
+
+export const DEFAULT_MAX_CONNECTIONS = 200
+/** Bridges answer each other's mDNS queries only, not every libp2p node on the LAN. */
+export const MDNS_SERVICE_TAG = '_vivim-bridge._udp.local'
+
+export async function createBridgeNode(init: BridgeNodeInit, storage: BridgeStorage): Promise<BridgeLibp2p> {
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+  if (init.mdns) peerDiscovery.push(mdns({ serviceTag: MDNS_SERVICE_TAG }))
+  const node = await createLibp2p({
+    privateKey: storage.privateKey,
+    datastore: storage.datastore,
+    addresses: { listen: init.listen, ...(init.announce?.length ? { announce: init.announce } : {}) },
+    transports: [tcp(), webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: { maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: VIVIM_DHT_PROTOCOL,
+        clientMode: false,
+        // A VIVIM mesh may live on one LAN or one machine: private addresses are reachable there.
+        peerInfoMapper: passthroughMapper,
+        validators: { [VIVIM_DHT_NAMESPACE]: validateVivimRecord },
+        selectors: { [VIVIM_DHT_NAMESPACE]: selectVivimRecord },
+      }),
+      pubsub: gossipsub({
+        // Peers decode the signed envelope to name a message, so the copy that comes back through
+        // another bridge or the edge has the same id and is dropped (seen cache).
+        msgIdFn: gossipMessageId,
+        maxInboundDataLength: Limits.maxTopicEnvelopeBytes,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        // A bridge is a well-connected node: peer exchange helps peers behind it find each other.
+        doPX: true,
+      }),
+      relay: circuitRelayServer({ reservations: { maxReservations: init.maxRelayReservations ?? 128 } }),
+    },
+  })
+  // The DHT serves queries at once: a bridge is meant to be dialable (on a LAN, without a public address too).
+  await node.services.dht.setMode('server')
+  return node
+}

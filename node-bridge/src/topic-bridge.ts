@@ -1,0 +1,183 @@
+/**
+ * Topics both ways between the edge's topic rooms and Gossipsub. Each topic
+ * the bridge joins is a Gossipsub topic of the same name and an `EdgeTopic`
+ * socket. What crosses is the ORIGINAL signed envelope, so its signature
+ * still verifies on the other side, and every envelope is forwarded at most
+ * once by its message id (`SeenIds`): the copy the edge echoes back, or the
+ * one another bridge republishes, is dropped here.
+ *
+ * Configured topics are names (`public:news`) or patterns ending in `*`
+ * (`public:*`); a pattern joins each matching topic when a mesh peer
+ * subscribes to it (the edge has no listing of topics to join from).
+ *
+ * Gossipsub messages are validated before they are delivered or forwarded:
+ * bytes that are not a valid envelope for the topic are rejected
+ * (`TopicValidatorResult.Reject`), which counts as an invalid delivery in
+ * the sender's peer score.
+ *
+ * @example
+ * ```ts
+ * const topics = new TopicBridge({ node, credentials }, { topics: ['public:*'] })
+ * topics.start()
+ * ```
+ */
+import { type GossipSub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
+import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
+import type { PeerId } from '@libp2p/interface'
+import { decodeEnvelope, encodeEnvelope, isTopic, messageId, type TopicEnvelope, validateEnvelope } from '@vivim/shared'
+import type { EdgeCredentials } from './edge-credentials.ts'
+import { EdgeTopic } from './edge-topic.ts'
+import { type Logger, silentLogger } from './log.ts'
+import type { BridgeMetrics } from './metrics.ts'
+import type { BridgeLibp2p } from './node.ts'
+import { SeenIds } from './seen-ids.ts'
+
+export interface TopicBridgeComponents {
+  node: BridgeLibp2p
+  /** `null` runs the mesh side alone (no edge configured). */
+  credentials: EdgeCredentials | null
+  metrics?: BridgeMetrics
+  log?: Logger
+}
+
+export interface TopicBridgeInit {
+  /** Topic names, or patterns ending in `*`. */
+  topics: string[]
+  /** Most topics joined through patterns. */
+  maxTopics?: number
+  /** How many forwarded message ids are remembered. */
+  seenIds?: number
+  edgeInitialDelayMs?: number
+  edgeMaxDelayMs?: number
+}
+
+/** Peer-score weights for a joined topic: an invalid message costs its sender (P4, squared). */
+const TOPIC_SCORE = createTopicScoreParams({
+  topicWeight: 1,
+  invalidMessageDeliveriesWeight: -10,
+  invalidMessageDeliveriesDecay: 0.9,
+  timeInMeshQuantum: 1_000,
+})
+
+/** The part of the Gossipsub router tuned at run time: the score weights of each joined topic. */
+interface ScoredPubsub {
+  readonly score: { readonly params: { readonly topics: Record<string, TopicScoreParams> } }
+}
+
+export function topicMatches(pattern: string, topic: string): boolean {
+  return pattern.endsWith('*') ? topic.startsWith(pattern.slice(0, -1)) : topic === pattern
+}
+
+export class TopicBridge {
+  private readonly c: TopicBridgeComponents
+  private readonly init: TopicBridgeInit
+  private readonly log: Logger
+  private readonly seen: SeenIds
+  private readonly joined = new Map<string, EdgeTopic | null>()
+  private readonly onMessage = (event: CustomEvent<Message>) => this.fromMesh(event.detail)
+  private readonly onSubscription = (event: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>) => {
+    for (const { topic, subscribe } of event.detail.subscriptions) if (subscribe) this.maybeJoin(topic)
+  }
+
+  constructor(components: TopicBridgeComponents, init: TopicBridgeInit) {
+    this.c = components
+    this.init = init
+    this.log = components.log ?? silentLogger
+    this.seen = new SeenIds(init.seenIds ?? 100_000)
+  }
+
+  private get pubsub(): GossipSub {
+    return this.c.node.services.pubsub
+  }
+
+  /** The topics joined so far. */
+  topics(): string[] {
+    return [...this.joined.keys()]
+  }
+
+  start(): void {
+    this.pubsub.addEventListener('message', this.onMessage)
+    this.pubsub.addEventListener('subscription-change', this.onSubscription)
+    for (const topic of this.init.topics) if (!topic.endsWith('*')) this.join(topic)
+  }
+
+  async stop(): Promise<void> {
+    this.pubsub.removeEventListener('message', this.onMessage)
+    this.pubsub.removeEventListener('subscription-change', this.onSubscription)
+    await Promise.all([...this.joined.values()].map((room) => room?.stop()))
+    this.joined.clear()
+  }
+
+  /** Joins `topic` on both sides (idempotent). */
+  join(topic: string): void {
+    if (this.joined.has(topic)) return
+    if (!isTopic(topic)) {
+      this.log.warn('not a topic name', { topic })
+      return
+    }
+    const pubsub = this.pubsub
+    pubsub.topicValidators.set(topic, (peer, message) => this.validate(peer, message))
+    // Gossipsub scores only topics that have weights; without them a rejection would cost the sender nothing.
+    ;(pubsub as unknown as ScoredPubsub).score.params.topics[topic] = TOPIC_SCORE
+    pubsub.subscribe(topic)
+    const { credentials } = this.c
+    const room =
+      credentials === null
+        ? null
+        : new EdgeTopic(
+            { credentials, log: this.log },
+            {
+              topic,
+              onEnvelope: (envelope) => this.fromEdge(envelope),
+              ...(this.init.edgeInitialDelayMs !== undefined ? { initialDelayMs: this.init.edgeInitialDelayMs } : {}),
+              ...(this.init.edgeMaxDelayMs !== undefined ? { maxDelayMs: this.init.edgeMaxDelayMs } : {}),
+            },
+          )
+    this.joined.set(topic, room)
+    room?.start()
+    this.log.info('topic joined', { topic })
+  }
+
+  private maybeJoin(topic: string): void {
+    if (this.joined.has(topic) || this.joined.size >= (this.init.maxTopics ?? 256)) return
+    if (this.init.topics.some((pattern) => pattern.endsWith('*') && topicMatches(pattern, topic))) this.join(topic)
+  }
+
+  private validate(_peer: PeerId, message: Message): TopicValidatorResult {
+    try {
+      validateEnvelope(decodeEnvelope(message.data), { topic: message.topic })
+      return TopicValidatorResult.Accept
+    } catch {
+      this.c.metrics?.messagesRejected.inc()
+      return TopicValidatorResult.Reject
+    }
+  }
+
+  /** A message Gossipsub accepted: on to the edge, once. */
+  private fromMesh(message: Message): void {
+    const room = this.joined.get(message.topic)
+    if (room === undefined) return
+    this.c.metrics?.messagesIn.inc({ side: 'mesh' })
+    const envelope = decodeEnvelope(message.data)
+    if (!this.seen.add(messageId(envelope))) {
+      this.c.metrics?.duplicatesDropped.inc()
+      return
+    }
+    if (room === null) return
+    room.publish(envelope)
+    this.c.metrics?.messagesOut.inc({ side: 'edge' })
+  }
+
+  /** A message from an edge room: on to the mesh, once. */
+  private fromEdge(envelope: TopicEnvelope): void {
+    this.c.metrics?.messagesIn.inc({ side: 'edge' })
+    if (!this.seen.add(messageId(envelope))) {
+      this.c.metrics?.duplicatesDropped.inc()
+      return
+    }
+    this.pubsub.publish(envelope.topic, encodeEnvelope(envelope)).then(
+      () => this.c.metrics?.messagesOut.inc({ side: 'mesh' }),
+      (error: Error) => this.log.warn('gossipsub publish failed', { topic: envelope.topic, error: error.message }),
+    )
+  }
+}
