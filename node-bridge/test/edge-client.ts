@@ -1,0 +1,49 @@
+/**
+ * A topic subscriber at the edge for bridge tests: a plain WebSocket to
+ * `/v1/topics/<topic>` speaking the topic protocol, as an SDK client would.
+ */
+import {
+  decodeTopicServerFrame,
+  encodeEnvelope,
+  messageId,
+  type TopicEnvelope,
+  TopicFrameType,
+} from '@vivim/shared'
+import WebSocket from 'ws'
+
+export class EdgeSubscriber {
+  readonly envelopes: TopicEnvelope[] = []
+  private readonly ws: WebSocket
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws
+    ws.on('message', (data: Buffer) => {
+      const frame = decodeTopicServerFrame(new Uint8Array(data))
+      if (frame.t === TopicFrameType.Message) this.envelopes.push(frame.e)
+    })
+  }
+
+  static async connect(edgeUrl: string, topic: string): Promise<EdgeSubscriber> {
+    const ws = new WebSocket(`${edgeUrl.replace(/^http/, 'ws')}/v1/topics/${topic}`)
+    await new Promise<void>((done, fail) => {
+      ws.once('open', () => done())
+      ws.once('error', fail)
+    })
+    return new EdgeSubscriber(ws)
+  }
+
+  /** How many times a message with this id arrived. */
+  count(id: string): number {
+    return this.envelopes.filter((e) => messageId(e) === id).length
+  }
+
+  close(): void {
+    this.ws.close()
+  }
+}
+
+/** Publishes a signed envelope at the edge over HTTP. */
+export async function publishAtEdge(edgeUrl: string, envelope: TopicEnvelope): Promise<void> {
+  const res = await fetch(`${edgeUrl}/v1/topics/${envelope.topic}`, { method: 'POST', body: encodeEnvelope(envelope) })
+  if (!res.ok) throw new Error(`publish answered ${res.status}: ${await res.text()}`)
+}
