@@ -44,6 +44,8 @@ export interface YjsSyncInit {
   maxInboundStreams?: number
 }
 
+const CLOSE_TIMEOUT_MS = 5_000
+
 function frameSource(stream: Stream): AsyncGenerator<Uint8ArrayList> {
   return lp.decode(stream, { maxDataLength: Limits.maxFrameBytes })
 }
@@ -89,7 +91,8 @@ export class YjsSyncSession {
   }
 
   async close(): Promise<void> {
-    await this.stream.close().catch(() => this.stream.abort(new Error('closing')))
+    // A graceful close waits for the peer to close its side too; a peer that does not is cut off.
+    await this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch(() => this.stream.abort(new Error('closing')))
     await this.closed
   }
 
@@ -115,6 +118,8 @@ export class YjsSyncSession {
         }
         if (kind === syncProtocol.messageYjsSyncStep2) markSynced()
       }
+      // The peer closed its side: close ours, so its graceful close completes.
+      await this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) })
     } catch (error) {
       this.stream.abort(error as Error)
     }
