@@ -112,6 +112,15 @@ function readActivity(value: unknown): Activity {
   return a as unknown as Activity
 }
 
+/** One activity on its own, as an outbox keeps it until it is sent inside a transaction. */
+export function encodeActivity(activity: Activity): Uint8Array {
+  return encodeCanonical({ ...activity })
+}
+
+export function decodeActivity(bytes: Uint8Array): Activity {
+  return readActivity(decodeCanonical(bytes))
+}
+
 export function decodeTransaction(bytes: Uint8Array): Transaction {
   if (bytes.length > Limits.maxFederationTransactionBytes) {
     throw new VivimError(

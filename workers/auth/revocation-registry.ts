@@ -17,6 +17,7 @@ import {
   VivimError,
   validateRevocation,
 } from '@vivim/shared'
+import { revocationStored } from '../federation/hooks.ts'
 
 export type RoomKind = 'doc' | 'topic' | 'sealed'
 
@@ -70,6 +71,7 @@ export class RevocationRegistry extends DurableObject<Env> {
     const id = capabilityId(tokenBytes)
     if (id !== revocation.revoke) throw new VivimError(ErrorCode.BadRequest, 'the revocation names another token')
     this.sql.exec('INSERT OR IGNORE INTO revoked (id, at) VALUES (?, ?)', id, Date.now())
+    this.ctx.waitUntil(revocationStored(this.env, revocationBytes, tokenBytes))
     const rooms = this.sql
       .exec<{ kind: RoomKind; name: string }>('SELECT kind, name FROM watchers WHERE id = ?', id)
       .toArray()

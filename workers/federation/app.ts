@@ -1,8 +1,73 @@
 /**
- * Federation: the instance descriptor (`/.well-known/vivim`), discovery, and
- * signed server-to-server delivery through per-destination outboxes.
+ * Federation's routes (protocol: `docs/federation.md`):
+ *
+ *   GET  /.well-known/vivim                the signed instance descriptor
+ *   GET  /v1/federation/discover           `?domain=&limit=`: discovery by domain, following peer lists
+ *   POST /v1/federation/inbox              a signed transaction from another instance
+ *   GET  /v1/federation/records/<key>      a record held here, for a signed peer
+ *   GET  /v1/federation/status             outboxes and links (development only)
  */
+import { createDescriptor, decodeTransaction, ErrorCode, FederationCapability, Limits, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
+import { version } from '../../package.json'
+import { edgeIdentity } from '../auth/edge-identity.ts'
 import type { AppEnv } from '../http/types.ts'
+import { pathKey } from '../indexer/request-input.ts'
+import { discover, WELL_KNOWN_PATH } from './discovery.ts'
+import { federationHub } from './hub.ts'
+import { requireFederation, verifySigned } from './signed-request.ts'
 
 export const federation = new Hono<AppEnv>()
+
+federation.get(WELL_KNOWN_PATH, (c) => {
+  const config = requireFederation(c.env)
+  const signed = createDescriptor(edgeIdentity(c.env), {
+    domain: config.domain,
+    version,
+    capabilities: config.capabilities,
+    peers: config.peers,
+    allowHttp: config.allowHttp,
+  })
+  return c.json(signed, 200, { 'Cache-Control': 'public, max-age=300' })
+})
+
+federation.get('/v1/federation/discover', async (c) => {
+  requireFederation(c.env)
+  const domain = c.req.query('domain')
+  if (!domain) throw new VivimError(ErrorCode.InvalidQuery, 'domain is required')
+  const limitText = c.req.query('limit') ?? String(Limits.defaultPageSize)
+  const limit = Number(limitText)
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > Limits.maxFederationPeers) {
+    throw new VivimError(ErrorCode.InvalidLimit, `limit is 1 to ${Limits.maxFederationPeers}`)
+  }
+  return c.json({ instances: await discover(c.env, { domain, limit }) })
+})
+
+federation.post('/v1/federation/inbox', async (c) => {
+  const { peer, body } = await verifySigned(c.env, c.req.raw)
+  const tx = decodeTransaction(body)
+  if (tx.from !== peer.did) throw new VivimError(ErrorCode.InvalidSignature, 'the transaction is from another instance')
+  if (tx.to !== edgeIdentity(c.env).did)
+    throw new VivimError(ErrorCode.BadRequest, 'the transaction is for another instance')
+  return c.json(await c.env.FEDERATION_INBOX.getByName(peer.did).receive(peer, body))
+})
+
+federation.get('/v1/federation/records/:key{.+}', async (c) => {
+  const key = pathKey(c)
+  const { peer } = await verifySigned(c.env, c.req.raw)
+  if (!requireFederation(c.env).capabilities.includes(FederationCapability.Records)) {
+    throw new VivimError(ErrorCode.NotFound, 'records do not federate here')
+  }
+  const kept = await c.env.RECORDS.get(key, 'arrayBuffer')
+  if (kept === null) throw new VivimError(ErrorCode.NotFound, `no record for this key here (asked by ${peer.domain})`)
+  return c.body(kept, 200, { 'Content-Type': 'application/cbor' })
+})
+
+federation.get('/v1/federation/status', async (c) => {
+  const config = requireFederation(c.env)
+  if (c.env.VIVIM_ENV !== 'development') throw new VivimError(ErrorCode.NotFound, 'status is for development only')
+  const summary = await federationHub(c.env).summary()
+  const domains = [...new Set([...config.peers, ...summary.links.map((l) => l.peer)])]
+  const outboxes = await Promise.all(domains.map((d) => c.env.FEDERATION_OUTBOX.getByName(d).status()))
+  return c.json({ did: edgeIdentity(c.env).did, domain: config.domain, ...summary, outboxes })
+})

@@ -5,6 +5,7 @@
  */
 import { ErrorCode, parseDocId, parseTopic, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
+import { docOpened, topicOpened } from '../federation/hooks.ts'
 import { authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
 import { connectRequest, isUpgrade, roomRequest } from './room-headers.ts'
@@ -21,6 +22,7 @@ relay.get('/v1/docs/:docId', async (c) => {
     roomOwner: () => room.owner(),
     watch: { kind: 'doc', name: docId },
   })
+  c.executionCtx.waitUntil(docOpened(c.env, docId, c.req.query('home')))
   return room.fetch(connectRequest(docId, access))
 })
 
@@ -46,6 +48,7 @@ relay.get('/v1/topics/:topic', async (c) => {
     roomOwner: () => room.owner(),
     watch: { kind: 'topic', name: topic },
   })
+  c.executionCtx.waitUntil(topicOpened(c.env, topic))
   return room.fetch(connectRequest(topic, access, resume))
 })
 

@@ -33,6 +33,7 @@ import {
   VivimError,
 } from '@vivim/shared'
 import * as Y from 'yjs'
+import { docFlushed } from '../federation/hooks.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { DocStore } from './doc-store.ts'
 import { Room } from './room.ts'
@@ -196,6 +197,7 @@ export class DocRoom extends Room {
     const merged = this.pending.length === 1 ? (this.pending[0] as Uint8Array) : Y.mergeUpdates(this.pending)
     this.pending = []
     this.store.append(merged)
+    this.ctx.waitUntil(docFlushed(this.env, this.store.docId(), merged))
     this.broadcast(encodeSyncUpdate(merged))
     this.lastFlushAt = Date.now()
     if (this.store.shouldCompact()) this.compact()

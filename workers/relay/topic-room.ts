@@ -26,6 +26,7 @@ import {
   VivimError,
   validateEnvelope,
 } from '@vivim/shared'
+import { topicMessageStored } from '../federation/hooks.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { socketState } from './socket-state.ts'
@@ -112,6 +113,7 @@ export class TopicRoom extends Room {
       now,
     )
     if (!duplicate) this.broadcast(cursor, encodeTopicFrame({ t: TopicFrameType.Message, c: cursor, e: envelope }))
+    if (!duplicate) this.ctx.waitUntil(topicMessageStored(this.env, envelope))
     return { id, cursor, duplicate }
   }
 

@@ -1,0 +1,110 @@
+/**
+ * What a received activity does here. Every one is idempotent (topic rooms
+ * drop known message ids, Yjs ignores updates it holds, a revocation is
+ * stored once), so a transaction applied twice after a crash changes
+ * nothing the second time. A `VivimError` means the activity itself is bad
+ * and will never apply; anything else is transient and the sender retries.
+ *
+ * @example
+ * ```ts
+ * await applyActivity(env, { did, domain: 'a.example' }, { t: ActivityType.TopicSubscribe, topic })
+ * ```
+ */
+import {
+  type Activity,
+  ActivityType,
+  decodeEnvelope,
+  decodeRevocation,
+  ErrorCode,
+  parseDocId,
+  parseTopic,
+  VivimError,
+} from '@vivim/shared'
+import * as Y from 'yjs'
+import { revocationRegistry } from '../auth/revocation-registry.ts'
+import { roomRequest } from '../relay/room-headers.ts'
+import { FEDERATED_ACCESS, withDocRoom } from './doc-link.ts'
+import { federationHub } from './hub.ts'
+import { enqueue } from './outbox.ts'
+import type { Peer } from './signed-request.ts'
+
+/** An empty Yjs update: nothing to send. */
+const isEmptyUpdate = (update: Uint8Array) => update.length <= 2 && update.every((b) => b === 0)
+
+export async function applyActivity(env: Env, peer: Peer, activity: Activity): Promise<void> {
+  const hub = federationHub(env)
+  switch (activity.t) {
+    case ActivityType.TopicSubscribe:
+      parseTopic(activity.topic)
+      await hub.link('topic', activity.topic, peer.domain, 'peer')
+      return
+    case ActivityType.TopicMessage: {
+      parseTopic(activity.topic)
+      const envelope = decodeEnvelope(activity.envelope)
+      if (envelope.topic !== activity.topic)
+        throw new VivimError(ErrorCode.InvalidEnvelope, 'the message is for another topic')
+      await hub.link('topic', activity.topic, peer.domain, 'peer')
+      const room = env.TOPIC_ROOM.getByName(activity.topic)
+      const response = await room.fetch(roomRequest('/publish', activity.topic, FEDERATED_ACCESS, activity.envelope))
+      await refusedUnlessOk(response)
+      return
+    }
+    case ActivityType.DocSync: {
+      parseDocId(activity.doc)
+      const links = await hub.links('doc', activity.doc)
+      // A replica asks its home; a home answering our sync must already be linked as ours.
+      if (activity.reply && !links.some((l) => l.peer === peer.domain)) throw notLinked(activity.doc)
+      if (!activity.reply) await hub.link('doc', activity.doc, peer.domain, 'replica')
+      const { diff, stateVector } = await withDocRoom(env, activity.doc, async (room) => ({
+        stateVector: room.stateVector,
+        diff: await room.diff(activity.sv),
+      }))
+      if (!isEmptyUpdate(diff))
+        await enqueue(env, peer.domain, { t: ActivityType.DocUpdate, doc: activity.doc, update: diff })
+      if (!activity.reply) {
+        await enqueue(env, peer.domain, { t: ActivityType.DocSync, doc: activity.doc, sv: stateVector, reply: true })
+      }
+      return
+    }
+    case ActivityType.DocUpdate: {
+      parseDocId(activity.doc)
+      const links = await hub.links('doc', activity.doc)
+      if (!links.some((l) => l.peer === peer.domain)) throw notLinked(activity.doc)
+      try {
+        Y.decodeUpdate(activity.update)
+      } catch {
+        throw new VivimError(ErrorCode.BadRequest, 'not a Yjs update')
+      }
+      await withDocRoom(env, activity.doc, async (room) => {
+        room.apply(activity.update)
+        await room.diff(Y.encodeStateVectorFromUpdate(activity.update))
+      })
+      return
+    }
+    case ActivityType.Revocation: {
+      decodeRevocation(activity.revocation)
+      const result = await revocationRegistry(env).revoke(activity.revocation, activity.token)
+      if (!result.ok) throw new VivimError(result.code, result.message)
+      return
+    }
+  }
+}
+
+function notLinked(doc: string): VivimError {
+  return new VivimError(ErrorCode.Forbidden, `the document ${doc} is not federated with this peer`)
+}
+
+/** A room's refusal (JSON error shape, 4xx) is the activity's fault; a 5xx is transient. */
+async function refusedUnlessOk(response: Response): Promise<void> {
+  if (response.ok) return void (await response.body?.cancel())
+  const text = await response.text()
+  if (response.status >= 500) throw new Error(`the room failed: ${text.slice(0, 200)}`)
+  let code: ErrorCode = ErrorCode.BadRequest
+  let message = text.slice(0, 200)
+  try {
+    const body = JSON.parse(text) as { error: { code: ErrorCode; message: string } }
+    code = body.error.code
+    message = body.error.message
+  } catch {}
+  throw new VivimError(code, message)
+}

@@ -1,0 +1,65 @@
+/**
+ * This instance's federation settings, from `wrangler.toml` `[vars]`:
+ *
+ *   FEDERATION_DOMAIN       this instance's public domain (`host[:port]`); empty turns federation off
+ *   FEDERATION_PEERS        comma-separated domains to federate with (listed in the descriptor)
+ *   FEDERATION_ALLOW        comma-separated domains or DIDs; when set, only these may send requests
+ *   FEDERATION_BLOCK        comma-separated domains or DIDs that are always refused
+ *   FEDERATION_ALLOW_HTTP   "true" lets non-loopback domains be reached over plain HTTP (development)
+ *   FEDERATION_RETRY_BASE_MS, FEDERATION_RETRY_MAX_MS   the outbox's back-off
+ */
+import { FederationCapability, parseDomain } from '@vivim/shared'
+
+export interface FederationConfig {
+  readonly domain: string
+  readonly peers: readonly string[]
+  readonly allow: ReadonlySet<string>
+  readonly block: ReadonlySet<string>
+  readonly allowHttp: boolean
+  readonly retryBaseMs: number
+  readonly retryMaxMs: number
+  readonly capabilities: readonly string[]
+}
+
+/** What this instance federates. */
+export const CAPABILITIES: readonly string[] = Object.values(FederationCapability)
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+
+const positive = (value: string | undefined, fallback: number) => {
+  const n = Number(value)
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback
+}
+
+/** The settings, or null when this instance does not federate (no `FEDERATION_DOMAIN`). */
+export function federationConfig(env: Env): FederationConfig | null {
+  if (!env.FEDERATION_DOMAIN) return null
+  const domain = parseDomain(env.FEDERATION_DOMAIN)
+  const retryBaseMs = positive(env.FEDERATION_RETRY_BASE_MS, 1000)
+  return {
+    domain,
+    peers: list(env.FEDERATION_PEERS)
+      .map(parseDomain)
+      .filter((peer) => peer !== domain),
+    allow: new Set(list(env.FEDERATION_ALLOW).map(lowerUnlessDid)),
+    block: new Set(list(env.FEDERATION_BLOCK).map(lowerUnlessDid)),
+    allowHttp: env.FEDERATION_ALLOW_HTTP === 'true',
+    retryBaseMs,
+    retryMaxMs: Math.max(retryBaseMs, positive(env.FEDERATION_RETRY_MAX_MS, 5 * 60 * 1000)),
+    capabilities: CAPABILITIES,
+  }
+}
+
+function lowerUnlessDid(entry: string): string {
+  return entry.startsWith('did:') ? entry : entry.toLowerCase()
+}
+
+/** Whether an instance (by domain and DID) may federate with this one: not blocked, and allowed if a list is set. */
+export function admits(config: FederationConfig, domain: string, did: string): boolean {
+  if (config.block.has(domain) || config.block.has(did)) return false
+  return config.allow.size === 0 || config.allow.has(domain) || config.allow.has(did)
+}

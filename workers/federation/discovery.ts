@@ -1,0 +1,125 @@
+/**
+ * Discovery by domain: fetch a domain's descriptor (`/.well-known/vivim`),
+ * validate it (shape, domain, expiry, signature by its DID), then follow the
+ * peers it lists, breadth first, up to a limit. Results and failures are
+ * cached by the hub with bounded lifetimes, so a busy inbox does not fetch a
+ * descriptor per request and a dead domain is not asked on every one.
+ *
+ * @example
+ * ```ts
+ * const instances = await discover(env, { domain: 'b.example', limit: 10 })
+ * instances[0] // { did: 'did:key:z6Mk…', domain: 'b.example', endpoint: 'https://b.example', version, capabilities }
+ * ```
+ */
+import {
+  ErrorCode,
+  endpointOf,
+  type InstanceDescriptor,
+  Limits,
+  parseDomain,
+  VivimError,
+  validateDescriptor,
+} from '@vivim/shared'
+import { type FederationConfig, federationConfig } from './config.ts'
+import { federationHub } from './hub.ts'
+
+export interface DiscoveredInstance {
+  readonly did: string
+  readonly domain: string
+  readonly endpoint: string
+  readonly version: string
+  readonly capabilities: readonly string[]
+}
+
+export interface DiscoverInit {
+  readonly domain: string
+  /** Most instances to return (the domain itself first); at most `Limits.maxFederationPeers`. */
+  readonly limit?: number
+}
+
+export const WELL_KNOWN_PATH = '/.well-known/vivim'
+
+/** Fetches and validates one domain's descriptor; throws `connection_failed` or `invalid_descriptor`. */
+async function fetchDescriptor(config: FederationConfig, domain: string): Promise<InstanceDescriptor> {
+  let response: Response
+  try {
+    response = await fetch(`${endpointOf(domain, config.allowHttp)}${WELL_KNOWN_PATH}`, {
+      headers: { Accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(Limits.federationRequestTimeoutMs),
+    })
+  } catch (cause) {
+    throw new VivimError(ErrorCode.ConnectionFailed, `${domain} did not answer: ${(cause as Error).message}`)
+  }
+  if (!response.ok) {
+    await response.body?.cancel()
+    throw new VivimError(ErrorCode.ConnectionFailed, `${domain} answered ${response.status} for its descriptor`)
+  }
+  const text = await response.text()
+  if (text.length > Limits.maxDescriptorBytes) throw new VivimError(ErrorCode.InvalidDescriptor, 'descriptor too large')
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new VivimError(ErrorCode.InvalidDescriptor, `${domain} served a descriptor that is not JSON`)
+  }
+  return validateDescriptor(json, { domain })
+}
+
+/** A domain's validated descriptor, from the cache while it is current. */
+export async function descriptorOf(env: Env, domain: string): Promise<InstanceDescriptor> {
+  const config = federationConfig(env)
+  if (config === null) throw new VivimError(ErrorCode.NotFound, 'this instance does not federate')
+  const name = parseDomain(domain)
+  const hub = federationHub(env)
+  const cached = await hub.discovery(name)
+  if (cached?.descriptor) return cached.descriptor
+  if (cached) throw new VivimError(ErrorCode.ConnectionFailed, cached.error ?? `${name} could not be discovered`)
+  try {
+    const descriptor = await fetchDescriptor(config, name)
+    await hub.discovered(name, descriptor)
+    return descriptor
+  } catch (error) {
+    await hub.failed(name, (error as Error).message)
+    throw error
+  }
+}
+
+/** The domain's instance and those its peer lists lead to, breadth first, without this instance itself. */
+export async function discover(env: Env, init: DiscoverInit): Promise<DiscoveredInstance[]> {
+  const self = federationConfig(env)?.domain
+  const limit = Math.min(Math.max(init.limit ?? Limits.defaultPageSize, 1), Limits.maxFederationPeers)
+  const first = parseDomain(init.domain)
+  const queue = [first]
+  const seen = new Set(queue)
+  const found: DiscoveredInstance[] = []
+  while (queue.length > 0 && found.length < limit) {
+    const domain = queue.shift() as string
+    // This instance, reached again through someone's peer list: nothing to learn.
+    if (domain === self && domain !== first) continue
+    let d: InstanceDescriptor
+    try {
+      d = await descriptorOf(env, domain)
+    } catch (error) {
+      // The domain asked for must answer; a peer it lists may be down without failing the rest.
+      if (domain === first) throw error
+      continue
+    }
+    if (domain !== self) {
+      found.push({ did: d.did, domain, endpoint: d.endpoint, version: d.version, capabilities: d.capabilities })
+    }
+    for (const peer of d.peers) {
+      let name: string
+      try {
+        name = parseDomain(peer)
+      } catch {
+        continue
+      }
+      if (!seen.has(name)) {
+        seen.add(name)
+        queue.push(name)
+      }
+    }
+  }
+  return found
+}

@@ -1,0 +1,95 @@
+/**
+ * Where the rest of the edge tells federation what happened. Each hook is
+ * one call from its place (a topic room storing a message, a document room
+ * flushing, a revocation stored, a client opening a topic or a document);
+ * each does nothing when this instance does not federate, and hands what
+ * must travel to the destination outboxes, which store it before they
+ * return.
+ *
+ * @example
+ * ```ts
+ * ctx.waitUntil(topicMessageStored(env, envelope)) // in TopicRoom, after the message is stored
+ * ```
+ */
+import { ActivityType, decodeRevocation, encodeEnvelope, parseDomain, type TopicEnvelope } from '@vivim/shared'
+import { admits, federationConfig } from './config.ts'
+import { descriptorOf } from './discovery.ts'
+import { withDocRoom } from './doc-link.ts'
+import { federationHub } from './hub.ts'
+import { enqueue } from './outbox.ts'
+
+/** Never let a federation problem fail the local operation; say what went wrong instead. */
+async function quietly(what: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run()
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', msg: `federation: ${what}`, message: (error as Error).message }))
+  }
+}
+
+/** A topic room stored a new message: send its original bytes to every peer federating the topic. */
+export function topicMessageStored(env: Env, envelope: TopicEnvelope): Promise<void> {
+  if (!federationConfig(env)) return Promise.resolve()
+  return quietly('topic message', async () => {
+    const peers = await federationHub(env).links('topic', envelope.topic)
+    const bytes = encodeEnvelope(envelope)
+    await Promise.all(
+      peers.map((l) => enqueue(env, l.peer, { t: ActivityType.TopicMessage, topic: envelope.topic, envelope: bytes })),
+    )
+  })
+}
+
+/** A client opened a topic here: subscribe to it at every configured peer not yet subscribed to. */
+export function topicOpened(env: Env, topic: string): Promise<void> {
+  const config = federationConfig(env)
+  if (!config) return Promise.resolve()
+  return quietly('topic subscribe', async () => {
+    const hub = federationHub(env)
+    for (const peer of config.peers) {
+      if (await hub.link('topic', topic, peer, 'peer')) {
+        await enqueue(env, peer, { t: ActivityType.TopicSubscribe, topic })
+      }
+    }
+  })
+}
+
+/** A document room stored a flush: send the update to the document's home or replicas. */
+export function docFlushed(env: Env, docId: string | null, update: Uint8Array): Promise<void> {
+  if (!federationConfig(env) || docId === null) return Promise.resolve()
+  return quietly('document update', async () => {
+    const links = await federationHub(env).links('doc', docId)
+    await Promise.all(links.map((l) => enqueue(env, l.peer, { t: ActivityType.DocUpdate, doc: docId, update })))
+  })
+}
+
+/**
+ * A client opened a document here naming its home instance: link the home
+ * and send it this replica's state vector; the home answers with what this
+ * replica lacks and asks for what it lacks itself. Every open does it again,
+ * which is what catches a replica up after any gap.
+ */
+export function docOpened(env: Env, docId: string, home: string | null | undefined): Promise<void> {
+  const config = federationConfig(env)
+  if (!config || !home) return Promise.resolve()
+  return quietly('document replica', async () => {
+    const domain = parseDomain(home)
+    if (domain === config.domain) return
+    const descriptor = await descriptorOf(env, domain)
+    if (!admits(config, domain, descriptor.did)) return
+    await federationHub(env).link('doc', docId, domain, 'home')
+    const sv = await withDocRoom(env, docId, async (room) => room.stateVector)
+    await enqueue(env, domain, { t: ActivityType.DocSync, doc: docId, sv, reply: false })
+  })
+}
+
+/** A revocation was stored here: pass it on once to every instance that federates anything with this one. */
+export function revocationStored(env: Env, revocation: Uint8Array, token: Uint8Array): Promise<void> {
+  const config = federationConfig(env)
+  if (!config) return Promise.resolve()
+  return quietly('revocation', async () => {
+    const hub = federationHub(env)
+    if (!(await hub.firstRevocation(decodeRevocation(revocation).revoke))) return
+    const peers = new Set([...config.peers, ...(await hub.linkedPeers())])
+    await Promise.all([...peers].map((peer) => enqueue(env, peer, { t: ActivityType.Revocation, revocation, token })))
+  })
+}

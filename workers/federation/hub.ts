@@ -1,0 +1,123 @@
+/**
+ * `FederationHub`, one Durable Object per instance: what federation must
+ * remember across requests and decide in one place.
+ *
+ *   descriptors  discovery results by domain, each with an expiry, and
+ *                failures (a domain that could not be discovered is not
+ *                asked again before `failedUntil`): both bounded in time;
+ *   nonces       the nonces of accepted signed requests, until they would
+ *                be stale anyway, so a replayed request is refused;
+ *   links        which peers federate which topic or document (and whether
+ *                the peer is the document's home or a replica);
+ *   revocations  revocation ids already passed on, so one that comes back
+ *                round from a peer is not sent out again.
+ */
+import { DurableObject } from 'cloudflare:workers'
+import { type InstanceDescriptor, Limits } from '@vivim/shared'
+
+export type LinkKind = 'topic' | 'doc'
+/** A link's role: `home` is the peer a document is homed at, `replica` one that holds a copy, `peer` for topics. */
+export type LinkRole = 'peer' | 'home' | 'replica'
+
+export interface CachedDiscovery {
+  readonly descriptor: InstanceDescriptor | null
+  /** Why the last attempt failed, when `descriptor` is null. */
+  readonly error: string | null
+}
+
+/** How long a discovered descriptor is trusted before it is fetched again. */
+const DESCRIPTOR_CACHE_MS = 5 * 60 * 1000
+
+export class FederationHub extends DurableObject<Env> {
+  private readonly sql: SqlStorage
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.sql = ctx.storage.sql
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS descriptors (domain TEXT PRIMARY KEY, json TEXT, error TEXT,
+        until INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS nonces (keyid TEXT NOT NULL, nonce TEXT NOT NULL, until INTEGER NOT NULL,
+        PRIMARY KEY (keyid, nonce));
+      CREATE INDEX IF NOT EXISTS nonces_until ON nonces (until);
+      CREATE TABLE IF NOT EXISTS links (kind TEXT NOT NULL, name TEXT NOT NULL, peer TEXT NOT NULL,
+        role TEXT NOT NULL, PRIMARY KEY (kind, name, peer));
+      CREATE TABLE IF NOT EXISTS revocations (id TEXT PRIMARY KEY, at INTEGER NOT NULL);`)
+  }
+
+  /** The cached discovery of a domain while it is current, else null (ask again). */
+  discovery(domain: string): CachedDiscovery | null {
+    const row = this.sql
+      .exec<{ json: string | null; error: string | null }>(
+        'SELECT json, error FROM descriptors WHERE domain = ? AND until > ?',
+        domain,
+        Date.now(),
+      )
+      .toArray()[0]
+    if (!row) return null
+    return { descriptor: row.json === null ? null : (JSON.parse(row.json) as InstanceDescriptor), error: row.error }
+  }
+
+  discovered(domain: string, descriptor: InstanceDescriptor): void {
+    const until = Math.min(descriptor.expiresAt, Date.now() + DESCRIPTOR_CACHE_MS)
+    this.sql.exec(
+      'INSERT OR REPLACE INTO descriptors VALUES (?, ?, NULL, ?)',
+      domain,
+      JSON.stringify(descriptor),
+      until,
+    )
+  }
+
+  failed(domain: string, error: string): void {
+    const until = Date.now() + Limits.federationFailureTtlMs
+    this.sql.exec('INSERT OR REPLACE INTO descriptors VALUES (?, NULL, ?, ?)', domain, error.slice(0, 500), until)
+  }
+
+  /** Remembers a request's nonce; false if it was seen before (a replay). */
+  firstUse(keyid: string, nonce: string, until: number): boolean {
+    const now = Date.now()
+    this.sql.exec('DELETE FROM nonces WHERE until <= ?', now)
+    const cursor = this.sql.exec('INSERT OR IGNORE INTO nonces VALUES (?, ?, ?)', keyid, nonce, until)
+    return cursor.rowsWritten > 0
+  }
+
+  /** Links a peer to a topic or document; true if the link is new. */
+  link(kind: LinkKind, name: string, peer: string, role: LinkRole): boolean {
+    const cursor = this.sql.exec('INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?)', kind, name, peer, role)
+    return cursor.rowsWritten > 0
+  }
+
+  /** The peers linked to a topic or document, with their roles. */
+  links(kind: LinkKind, name: string): { peer: string; role: LinkRole }[] {
+    return this.sql
+      .exec<{ peer: string; role: LinkRole }>('SELECT peer, role FROM links WHERE kind = ? AND name = ?', kind, name)
+      .toArray()
+  }
+
+  /** Every peer linked to anything: the instances that federate some resource with this one. */
+  linkedPeers(): string[] {
+    return this.sql
+      .exec<{ peer: string }>('SELECT DISTINCT peer FROM links')
+      .toArray()
+      .map((r) => r.peer)
+  }
+
+  /** Marks a revocation as passed on; false if it was already. */
+  firstRevocation(id: string): boolean {
+    return this.sql.exec('INSERT OR IGNORE INTO revocations VALUES (?, ?)', id, Date.now()).rowsWritten > 0
+  }
+
+  /** Links and cached discoveries, for the development status page. */
+  summary(): { links: { kind: string; name: string; peer: string; role: string }[]; discovered: string[] } {
+    return {
+      links: this.sql.exec<{ kind: string; name: string; peer: string; role: string }>('SELECT * FROM links').toArray(),
+      discovered: this.sql
+        .exec<{ domain: string }>('SELECT domain FROM descriptors WHERE json IS NOT NULL')
+        .toArray()
+        .map((r) => r.domain),
+    }
+  }
+}
+
+export function federationHub(env: Env): DurableObjectStub<FederationHub> {
+  return env.FEDERATION_HUB.getByName('hub')
+}

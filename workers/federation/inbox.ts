@@ -1,0 +1,69 @@
+/**
+ * `FederationInbox`, one Durable Object per sending instance (named by its
+ * DID): applies that sender's transactions once each, in seq order. It keeps
+ * a cursor (the last seq applied) and the ids applied recently; a known id or
+ * a seq at or below the cursor is acknowledged as a duplicate and changes
+ * nothing; a seq past cursor + 1 is not applied, and the receipt's cursor
+ * tells the sender where to resume. A bad activity (one that can never apply)
+ * is logged and skipped, so one bad message cannot stall everything behind it.
+ */
+import { DurableObject } from 'cloudflare:workers'
+import { decodeTransaction, type InboxReceipt, VivimError } from '@vivim/shared'
+import { applyActivity } from './apply.ts'
+import type { Peer } from './signed-request.ts'
+
+/** Applied ids kept past the cursor's move, so a late duplicate is still known by id. */
+const KEEP_IDS = 10_000
+
+export class FederationInbox extends DurableObject<Env> {
+  private readonly sql: SqlStorage
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.sql = ctx.storage.sql
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS applied (id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS applied_seq ON applied (seq);
+      CREATE TABLE IF NOT EXISTS cursor (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL);`)
+  }
+
+  /** Applies a transaction (already decoded once and checked against its signer by the Worker). */
+  receive(peer: Peer, bytes: Uint8Array): Promise<InboxReceipt> {
+    // One at a time, in arrival order: an apply awaits other objects, and input gates do not cover that.
+    const run = this.queue.then(() => this.applyOne(peer, bytes))
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  cursor(): number {
+    return this.sql.exec<{ seq: number }>('SELECT seq FROM cursor').toArray()[0]?.seq ?? 0
+  }
+
+  private async applyOne(peer: Peer, bytes: Uint8Array): Promise<InboxReceipt> {
+    const tx = decodeTransaction(bytes)
+    const cursor = this.cursor()
+    const known = this.sql.exec('SELECT 1 FROM applied WHERE id = ?', tx.id).toArray().length > 0
+    if (known || tx.seq <= cursor) return { cursor, duplicate: true }
+    if (tx.seq > cursor + 1) return { cursor, duplicate: false }
+    try {
+      await applyActivity(this.env, peer, tx.activity)
+    } catch (error) {
+      if (!(error instanceof VivimError)) throw error
+      console.warn(
+        JSON.stringify({
+          level: 'warn',
+          msg: 'federated activity refused',
+          from: peer.domain,
+          seq: tx.seq,
+          t: tx.activity.t,
+          code: error.code,
+          message: error.message,
+        }),
+      )
+    }
+    this.sql.exec('INSERT OR IGNORE INTO applied (id, seq) VALUES (?, ?)', tx.id, tx.seq)
+    this.sql.exec('INSERT OR REPLACE INTO cursor (one, seq) VALUES (1, ?)', tx.seq)
+    this.sql.exec('DELETE FROM applied WHERE seq <= ?', tx.seq - KEEP_IDS)
+    return { cursor: tx.seq, duplicate: false }
+  }
+}

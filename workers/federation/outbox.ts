@@ -1,0 +1,195 @@
+/**
+ * `FederationOutbox`, one Durable Object per destination domain: every
+ * transaction for that instance is written to its SQLite before the call
+ * that produced it returns, then delivered in order by alarms, so nothing
+ * accepted here is lost while the destination is down. Delivery retries
+ * with exponential back-off and jitter, behind a circuit breaker
+ * (`backoff.ts`). The destination answers each transaction with its cursor
+ * (the last seq it applied from us): everything up to it is deleted, and
+ * delivery resumes right after it, so a receiver back from an outage gets
+ * exactly what it missed, in order.
+ *
+ * @example
+ * ```ts
+ * await enqueue(env, 'b.example', { t: ActivityType.TopicSubscribe, topic: 'circle:messages:c1' })
+ * ```
+ */
+import { DurableObject } from 'cloudflare:workers'
+import {
+  type Activity,
+  decodeActivity,
+  encodeActivity,
+  encodeTransaction,
+  FEDERATION_INBOX_PATH,
+  type InboxReceipt,
+  Limits,
+  newTransactionId,
+} from '@vivim/shared'
+import { edgeIdentity } from '../auth/edge-identity.ts'
+import {
+  afterFailure,
+  afterSuccess,
+  type BackoffInit,
+  type BreakerState,
+  type DeliveryState,
+  initialDelivery,
+  nextStep,
+} from './backoff.ts'
+import { federationConfig } from './config.ts'
+import { descriptorOf } from './discovery.ts'
+import { sendSigned } from './signed-request.ts'
+
+/** Failures in a row that open the breaker. */
+const BREAKER_THRESHOLD = 5
+/** Transactions one alarm delivers before it yields to the next. */
+const ALARM_BATCH = 100
+
+export interface OutboxStatus {
+  readonly domain: string | null
+  readonly pending: number
+  readonly failures: number
+  readonly breaker: BreakerState
+  readonly nextAt: number
+  readonly lastError: string | null
+}
+
+type Row = {
+  seq: number
+  id: string
+  at: number
+  activity: ArrayBuffer
+}
+
+export class FederationOutbox extends DurableObject<Env> {
+  private readonly sql: SqlStorage
+  private delivering: Promise<void> | null = null
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.sql = ctx.storage.sql
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS txs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,
+        at INTEGER NOT NULL, activity BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`)
+  }
+
+  /** Stores an activity for the destination and makes sure an alarm will deliver it; returns its seq. */
+  async enqueue(domain: string, activity: Uint8Array): Promise<number> {
+    if (this.pending() >= Limits.maxOutboxTransactions) {
+      throw new Error(`the outbox for ${domain} holds ${Limits.maxOutboxTransactions} transactions`)
+    }
+    this.setMeta('domain', domain)
+    const seq = this.sql
+      .exec<{ seq: number }>(
+        'INSERT INTO txs (id, at, activity) VALUES (?, ?, ?) RETURNING seq',
+        newTransactionId(),
+        Date.now(),
+        activity,
+      )
+      .one().seq
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Math.max(Date.now(), this.state().nextAt))
+    }
+    return seq
+  }
+
+  status(): OutboxStatus {
+    const state = this.state()
+    return { domain: this.meta('domain'), pending: this.pending(), ...state, lastError: this.meta('lastError') }
+  }
+
+  override async alarm(): Promise<void> {
+    // One delivery at a time: an alarm set while one runs waits for it, then sends what is left.
+    while (this.delivering) await this.delivering
+    this.delivering = this.deliver().finally(() => {
+      this.delivering = null
+    })
+    await this.delivering
+  }
+
+  private async deliver(): Promise<void> {
+    const domain = this.meta('domain')
+    const config = federationConfig(this.env)
+    if (domain === null || config === null) return
+    const init: BackoffInit = { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs, threshold: BREAKER_THRESHOLD }
+    let sent = 0
+    while (sent < ALARM_BATCH) {
+      const { step, state } = nextStep(this.state(), Date.now())
+      if (step === 'wait') return void (await this.ctx.storage.setAlarm(state.nextAt))
+      const rows = this.sql
+        .exec<Row>('SELECT seq, id, at, activity FROM txs ORDER BY seq LIMIT ?', step === 'probe' ? 1 : 20)
+        .toArray()
+      if (rows.length === 0) return
+      this.saveState(state)
+      for (const row of rows) {
+        let receipt: InboxReceipt
+        try {
+          receipt = await this.send(domain, row)
+        } catch (error) {
+          this.setMeta('lastError', (error as Error).message.slice(0, 500))
+          const failed = afterFailure(this.state(), Date.now(), init)
+          this.saveState(failed)
+          return void (await this.ctx.storage.setAlarm(failed.nextAt))
+        }
+        sent++
+        this.sql.exec('DELETE FROM txs WHERE seq <= ?', receipt.cursor)
+        this.saveState(afterSuccess())
+        // The receiver is behind: resume from its cursor, unless what it needs is no longer here.
+        if (receipt.cursor < row.seq) {
+          const oldest = this.sql.exec<{ seq: number | null }>('SELECT MIN(seq) AS seq FROM txs').one().seq
+          if (oldest !== null && oldest > receipt.cursor + 1) {
+            this.setMeta('lastError', `${domain} is at ${receipt.cursor}; the oldest transaction held is ${oldest}`)
+            const failed = afterFailure(this.state(), Date.now(), init)
+            this.saveState(failed)
+            return void (await this.ctx.storage.setAlarm(failed.nextAt))
+          }
+          break
+        }
+      }
+    }
+    if (this.pending() > 0) await this.ctx.storage.setAlarm(Date.now())
+  }
+
+  private async send(domain: string, row: Row): Promise<InboxReceipt> {
+    const destination = await descriptorOf(this.env, domain)
+    const body = encodeTransaction({
+      id: row.id,
+      from: edgeIdentity(this.env).did,
+      to: destination.did,
+      seq: row.seq,
+      at: row.at,
+      activity: decodeActivity(new Uint8Array(row.activity)),
+    })
+    const response = await sendSigned(this.env, domain, { method: 'POST', path: FEDERATION_INBOX_PATH, body })
+    const text = await response.text()
+    if (!response.ok) throw new Error(`${domain} answered ${response.status}: ${text.slice(0, 200)}`)
+    const receipt = JSON.parse(text) as InboxReceipt
+    if (!Number.isSafeInteger(receipt.cursor)) throw new Error(`${domain} answered without a cursor`)
+    return receipt
+  }
+
+  private pending(): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM txs').one().n
+  }
+
+  private state(): DeliveryState {
+    const raw = this.meta('delivery')
+    return raw === null ? initialDelivery() : (JSON.parse(raw) as DeliveryState)
+  }
+
+  private saveState(state: DeliveryState): void {
+    this.setMeta('delivery', JSON.stringify(state))
+  }
+
+  private meta(key: string): string | null {
+    return this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0]?.value ?? null
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value)
+  }
+}
+
+/** Hands an activity to the destination's outbox; resolves once it is stored there. */
+export async function enqueue(env: Env, domain: string, activity: Activity): Promise<void> {
+  await env.FEDERATION_OUTBOX.getByName(domain).enqueue(domain, encodeActivity(activity))
+}

@@ -1,0 +1,131 @@
+/**
+ * Signed server-to-server requests (`shared/src/federation-request.ts`):
+ * `sendSigned` signs what this instance sends; `verifySigned` decides
+ * whether a request came from an admitted instance, fresh and not replayed,
+ * before anything acts on it. Checks run cheapest first, and the nonce is
+ * remembered only once everything else passed, so refused requests leave no
+ * trace.
+ *
+ * @example
+ * ```ts
+ * const res = await sendSigned(env, 'b.example', { method: 'POST', path: FEDERATION_INBOX_PATH, body })
+ * // on b.example:
+ * const { peer, body } = await verifySigned(c.env, c.req.raw)
+ * ```
+ */
+import { randomBytes } from '@noble/hashes/utils.js'
+import { base64urlnopad } from '@scure/base'
+import {
+  contentDigest,
+  contentDigestMatches,
+  ErrorCode,
+  endpointOf,
+  FEDERATION_ORIGIN_HEADER,
+  FEDERATION_SIGNATURE_LABEL,
+  FEDERATION_SIGNED_COMPONENTS,
+  type HttpMessage,
+  Limits,
+  parseDomain,
+  publicKeyFromDid,
+  signMessage,
+  VivimError,
+  verifyMessage,
+} from '@vivim/shared'
+import { edgeIdentity } from '../auth/edge-identity.ts'
+import { admits, type FederationConfig, federationConfig } from './config.ts'
+import { descriptorOf } from './discovery.ts'
+import { federationHub } from './hub.ts'
+
+export interface SignedInit {
+  readonly method: 'GET' | 'POST'
+  readonly path: string
+  readonly body?: Uint8Array
+}
+
+/** The instance a verified request came from. */
+export interface Peer {
+  readonly did: string
+  readonly domain: string
+}
+
+const EMPTY = new Uint8Array(0)
+
+function httpMessage(request: { method: string; url: string; headers: Headers }): HttpMessage {
+  return { method: request.method, url: request.url, header: (name) => request.headers.get(name) }
+}
+
+export function requireFederation(env: Env): FederationConfig {
+  const config = federationConfig(env)
+  if (config === null) throw new VivimError(ErrorCode.NotFound, 'this instance does not federate')
+  return config
+}
+
+/** Sends a signed request to another instance; the response is the caller's to read. */
+export async function sendSigned(env: Env, domain: string, init: SignedInit): Promise<Response> {
+  const config = requireFederation(env)
+  const identity = edgeIdentity(env)
+  const body = init.body ?? EMPTY
+  const url = `${endpointOf(domain, config.allowHttp)}${init.path}`
+  const headers = new Headers({
+    'Content-Digest': contentDigest(body),
+    [FEDERATION_ORIGIN_HEADER]: config.domain,
+    'Content-Type': 'application/cbor',
+  })
+  const signed = signMessage(identity, httpMessage({ method: init.method, url, headers }), {
+    label: FEDERATION_SIGNATURE_LABEL,
+    components: FEDERATION_SIGNED_COMPONENTS,
+    nonce: base64urlnopad.encode(randomBytes(16)),
+    alg: 'ed25519',
+    keyid: identity.did,
+  })
+  headers.set('Signature-Input', signed['signature-input'])
+  headers.set('Signature', signed.signature)
+  return fetch(url, {
+    method: init.method,
+    headers,
+    body: init.method === 'GET' ? undefined : body,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(Limits.federationRequestTimeoutMs),
+  })
+}
+
+/** Verifies a federation request and returns its sender and body; throws a `VivimError` saying why not. */
+export async function verifySigned(env: Env, request: Request): Promise<{ peer: Peer; body: Uint8Array }> {
+  const config = requireFederation(env)
+  if (!request.headers.has('Signature-Input') || !request.headers.has('Signature')) {
+    throw new VivimError(ErrorCode.SignatureRequired, 'federation requests are signed (RFC 9421)')
+  }
+  const body = new Uint8Array(await request.arrayBuffer())
+  if (body.length > Limits.maxFederationTransactionBytes) {
+    throw new VivimError(ErrorCode.PayloadTooLarge, `at most ${Limits.maxFederationTransactionBytes} bytes`)
+  }
+  if (!contentDigestMatches(request.headers.get('Content-Digest'), body)) {
+    throw new VivimError(ErrorCode.DigestMismatch, 'Content-Digest is missing or not the sha-256 of the body')
+  }
+  const origin = request.headers.get(FEDERATION_ORIGIN_HEADER)
+  if (origin === null) throw new VivimError(ErrorCode.BadRequest, `the ${FEDERATION_ORIGIN_HEADER} header is required`)
+  const domain = parseDomain(origin)
+  const verified = verifyMessage(httpMessage(request), {
+    label: FEDERATION_SIGNATURE_LABEL,
+    required: FEDERATION_SIGNED_COMPONENTS,
+    publicKeyOf: (keyid) => publicKeyFromDid(keyid),
+  })
+  const { keyid = '', created, nonce } = verified.params
+  if (!admits(config, domain, keyid)) throw new VivimError(ErrorCode.InstanceBlocked, `${domain} may not federate here`)
+  const now = Date.now()
+  if (created === undefined || Math.abs(now - created * 1000) > Limits.maxFederationRequestAgeMs) {
+    throw new VivimError(ErrorCode.RequestStale, 'the signature is too old, too new, or has no creation time')
+  }
+  if (nonce === undefined || nonce.length < 22 || nonce.length > 128) {
+    throw new VivimError(ErrorCode.InvalidSignature, 'the signature needs a nonce of at least 16 bytes')
+  }
+  const descriptor = await descriptorOf(env, domain)
+  if (descriptor.did !== keyid) {
+    throw new VivimError(ErrorCode.UnknownInstance, `the request is not signed by the instance at ${domain}`)
+  }
+  const until = created * 1000 + Limits.maxFederationRequestAgeMs
+  if (!(await federationHub(env).firstUse(keyid, nonce, until))) {
+    throw new VivimError(ErrorCode.RequestReplayed, 'this signed request was received before')
+  }
+  return { peer: { did: keyid, domain }, body }
+}

@@ -1,0 +1,158 @@
+/**
+ * Two edge instances, A and B, each under `wrangler dev` with its own storage
+ * and key, federating over loopback HTTP: discovery by domain, a topic with
+ * subscribers on both, a document edited on both, and B down while A writes.
+ */
+import { createEnvelope, encodeEnvelope, generateIdentity, type TopicEnvelope } from '@vivim/shared'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+import { type Instance, planInstance, restartInstance, startInstance, statusOf, waitFor } from './instances.ts'
+import { TopicSubscriber } from './topic-subscriber.ts'
+
+const alice = generateIdentity()
+let a: Instance
+let b: Instance
+
+beforeAll(async () => {
+  const [planA, planB] = await Promise.all([planInstance(), planInstance()])
+  ;[a, b] = await Promise.all([
+    startInstance(planA, { FEDERATION_PEERS: planB.domain }),
+    startInstance(planB, { FEDERATION_PEERS: planA.domain }),
+  ])
+})
+
+afterAll(async () => {
+  await Promise.all([a?.edge.stop(), b?.edge.stop()])
+})
+
+async function publish(at: Instance, topic: string, text: string): Promise<TopicEnvelope> {
+  const envelope = createEnvelope(alice, { topic, payload: new TextEncoder().encode(text) })
+  const response = await fetch(`${at.url}/v1/topics/${topic}`, { method: 'POST', body: encodeEnvelope(envelope) })
+  expect(response.status).toBe(200)
+  return envelope
+}
+
+interface Discovered {
+  instances: { did: string; domain: string; endpoint: string; capabilities: string[] }[]
+}
+
+const texts = (s: TopicSubscriber) => s.messages().map((e) => new TextDecoder().decode(e.payload))
+
+/** Resolves once `at` has linked `peer` to the topic, that is once its subscription arrived. */
+const linked = (at: Instance, kind: string, name: string, peer: Instance) =>
+  waitFor(
+    `${kind} ${name} linked at ${at.domain}`,
+    async () =>
+      (await statusOf(at)).links.some((l) => l.kind === kind && l.name === name && l.peer === peer.domain) || undefined,
+  )
+
+function openDoc(at: Instance, docId: string, home?: Instance) {
+  const doc = new Y.Doc()
+  const provider = new WebsocketProvider(`${at.url.replace(/^http/, 'ws')}/v1/docs`, docId, doc, {
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    disableBc: true,
+    params: home ? { home: home.domain } : {},
+  })
+  return { doc, provider, map: doc.getMap<string>('m') }
+}
+
+describe('discovery by domain', () => {
+  it('finds B by its domain, and A through the peer list B publishes', async () => {
+    const fromA = (await (
+      await fetch(`${a.url}/v1/federation/discover?domain=${b.domain}&limit=5`)
+    ).json()) as Discovered
+    expect(fromA.instances).toEqual([
+      expect.objectContaining({ did: b.identity.did, domain: b.domain, endpoint: `http://${b.domain}` }),
+    ])
+    expect(fromA.instances[0]?.capabilities).toEqual(expect.arrayContaining(['topics', 'docs', 'records']))
+    // B's own descriptor lists A: discovery from B's domain, at B, follows it (and leaves B itself out).
+    const fromB = (await (await fetch(`${b.url}/v1/federation/discover?domain=${b.domain}`)).json()) as Discovered
+    expect(fromB.instances.map((i) => i.did)).toEqual([a.identity.did])
+  })
+})
+
+describe('topics', () => {
+  it('delivers a message published on either instance to the subscribers of both, exactly once', async () => {
+    const topic = 'circle:messages:fed-both-ways'
+    const onB = await TopicSubscriber.open(b.url, topic)
+    await linked(a, 'topic', topic, b)
+    const onA = await TopicSubscriber.open(a.url, topic)
+    await publish(a, topic, 'from A')
+    await publish(b, topic, 'from B')
+    // Each outbox delivers in order, so once the marker is in, any copy of what came before would be too.
+    await publish(a, topic, 'marker A')
+    await publish(b, topic, 'marker B')
+    for (const s of [onA, onB]) {
+      await waitFor('both markers', () =>
+        ['marker A', 'marker B'].every((m) => texts(s).includes(m)) ? true : undefined,
+      )
+      expect(texts(s).sort()).toEqual(['from A', 'from B', 'marker A', 'marker B'])
+    }
+    onA.close()
+    onB.close()
+  })
+})
+
+describe('documents', () => {
+  it('converges a document edited on its home (A) and on a replica (B)', async () => {
+    const docId = 'notes-fed-converge'
+    const onA = openDoc(a, docId)
+    onA.map.set('before', 'written on A before B replicated')
+    await waitFor('A synced', () => (onA.provider.synced ? true : undefined))
+    const onB = openDoc(b, docId, a)
+    await linked(a, 'doc', docId, b)
+    onA.map.set('a', 'edited on A')
+    onB.map.set('b', 'edited on B')
+    const want = { before: 'written on A before B replicated', a: 'edited on A', b: 'edited on B' }
+    for (const side of [onA, onB]) {
+      await waitFor('both edits', () => (side.map.size === 3 ? true : undefined))
+      expect(side.map.toJSON()).toEqual(want)
+    }
+    onA.provider.destroy()
+    onB.provider.destroy()
+  })
+})
+
+describe('B down while A writes', () => {
+  it('delivers every write to B once it is back, in order, each once', async () => {
+    const topic = 'circle:messages:fed-outage'
+    const docId = 'notes-fed-outage'
+    const subscriber = await TopicSubscriber.open(b.url, topic)
+    await linked(a, 'topic', topic, b)
+    subscriber.close()
+    const replica = openDoc(b, docId, a)
+    await linked(a, 'doc', docId, b)
+    replica.provider.destroy()
+    await b.edge.stop()
+
+    const home = openDoc(a, docId)
+    const sent: string[] = []
+    for (let i = 0; i < 20; i++) {
+      sent.push(`while B was down ${i}`)
+      await publish(a, topic, sent[i] as string)
+      home.map.set(`k${i}`, `v${i}`)
+    }
+    // A kept them and is failing to reach B, with back-off.
+    await waitFor('A failing to deliver', async () => {
+      const outbox = (await statusOf(a)).outboxes.find((o) => o.domain === b.domain)
+      return outbox && outbox.pending > 0 && outbox.failures > 0 ? outbox : undefined
+    })
+
+    await restartInstance(b)
+    const after = await TopicSubscriber.open(b.url, topic, 0)
+    await waitFor('every message at B', () => (texts(after).length >= sent.length ? true : undefined))
+    expect(texts(after)).toEqual(sent)
+    const back = openDoc(b, docId)
+    await waitFor('every edit at B', () => (back.map.size === 20 ? true : undefined))
+    expect(back.map.get('k19')).toBe('v19')
+    await waitFor('A’s outbox drained', async () => {
+      const outbox = (await statusOf(a)).outboxes.find((o) => o.domain === b.domain)
+      return outbox?.pending === 0 ? outbox : undefined
+    })
+    after.close()
+    home.provider.destroy()
+    back.provider.destroy()
+  })
+})
