@@ -23,7 +23,8 @@ import { type Logger, silentLogger } from './log.ts'
 import { BridgeMetrics, type MetricsServer, type MetricsServerInit, serveMetrics } from './metrics.ts'
 import { type BridgeLibp2p, type BridgeNodeInit, createBridgeNode } from './node.ts'
 import { RecordMirror } from './record-mirror.ts'
-import { type BridgeStorage, countDhtRecords, openStorage } from './storage.ts'
+import { countDhtRecords } from './dht-store.ts'
+import { type BridgeStorage, openStorage } from './storage.ts'
 import { TopicBridge } from './topic-bridge.ts'
 import { YjsSync } from './yjs-sync.ts'
 
@@ -89,7 +90,7 @@ export class VivimBridge {
             },
           )
     const send = this.link ? this.link.send.bind(this.link) : () => false
-    this.records = new RecordMirror({ node, send, metrics: this.metrics, log: this.log })
+    this.records = new RecordMirror({ node, datastore: storage.datastore, send, metrics: this.metrics, log: this.log })
     this.topics = new TopicBridge(
       { node, credentials, metrics: this.metrics, log: this.log },
       {

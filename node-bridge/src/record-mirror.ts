@@ -29,15 +29,19 @@ import {
   type ProviderFrame,
   selectRecord,
 } from '@vivim/shared'
+import type { Datastore } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { dhtKey, verifiedRecord } from './dht-records.ts'
+import { localDhtValue } from './dht-store.ts'
 import { type Logger, silentLogger } from './log.ts'
 import type { BridgeMetrics } from './metrics.ts'
 import type { BridgeLibp2p } from './node.ts'
 
 export interface RecordMirrorComponents {
   node: BridgeLibp2p
+  /** The node's datastore, for what it holds itself. */
+  datastore: Datastore
   /** Sends a frame to the hub; false while the link is down. */
   send: (frame: BridgeClientFrame) => boolean
   metrics?: BridgeMetrics
@@ -88,7 +92,7 @@ export class RecordMirror {
   async put(bytes: Uint8Array): Promise<boolean> {
     const { key } = decodeRecord(bytes)
     const record = verifiedRecord(dhtKey(key), bytes)
-    const current = await this.get(key, { localOnly: true })
+    const current = await localDhtValue(this.c.datastore, key)
     if (current !== null && selectRecord(decodeRecord(current), record) !== record) return false
     for await (const _ of this.c.node.services.dht.put(dhtKey(key), bytes)) {
       // The query's progress events; the put is done when they end.
@@ -98,17 +102,16 @@ export class RecordMirror {
     return true
   }
 
-  /** The best valid record the DHT holds for `key`, or `null`. */
+  /** The best valid record the DHT holds for `key` (this node's own copy only, with `localOnly`), or `null`. */
   async get(key: string, options: { localOnly?: boolean } = {}): Promise<Uint8Array | null> {
+    if (options.localOnly) return localDhtValue(this.c.datastore, key)
     let best: Uint8Array | null = null
     try {
-      const events = this.c.node.services.dht.get(dhtKey(key), {
-        signal: AbortSignal.timeout(this.findTimeoutMs),
-        ...(options.localOnly ? { useNetwork: false } : {}),
-      })
+      const events = this.c.node.services.dht.get(dhtKey(key), { signal: AbortSignal.timeout(this.findTimeoutMs) })
       for await (const event of events) {
         // kad-dht validated each value with the namespace's validator; the last one is its selection.
-        if (event.name === 'VALUE') best = event.value
+        // (A plain copy: the value may be a Node Buffer, and callers compare and re-send bytes.)
+        if (event.name === 'VALUE') best = new Uint8Array(event.value)
       }
     } catch (error) {
       this.log.debug('dht lookup ended', { key, error: (error as Error).message })

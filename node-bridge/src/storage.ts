@@ -61,16 +61,6 @@ export async function openStorage(init: StorageInit): Promise<BridgeStorage> {
   return { datastore, privateKey, identity: identityOf(privateKey), close: () => datastore.close() }
 }
 
-/** Where kad-dht keeps the values it holds (its `datastorePrefix`, then `/record`). */
-const DHT_RECORDS_PREFIX = '/dht/record/'
-
-/** How many DHT values the datastore holds (the bridge's own puts and those peers stored with it). */
-export async function countDhtRecords(datastore: Datastore): Promise<number> {
-  let count = 0
-  for await (const _ of datastore.queryKeys({ prefix: DHT_RECORDS_PREFIX })) count++
-  return count
-}
-
 /** The did:key identity of an Ed25519 libp2p key (its raw form is the 32-byte seed, then the public key). */
 export function identityOf(privateKey: PrivateKey): Identity {
   if (privateKey.type !== 'Ed25519') {
