@@ -17,13 +17,13 @@
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import * as Y from 'yjs'
+import { countDhtRecords } from './dht-store.ts'
 import { EdgeCredentials } from './edge-credentials.ts'
 import { EdgeLink } from './edge-link.ts'
 import { type Logger, silentLogger } from './log.ts'
 import { BridgeMetrics, type MetricsServer, type MetricsServerInit, serveMetrics } from './metrics.ts'
 import { type BridgeLibp2p, type BridgeNodeInit, createBridgeNode } from './node.ts'
 import { RecordMirror } from './record-mirror.ts'
-import { countDhtRecords } from './dht-store.ts'
 import { type BridgeStorage, openStorage } from './storage.ts'
 import { TopicBridge } from './topic-bridge.ts'
 import { YjsSync } from './yjs-sync.ts'
@@ -63,17 +63,15 @@ export class VivimBridge {
   private metricsServer: MetricsServer | null = null
   private stopped = false
 
-  constructor(
-    node: BridgeLibp2p,
-    storage: BridgeStorage,
-    init: BridgeInit,
-    components: BridgeComponents,
-  ) {
+  constructor(node: BridgeLibp2p, storage: BridgeStorage, init: BridgeInit, components: BridgeComponents) {
     this.node = node
     this.storage = storage
     this.log = components.log ?? silentLogger
     this.metrics = new BridgeMetrics()
-    const credentials = init.edgeUrl === null ? null : new EdgeCredentials({ edgeUrl: init.edgeUrl, grant: init.edgeToken ?? null }, storage.identity)
+    const credentials =
+      init.edgeUrl === null
+        ? null
+        : new EdgeCredentials({ edgeUrl: init.edgeUrl, grant: init.edgeToken ?? null }, storage.identity)
     const delays = {
       ...(init.edgeInitialDelayMs !== undefined ? { initialDelayMs: init.edgeInitialDelayMs } : {}),
       ...(init.edgeMaxDelayMs !== undefined ? { maxDelayMs: init.edgeMaxDelayMs } : {}),
@@ -110,7 +108,11 @@ export class VivimBridge {
     node.addEventListener('peer:discovery', (event) => {
       const { id } = event.detail
       if (this.stopped || node.getConnections(id).length > 0 || node.getConnections().length >= dialBelow) return
-      node.dial(id).catch((error: Error) => this.log.debug('dial on discovery failed', { peer: id.toString(), error: error.message }))
+      node
+        .dial(id)
+        .catch((error: Error) =>
+          this.log.debug('dial on discovery failed', { peer: id.toString(), error: error.message }),
+        )
     })
   }
 

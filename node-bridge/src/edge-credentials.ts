@@ -15,8 +15,8 @@
 import {
   type Capability,
   decodeCapabilityText,
-  encodeCapabilityText,
   ErrorCode,
+  encodeCapabilityText,
   type Identity,
   issueCapability,
   VivimError,
@@ -66,7 +66,9 @@ export class EdgeCredentials {
     if (this.grant === null) return null
     const aud = await this.audience()
     const exp = Math.min(this.grant.exp, Date.now() + INVOCATION_TTL_MS)
-    return encodeCapabilityText(issueCapability(this.identity, { aud, res: resource, can: this.grant.can, exp, prf: [this.grant] }))
+    return encodeCapabilityText(
+      issueCapability(this.identity, { aud, res: resource, can: this.grant.can, exp, prf: [this.grant] }),
+    )
   }
 
   private async audience(): Promise<string> {

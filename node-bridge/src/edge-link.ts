@@ -63,7 +63,8 @@ export class EdgeLink {
           this.log.warn('hub frame refused', { error: (error as Error).message })
           return
         }
-        if (frame.t === BridgeFrameType.Error) this.log.warn('hub refused a frame', { code: frame.code, message: frame.message })
+        if (frame.t === BridgeFrameType.Error)
+          this.log.warn('hub refused a frame', { code: frame.code, message: frame.message })
         else init.onFrame(frame)
       },
       ...(init.onState ? { onState: init.onState } : {}),

@@ -32,8 +32,8 @@ import { webSockets } from '@libp2p/websockets'
 import { Limits, VIVIM_DHT_NAMESPACE, VIVIM_DHT_PROTOCOL } from '@vivim/shared'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { selectVivimRecord, validateVivimRecord } from './dht-records.ts'
-import { gossipMessageId } from './topic-ids.ts'
 import type { BridgeStorage } from './storage.ts'
+import { gossipMessageId } from './topic-ids.ts'
 
 export interface BridgeNodeInit {
   /** Multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001` and `/ip4/0.0.0.0/tcp/4002/ws`. */

@@ -129,7 +129,9 @@ export class RecordMirror {
   private async provide(key: string): Promise<void> {
     const cid = await recordKeyCid(key)
     try {
-      for await (const _ of this.c.node.services.dht.provide(cid, { signal: AbortSignal.timeout(this.findTimeoutMs) })) {
+      for await (const _ of this.c.node.services.dht.provide(cid, {
+        signal: AbortSignal.timeout(this.findTimeoutMs),
+      })) {
         // Progress events of the provide query.
       }
     } catch (error) {
@@ -143,7 +145,9 @@ export class RecordMirror {
     const cid = await recordKeyCid(key)
     let sent = 0
     try {
-      for await (const event of this.c.node.services.dht.findProviders(cid, { signal: AbortSignal.timeout(this.findTimeoutMs) })) {
+      for await (const event of this.c.node.services.dht.findProviders(cid, {
+        signal: AbortSignal.timeout(this.findTimeoutMs),
+      })) {
         if (event.name !== 'PROVIDER') continue
         for (const provider of event.providers) {
           if (sent++ >= this.maxProviders) return

@@ -47,9 +47,13 @@ export async function openStorage(init: StorageInit): Promise<BridgeStorage> {
   try {
     await datastore.open()
   } catch (cause) {
-    throw new VivimError(ErrorCode.Internal, `cannot open the datastore in ${init.dataDir} (is another bridge using it?)`, {
-      cause,
-    })
+    throw new VivimError(
+      ErrorCode.Internal,
+      `cannot open the datastore in ${init.dataDir} (is another bridge using it?)`,
+      {
+        cause,
+      },
+    )
   }
   let privateKey: PrivateKey
   if (await datastore.has(PRIVATE_KEY)) {

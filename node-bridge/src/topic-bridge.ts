@@ -75,7 +75,9 @@ export class TopicBridge {
   private readonly seen: SeenIds
   private readonly joined = new Map<string, EdgeTopic | null>()
   private readonly onMessage = (event: CustomEvent<Message>) => this.fromMesh(event.detail)
-  private readonly onSubscription = (event: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>) => {
+  private readonly onSubscription = (
+    event: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>,
+  ) => {
     for (const { topic, subscribe } of event.detail.subscriptions) if (subscribe) this.maybeJoin(topic)
   }
 

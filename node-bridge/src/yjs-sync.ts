@@ -27,8 +27,8 @@ import { BridgeLimits, ErrorCode, Limits, MessageType, VivimError, YJS_SYNC_PROT
 import * as lp from 'it-length-prefixed'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import * as syncProtocol from 'y-protocols/sync'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import * as syncProtocol from 'y-protocols/sync'
 import type * as Y from 'yjs'
 import { type Logger, silentLogger } from './log.ts'
 
@@ -92,7 +92,9 @@ export class YjsSyncSession {
 
   async close(): Promise<void> {
     // A graceful close waits for the peer to close its side too; a peer that does not is cut off.
-    await this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch(() => this.stream.abort(new Error('closing')))
+    await this.stream
+      .close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) })
+      .catch(() => this.stream.abort(new Error('closing')))
     await this.closed
   }
 

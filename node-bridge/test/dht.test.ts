@@ -1,8 +1,8 @@
-import { encodeRecord, ErrorCode, generateIdentity, VivimError } from '@vivim/shared'
+import { ErrorCode, encodeRecord, generateIdentity, VivimError } from '@vivim/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { VivimBridge } from '../src/bridge.ts'
 import { dhtKey, selectVivimRecord, validateVivimRecord } from '../src/dht-records.ts'
-import { dialAddress, signedRecord, startBridge, waitFor } from './helpers.ts'
+import { dialAddress, eventually, signedRecord, startBridge, waitFor } from './helpers.ts'
 
 describe('the mesh: discovery and the DHT', () => {
   let boot: VivimBridge
@@ -28,8 +28,7 @@ describe('the mesh: discovery and the DHT', () => {
     const { key, record } = signedRecord()
     await waitFor('a has DHT peers', () => a.node.getPeers().length >= 2)
     expect(await a.records.put(encodeRecord(record))).toBe(true)
-    let found: Uint8Array | null = null
-    await waitFor('b finds the record', async () => (found = await b.records.get(key)) !== null)
+    const found = await eventually('b finds the record', () => b.records.get(key))
     expect(found).toEqual(encodeRecord(record))
   })
 

@@ -2,13 +2,7 @@
  * A topic subscriber at the edge for bridge tests: a plain WebSocket to
  * `/v1/topics/<topic>` speaking the topic protocol, as an SDK client would.
  */
-import {
-  decodeTopicServerFrame,
-  encodeEnvelope,
-  messageId,
-  type TopicEnvelope,
-  TopicFrameType,
-} from '@vivim/shared'
+import { decodeTopicServerFrame, encodeEnvelope, messageId, type TopicEnvelope, TopicFrameType } from '@vivim/shared'
 import WebSocket from 'ws'
 
 export class EdgeSubscriber {
@@ -23,8 +17,10 @@ export class EdgeSubscriber {
     })
   }
 
-  static async connect(edgeUrl: string, topic: string): Promise<EdgeSubscriber> {
-    const ws = new WebSocket(`${edgeUrl.replace(/^http/, 'ws')}/v1/topics/${topic}`)
+  /** Subscribes live, or from `cursor` (0 for the room's whole history). */
+  static async connect(edgeUrl: string, topic: string, options: { cursor?: number } = {}): Promise<EdgeSubscriber> {
+    const query = options.cursor === undefined ? '' : `?cursor=${options.cursor}`
+    const ws = new WebSocket(`${edgeUrl.replace(/^http/, 'ws')}/v1/topics/${topic}${query}`)
     await new Promise<void>((done, fail) => {
       ws.once('open', () => done())
       ws.once('error', fail)

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunningEdge, startEdge } from '../../scripts/test-edge.ts'
 import type { VivimBridge } from '../src/bridge.ts'
 import { EdgeSubscriber, publishAtEdge } from './edge-client.ts'
-import { dialAddress, signedRecord, startBridge, waitFor } from './helpers.ts'
+import { dialAddress, eventually, signedRecord, startBridge, waitFor } from './helpers.ts'
 
 const TOPIC = 'public:bridge:edge-test'
 const alice = generateIdentity()
@@ -85,8 +85,7 @@ describe('a bridge joined to an edge (wrangler dev)', () => {
       body: encodeRecord(record),
     })
     expect(res.status).toBe(201)
-    let found: Uint8Array | null = null
-    await waitFor('the mesh peer finds it in the DHT', async () => (found = await peer.records.get(key)) !== null)
+    const found = await eventually('the mesh peer finds it in the DHT', () => peer.records.get(key))
     expect(found).toEqual(encodeRecord(record))
   })
 

@@ -44,7 +44,25 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   throw new Error(`gave up waiting: ${what}`)
 }
 
+/** Polls `get` until it gives something other than `null`, and returns it (same hang guard as `waitFor`). */
+export async function eventually<T>(what: string, get: () => Promise<T | null>, guardMs = 45_000): Promise<T> {
+  let value: T | null = null
+  await waitFor(
+    what,
+    async () => {
+      value = await get()
+      return value !== null
+    },
+    guardMs,
+  )
+  return value as T
+}
+
 export function signedRecord(author: Identity = generateIdentity(), text = 'hello', timestamp = Date.now()) {
   const key = formatRecordKey({ kind: 'profile', owner: author.did })
-  return { author, key, record: createRecord(author, { key, value: new TextEncoder().encode(text), timestamp, public: true }) }
+  return {
+    author,
+    key,
+    record: createRecord(author, { key, value: new TextEncoder().encode(text), timestamp, public: true }),
+  }
 }

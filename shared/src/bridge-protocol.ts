@@ -40,6 +40,8 @@ export const BridgeFrameType = {
   Error: 'err',
 } as const
 
+/** The capability resource that lets a bridge link to an edge (the edge's own DID roots its chain). */
+export const BRIDGE_RESOURCE = 'bridge'
 /** The libp2p protocol for syncing a Yjs document directly between two peers. */
 export const YJS_SYNC_PROTOCOL = '/vivim/yjs-sync/1.0.0'
 /** The Kademlia protocol of the VIVIM mesh: its own DHT, apart from the public IPFS one. */

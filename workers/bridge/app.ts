@@ -14,15 +14,13 @@
  * new WebSocket(`wss://edge.example/v1/bridge?token=${invocation}`)
  * ```
  */
-import { ErrorCode, VivimError } from '@vivim/shared'
+import { BRIDGE_RESOURCE, ErrorCode, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
 import { connectRequest, isUpgrade } from '../relay/room-headers.ts'
 import { linkedBridges } from './records.ts'
-
-export const BRIDGE_RESOURCE = 'bridge'
 
 export const bridge = new Hono<AppEnv>()
 
