@@ -15,7 +15,7 @@
  * ```
  */
 import type { PeerId } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import * as Y from 'yjs'
 import { countDhtRecords } from './dht-store.ts'
 import { EdgeCredentials } from './edge-credentials.ts'
@@ -46,6 +46,8 @@ export interface BridgeInit extends BridgeNodeInit {
   dialOnDiscoveryBelow?: number
 }
 
+const REJOIN_INTERVAL_MS = 5_000
+
 export interface BridgeComponents {
   log?: Logger
 }
@@ -61,6 +63,7 @@ export class VivimBridge {
   private readonly documents = new Map<string, Y.Doc>()
   private readonly log: Logger
   private metricsServer: MetricsServer | null = null
+  private rejoin: NodeJS.Timeout | null = null
   private stopped = false
 
   constructor(node: BridgeLibp2p, storage: BridgeStorage, init: BridgeInit, components: BridgeComponents) {
@@ -104,6 +107,12 @@ export class VivimBridge {
       dhtRecords: () => countDhtRecords(storage.datastore),
       edgeLinkUp: () => (this.link?.state === 'open' ? 1 : 0),
     })
+    if (init.bootstrap.length > 0) {
+      // libp2p's bootstrap discovery runs once at start; a bridge left alone (the bootstrap node was
+      // down, the network was out) dials the list again until it has a peer.
+      this.rejoin = setInterval(() => this.rejoinIfAlone(init.bootstrap), REJOIN_INTERVAL_MS)
+      this.rejoin.unref()
+    }
     const dialBelow = init.dialOnDiscoveryBelow ?? 50
     node.addEventListener('peer:discovery', (event) => {
       const { id } = event.detail
@@ -114,6 +123,15 @@ export class VivimBridge {
           this.log.debug('dial on discovery failed', { peer: id.toString(), error: error.message }),
         )
     })
+  }
+
+  private rejoinIfAlone(bootstrap: string[]): void {
+    if (this.stopped || this.node.getConnections().length > 0) return
+    for (const address of bootstrap) {
+      this.node.dial(multiaddr(address)).catch((error: Error) => {
+        this.log.debug('bootstrap dial failed', { address, error: error.message })
+      })
+    }
   }
 
   get peerId(): PeerId {
@@ -154,6 +172,7 @@ export class VivimBridge {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    if (this.rejoin) clearInterval(this.rejoin)
     await this.metricsServer?.close()
     await Promise.all([this.link?.stop(), this.topics.stop()])
     await this.yjs.stop().catch(() => {})

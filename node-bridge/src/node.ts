@@ -46,6 +46,11 @@ export interface BridgeNodeInit {
   mdns: boolean
   /** Most open connections; the connection manager prunes the least valuable past it. */
   maxConnections?: number
+  /**
+   * Inbound connections one host may open per second (libp2p's default is 5). Peers behind one
+   * NAT, or many bridges on one machine, share an address and need more.
+   */
+  inboundConnectionsPerHost?: number
   /** Most circuit-relay reservations this node holds for other peers. */
   maxRelayReservations?: number
 }
@@ -76,7 +81,12 @@ export async function createBridgeNode(init: BridgeNodeInit, storage: BridgeStor
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
-    connectionManager: { maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS },
+    connectionManager: {
+      maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      ...(init.inboundConnectionsPerHost !== undefined
+        ? { inboundConnectionThreshold: init.inboundConnectionsPerHost }
+        : {}),
+    },
     services: {
       identify: identify(),
       ping: ping(),
@@ -89,8 +99,8 @@ export async function createBridgeNode(init: BridgeNodeInit, storage: BridgeStor
         selectors: { [VIVIM_DHT_NAMESPACE]: selectVivimRecord },
       }),
       pubsub: gossipsub({
-        // Peers decode the signed envelope to name a message, so the copy that comes back through
-        // another bridge or the edge has the same id and is dropped (seen cache).
+        // Named by their bytes, not by publisher and sequence number: the copy of an envelope that
+        // another bridge republishes has the same id and is dropped (seen cache).
         msgIdFn: gossipMessageId,
         maxInboundDataLength: Limits.maxTopicEnvelopeBytes,
         allowPublishToZeroTopicPeers: true,

@@ -51,12 +51,24 @@ export interface TopicBridgeInit {
   edgeMaxDelayMs?: number
 }
 
-/** Peer-score weights for a joined topic: an invalid message costs its sender (P4, squared). */
+/**
+ * Peer-score weights for a joined topic. An invalid message costs its sender (P4, squared, slow to
+ * decay); a first delivery earns a little (P2). The mesh-delivery-rate penalties (P3, P3b) are off:
+ * VIVIM topics are bursty and mostly quiet, and those penalties would graylist honest mesh peers
+ * for delivering fewer messages than a threshold between bursts.
+ */
 const TOPIC_SCORE = createTopicScoreParams({
   topicWeight: 1,
+  timeInMeshWeight: 0.01,
+  timeInMeshQuantum: 1_000,
+  timeInMeshCap: 3_600,
+  firstMessageDeliveriesWeight: 1,
+  firstMessageDeliveriesDecay: 0.5,
+  firstMessageDeliveriesCap: 100,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
   invalidMessageDeliveriesWeight: -10,
   invalidMessageDeliveriesDecay: 0.9,
-  timeInMeshQuantum: 1_000,
 })
 
 /** The part of the Gossipsub router tuned at run time: the score weights of each joined topic. */

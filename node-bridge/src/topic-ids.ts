@@ -1,9 +1,12 @@
 /**
- * How the mesh names a Gossipsub message: by the VIVIM message id of the
- * signed envelope it carries (`messageId`, SHA-256 of the signing bytes), so
- * an envelope names the same whether it came from the edge, this bridge or
- * another one. Bytes that are not an envelope get a SHA-256 of themselves;
- * the topic validator rejects them anyway.
+ * How the mesh names a Gossipsub message: SHA-256 of its data, the
+ * envelope's canonical bytes. The same envelope published by any bridge, or
+ * coming back from the edge, has the same bytes and so the same id, and
+ * Gossipsub's seen cache drops the copy. It is computed for every copy a
+ * peer receives (several per message in a mesh), so it is a native hash of
+ * the bytes rather than a decode; the VIVIM message id (`messageId`, what
+ * the edge dedups on) is taken once, by the topic bridge, for messages that
+ * passed validation.
  *
  * @example
  * ```ts
@@ -14,9 +17,8 @@ import { createHash } from 'node:crypto'
 import type { Message } from '@libp2p/gossipsub'
 import { decodeEnvelope, messageId } from '@vivim/shared'
 
-export function gossipMessageId(message: Message): Uint8Array {
-  const id = envelopeIdOf(message.data)
-  return id === null ? createHash('sha256').update(message.data).digest() : Buffer.from(id, 'base64url')
+export function gossipMessageId(message: Pick<Message, 'data'>): Uint8Array {
+  return createHash('sha256').update(message.data).digest()
 }
 
 /** The VIVIM message id of bytes that decode as an envelope, or `null`. */
