@@ -50,6 +50,8 @@ export async function withDocRoom<T>(env: Env, docId: string, run: (room: DocRoo
   let wake: (() => void) | null = null
   let closed: { code: number; reason: string } | null = null
   ws.accept()
+  // Binary frames arrive as Blobs unless asked otherwise.
+  ws.binaryType = 'arraybuffer'
   ws.addEventListener('message', (event) => {
     if (typeof event.data === 'string') return
     try {
