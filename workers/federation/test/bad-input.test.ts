@@ -1,0 +1,123 @@
+/**
+ * An edge instance refusing federation requests it must not act on: each
+ * refused with the JSON error shape and changing nothing (no link made, the
+ * sender's cursor unmoved), while a well-formed request from the same peer
+ * is applied exactly once.
+ */
+import { ActivityType, FEDERATION_INBOX_PATH, generateIdentity } from '@vivim/shared'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Instance, planInstance, startInstance, statusOf } from './instances.ts'
+import { SigningPeer } from './signing-peer.ts'
+
+const blocked = generateIdentity()
+const peer = new SigningPeer()
+let a: Instance
+let inbox: string
+
+beforeAll(async () => {
+  await peer.listen()
+  a = await startInstance(await planInstance(), { FEDERATION_BLOCK: blocked.did })
+  inbox = `${a.url}${FEDERATION_INBOX_PATH}`
+})
+
+afterAll(async () => {
+  await a?.edge.stop()
+  await peer.close()
+})
+
+const subscribe = (topic: string) => ({ t: ActivityType.TopicSubscribe, topic }) as const
+const linkedTopics = async () => (await statusOf(a)).links.filter((l) => l.peer === peer.domain).map((l) => l.name)
+
+function expectRefused(answer: { status: number; json: Record<string, unknown> }, status: number, code: string) {
+  expect(answer.status).toBe(status)
+  expect(answer.json).toEqual({ error: { code, message: expect.any(String) } })
+}
+
+describe('the inbox', () => {
+  it('applies a signed transaction once, and a redelivery of its id is a duplicate', async () => {
+    const body = peer.transaction(a.identity.did, 1, subscribe('public:news:good'))
+    const first = await SigningPeer.post(a.url, peer.sign({ body, url: inbox }), body)
+    expect(first).toEqual({ status: 200, json: { cursor: 1, duplicate: false } })
+    const again = await SigningPeer.post(a.url, peer.sign({ body, url: inbox }), body)
+    expect(again).toEqual({ status: 200, json: { cursor: 1, duplicate: true } })
+    expect(await linkedTopics()).toEqual(['public:news:good'])
+  })
+
+  describe('refuses, changing nothing', () => {
+    const bad = (name: string) => peer.transaction(a.identity.did, 2, subscribe(`public:news:bad-${name}`))
+
+    it('an unsigned request', async () => {
+      const body = bad('unsigned')
+      const { signature: _s, 'signature-input': _i, ...unsigned } = peer.sign({ body, url: inbox })
+      expectRefused(await SigningPeer.post(a.url, unsigned, body), 401, 'signature_required')
+    })
+
+    it('a wrongly signed request (a body other than the one signed, with its own digest)', async () => {
+      const signedFor = bad('wrong-sig')
+      const body = bad('wrong-sig-swapped')
+      const headers = { ...peer.sign({ body: signedFor, url: inbox }) }
+      headers['content-digest'] = peer.sign({ body, url: inbox })['content-digest'] as string
+      expectRefused(await SigningPeer.post(a.url, headers, body), 400, 'invalid_signature')
+    })
+
+    it('a body that does not match its digest', async () => {
+      const headers = peer.sign({ body: bad('digest'), url: inbox })
+      expectRefused(await SigningPeer.post(a.url, headers, bad('digest-other')), 400, 'digest_mismatch')
+    })
+
+    it('a request signed for another instance (its authority)', async () => {
+      const body = bad('elsewhere')
+      const headers = peer.sign({ body, url: `http://127.0.0.1:1${FEDERATION_INBOX_PATH}` })
+      expectRefused(await SigningPeer.post(a.url, headers, body), 400, 'invalid_signature')
+    })
+
+    it('a forged request: a valid signature by a key that is not the origin domain’s', async () => {
+      const body = bad('forged')
+      const headers = peer.sign({ body, url: inbox, signer: generateIdentity() })
+      expectRefused(await SigningPeer.post(a.url, headers, body), 403, 'unknown_instance')
+    })
+
+    it('a replayed request', async () => {
+      const body = peer.transaction(a.identity.did, 1, subscribe('public:news:good'))
+      const headers = peer.sign({ body, url: inbox })
+      expect((await SigningPeer.post(a.url, headers, body)).status).toBe(200)
+      const replayBody = bad('replayed')
+      const replay = peer.sign({ body: replayBody, url: inbox })
+      expect((await SigningPeer.post(a.url, replay, replayBody)).status).toBe(200)
+      expectRefused(await SigningPeer.post(a.url, replay, replayBody), 409, 'request_replayed')
+    })
+
+    it('a stale request', async () => {
+      const body = bad('stale')
+      const headers = peer.sign({ body, url: inbox, created: Math.floor(Date.now() / 1000) - 10 * 60 })
+      expectRefused(await SigningPeer.post(a.url, headers, body), 401, 'request_stale')
+    })
+
+    it('an oversize request, within and past the edge’s body limit', async () => {
+      for (const size of [200 * 1024, 300 * 1024]) {
+        const body = new Uint8Array(size)
+        expectRefused(await SigningPeer.post(a.url, peer.sign({ body, url: inbox }), body), 413, 'payload_too_large')
+      }
+    })
+
+    it('a request from a blocked instance', async () => {
+      const body = bad('blocked')
+      const headers = peer.sign({ body, url: inbox, signer: blocked })
+      expectRefused(await SigningPeer.post(a.url, headers, body), 403, 'instance_blocked')
+    })
+
+    it('a transaction that is not one', async () => {
+      const body = new TextEncoder().encode('not cbor')
+      expectRefused(await SigningPeer.post(a.url, peer.sign({ body, url: inbox }), body), 400, 'invalid_encoding')
+    })
+  })
+
+  it('after all of them: only what was well-formed applied, and the cursor moved by those alone', async () => {
+    expect((await linkedTopics()).sort()).toEqual(['public:news:bad-replayed', 'public:news:good'])
+    const body = peer.transaction(a.identity.did, 3, subscribe('public:news:third'))
+    expect(await SigningPeer.post(a.url, peer.sign({ body, url: inbox }), body)).toEqual({
+      status: 200,
+      json: { cursor: 3, duplicate: false },
+    })
+  })
+})

@@ -1,0 +1,99 @@
+/**
+ * A federation peer written on Node from the protocol alone (docs/federation.md):
+ * it serves its signed descriptor at `/.well-known/vivim` on a loopback port
+ * and signs the requests it sends, so tests can send an edge well-formed and
+ * deliberately broken requests.
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import { base64urlnopad } from '@scure/base'
+import {
+  type Activity,
+  contentDigest,
+  createDescriptor,
+  encodeTransaction,
+  FEDERATION_INBOX_PATH,
+  FEDERATION_ORIGIN_HEADER,
+  FEDERATION_SIGNED_COMPONENTS,
+  generateIdentity,
+  type Identity,
+  newTransactionId,
+  signMessage,
+} from '@vivim/shared'
+
+export interface SignedRequestInit {
+  readonly body: Uint8Array
+  readonly url: string
+  /** Seconds since the epoch; now by default. */
+  readonly created?: number
+  /** Who signs; the peer itself by default. */
+  readonly signer?: Identity
+}
+
+export class SigningPeer {
+  readonly identity = generateIdentity()
+  private server: Server | null = null
+  domain = ''
+
+  /** Listens on a free loopback port and serves the descriptor there. */
+  async listen(): Promise<void> {
+    this.server = createServer((req, res) => {
+      if (req.url !== '/.well-known/vivim') return void res.writeHead(404).end()
+      const signed = createDescriptor(this.identity, {
+        domain: this.domain,
+        version: 'node-peer',
+        capabilities: ['topics'],
+        peers: [],
+      })
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(signed))
+    })
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve))
+    const address = this.server.address()
+    if (typeof address !== 'object' || address === null) throw new Error('no address')
+    this.domain = `127.0.0.1:${address.port}`
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+  }
+
+  /** A transaction body from this peer to `to`. */
+  transaction(to: string, seq: number, activity: Activity, id = newTransactionId()): Uint8Array {
+    return encodeTransaction({
+      id,
+      from: this.identity.did,
+      to: to as `did:key:z${string}`,
+      seq,
+      at: Date.now(),
+      activity,
+    })
+  }
+
+  /** The headers of a signed request to an inbox, as the protocol asks. */
+  sign(init: SignedRequestInit): Record<string, string> {
+    const signer = init.signer ?? this.identity
+    const headers: Record<string, string> = {
+      'content-digest': contentDigest(init.body),
+      [FEDERATION_ORIGIN_HEADER]: this.domain,
+      'content-type': 'application/cbor',
+    }
+    const signed = signMessage(
+      signer,
+      { method: 'POST', url: init.url, header: (n) => headers[n] ?? null },
+      {
+        components: FEDERATION_SIGNED_COMPONENTS,
+        created: init.created ?? Math.floor(Date.now() / 1000),
+        nonce: base64urlnopad.encode(new Uint8Array(randomBytes(16))),
+        alg: 'ed25519',
+        keyid: signer.did,
+      },
+    )
+    return { ...headers, ...signed }
+  }
+
+  /** Posts a body to an edge's inbox with the given headers; the status and JSON answer. */
+  static async post(edgeUrl: string, headers: Record<string, string>, body: Uint8Array) {
+    const response = await fetch(`${edgeUrl}${FEDERATION_INBOX_PATH}`, { method: 'POST', headers, body })
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> }
+  }
+}
