@@ -3,7 +3,21 @@
  * and key, federating over loopback HTTP: discovery by domain, a topic with
  * subscribers on both, a document edited on both, and B down while A writes.
  */
-import { createEnvelope, encodeEnvelope, generateIdentity, type TopicEnvelope } from '@vivim/shared'
+import {
+  createEnvelope,
+  createRecord,
+  createRevocation,
+  encodeCanonical,
+  encodeCapability,
+  encodeCapabilityText,
+  encodeEnvelope,
+  encodeRecord,
+  encodeRevocation,
+  formatRecordKey,
+  generateIdentity,
+  issueCapability,
+  type TopicEnvelope,
+} from '@vivim/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -112,6 +126,60 @@ describe('documents', () => {
     }
     onA.provider.destroy()
     onB.provider.destroy()
+  })
+})
+
+describe('records', () => {
+  it('finds a record written on A when B misses it, and keeps it at B', async () => {
+    const author = generateIdentity()
+    const key = formatRecordKey({ kind: 'profile', owner: author.did })
+    const bytes = encodeRecord(
+      createRecord(author, { key, value: new TextEncoder().encode('{"name":"Ada"}'), public: true }),
+    )
+    const put = await fetch(`${a.url}/v1/records${key}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/cbor' },
+      body: bytes,
+    })
+    expect(put.status).toBe(201)
+    const got = await fetch(`${b.url}/v1/records${key}`, { headers: { Accept: 'application/cbor' } })
+    expect(got.status).toBe(200)
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes)
+    // Kept at B: with A stopped it would still answer; here, the cache bypassed, B's own KV answers.
+    const again = await fetch(`${b.url}/v1/records${key}`, { headers: { 'Cache-Control': 'no-cache' } })
+    expect(again.status).toBe(200)
+    const none = formatRecordKey({ kind: 'profile', owner: generateIdentity().did })
+    expect((await fetch(`${b.url}/v1/records${none}`)).status).toBe(404)
+  })
+})
+
+describe('revocations', () => {
+  it('a token revoked on A stops working on B', async () => {
+    const topic = 'circle:messages:fed-revoked'
+    const token = issueCapability(alice, {
+      aud: b.identity.did,
+      res: `topic:${topic}`,
+      can: ['read', 'write'],
+      exp: Date.now() + 3_600_000,
+    })
+    const publishWithToken = () =>
+      fetch(`${b.url}/v1/topics/${topic}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${encodeCapabilityText(token)}` },
+        body: encodeEnvelope(createEnvelope(alice, { topic, payload: new Uint8Array([1]) })),
+      })
+    expect((await publishWithToken()).status).toBe(200)
+    const revocation = encodeRevocation(createRevocation(alice, token))
+    const revoked = await fetch(`${a.url}/v1/revocations`, {
+      method: 'POST',
+      body: encodeCanonical({ revocation, token: encodeCapability(token) }),
+    })
+    expect(revoked.status).toBe(200)
+    const refused = await waitFor('B refusing the token', async () => {
+      const response = await publishWithToken()
+      return response.status === 200 ? undefined : { status: response.status, body: await response.json() }
+    })
+    expect(refused).toEqual({ status: 401, body: { error: { code: 'token_revoked', message: expect.any(String) } } })
   })
 })
 
