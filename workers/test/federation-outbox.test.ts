@@ -1,0 +1,46 @@
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { ActivityType, encodeActivity } from '@vivim/shared'
+import { describe, expect, it } from 'vitest'
+import { afterFailure, afterSuccess, backoffDelay, initialDelivery, nextStep } from '../federation/backoff.ts'
+
+const init = { baseMs: 1000, maxMs: 60_000, threshold: 5 }
+
+describe('outbox back-off and circuit breaker', () => {
+  it('doubles the delay per failure up to the cap, with jitter in the upper half only', () => {
+    expect([1, 2, 3, 4, 7, 40].map((n) => backoffDelay(n, init))).toEqual([1000, 2000, 4000, 8000, 60_000, 60_000])
+    const low = afterFailure(initialDelivery(), 0, init, () => 0)
+    const high = afterFailure(initialDelivery(), 0, init, () => 1)
+    expect([low.nextAt, high.nextAt]).toEqual([500, 1000])
+  })
+
+  it('opens after the threshold, waits out the cool-down, probes once, and closes on success', () => {
+    let state = initialDelivery()
+    for (let i = 0; i < init.threshold - 1; i++) state = afterFailure(state, 0, init, () => 1)
+    expect(state.breaker).toBe('closed')
+    state = afterFailure(state, 0, init, () => 1)
+    expect(state).toMatchObject({ breaker: 'open', failures: 5, nextAt: 60_000 })
+    expect(nextStep(state, 59_999).step).toBe('wait')
+    const probe = nextStep(state, 60_000)
+    expect(probe).toMatchObject({ step: 'probe', state: { breaker: 'half-open' } })
+    // A failed probe opens the breaker again for a whole cool-down.
+    expect(afterFailure(probe.state, 60_000, init, () => 1)).toMatchObject({ breaker: 'open', nextAt: 120_000 })
+    expect(nextStep(afterSuccess(), 0).step).toBe('send')
+  })
+})
+
+describe('FederationOutbox', () => {
+  it('keeps what it accepted, in order, across eviction and alarms it cannot deliver', async () => {
+    // This test edge does not federate (no FEDERATION_DOMAIN): nothing can be sent, so nothing may be dropped.
+    const outbox = env.FEDERATION_OUTBOX.getByName('peer.example')
+    const seqs: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const activity = encodeActivity({ t: ActivityType.TopicSubscribe, topic: `public:news:n${i}` })
+      seqs.push(await outbox.enqueue('peer.example', activity))
+    }
+    expect(seqs).toEqual([1, 2, 3])
+    expect(await runInDurableObject(outbox, (_, state) => state.storage.getAlarm())).not.toBeNull()
+    await runDurableObjectAlarm(outbox)
+    await evictDurableObject(outbox)
+    expect(await outbox.status()).toMatchObject({ domain: 'peer.example', pending: 3, failures: 0 })
+  })
+})
