@@ -29,6 +29,7 @@
 import { decodeCanonical, encodeCanonical } from './canonical.ts'
 import { ErrorCode, VivimError } from './errors.ts'
 import { Limits } from './limits.ts'
+import { parseRecordKey } from './record-key.ts'
 import { isMultiaddr, isProviderPeer } from './record-providers.ts'
 
 export const BridgeFrameType = {
@@ -85,7 +86,15 @@ export function encodeBridgeFrame(frame: BridgeClientFrame | BridgeHubFrame): Ui
 }
 
 const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
-const isKey = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= Limits.maxRecordKeyBytes
+function isKey(v: unknown): v is string {
+  if (typeof v !== 'string') return false
+  try {
+    parseRecordKey(v)
+    return true
+  } catch {
+    return false
+  }
+}
 const isAddrs = (v: unknown): v is string[] =>
   Array.isArray(v) && v.length <= Limits.maxProviderMultiaddrs && v.every(isMultiaddr)
 const isRecordBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length <= Limits.maxRecordBytes

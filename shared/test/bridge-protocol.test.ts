@@ -63,6 +63,7 @@ describe('bridge link frames', () => {
       { t: 'prov', key: KEY, peer: PEER, addrs: [], ttl: 0 },
       { t: 'prov', key: KEY, peer: PEER, addrs: [], ttl: 86_401 },
       { t: 'prov', key: 'x'.repeat(Limits.maxRecordKeyBytes + 1), peer: PEER, addrs: [], ttl: 1 },
+      { t: 'prov', key: '/not/a/record/key', peer: PEER, addrs: [], ttl: 1 },
     ]
     for (const frame of bad)
       expect(code(() => decodeBridgeClientFrame(encodeCanonical(frame)))).toBe(ErrorCode.BadRequest)

@@ -17,6 +17,7 @@ import {
   BridgeLimits,
   CloseCode,
   decodeBridgeClientFrame,
+  ErrorCode,
   encodeBridgeFrame,
   type ProviderAnnouncement,
   VivimError,
@@ -145,8 +146,9 @@ export class BridgeHub extends Room {
     try {
       await shardFor(this.env, key).announce(key, { peer, multiaddrs: addrs, ttlMs: ttl * 1000 })
     } catch (error) {
-      if (!(error instanceof VivimError)) throw error
-      this.send(ws, encodeBridgeFrame({ t: BridgeFrameType.Error, code: error.code, message: error.message }))
+      // An error from the shard crosses RPC as a plain Error: its code survives only in VivimErrors made here.
+      const code = error instanceof VivimError ? error.code : ErrorCode.InvalidProvider
+      this.send(ws, encodeBridgeFrame({ t: BridgeFrameType.Error, code, message: (error as Error).message }))
     }
   }
 

@@ -1,0 +1,180 @@
+import { env } from 'cloudflare:test'
+import { exports } from 'cloudflare:workers'
+import {
+  BridgeFrameType,
+  type BridgeHubFrame,
+  CloseCode,
+  createRecord,
+  decodeBridgeHubFrame,
+  ErrorCode,
+  encodeBridgeFrame,
+  encodeCanonical,
+  encodeCapabilityText,
+  encodeRecord,
+  formatRecordKey,
+  generateIdentity,
+  type Identity,
+  issueCapability,
+} from '@vivim/shared'
+import { describe, expect, it } from 'vitest'
+import { edgeIdentity } from '../auth/edge-identity.ts'
+import { findRecordViaBridges, recordStoredForBridges } from '../bridge/records.ts'
+import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
+import { EDGE, openSocket, refusal } from './doc-peer.ts'
+
+const edge = edgeIdentity(env)
+const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+const HOUR = 3_600_000
+
+/** A socket to the hub that acts as a bridge: it keeps the frames it gets and may answer them. */
+class FakeBridge {
+  readonly frames: BridgeHubFrame[] = []
+  closed: { code: number; reason: string } | null = null
+  private readonly waiters = new Set<() => void>()
+
+  constructor(
+    readonly ws: WebSocket,
+    answer?: (frame: BridgeHubFrame, ws: WebSocket) => void,
+  ) {
+    ws.addEventListener('message', (event) => {
+      const frame = decodeBridgeHubFrame(new Uint8Array(event.data as ArrayBuffer))
+      this.frames.push(frame)
+      answer?.(frame, ws)
+      for (const w of this.waiters) w()
+    })
+    ws.addEventListener('close', (event) => {
+      this.closed = { code: event.code, reason: event.reason }
+      for (const w of this.waiters) w()
+    })
+  }
+
+  static async connect(query = '', answer?: (frame: BridgeHubFrame, ws: WebSocket) => void): Promise<FakeBridge> {
+    const bridge = new FakeBridge(await openSocket(`/v1/bridge${query}`), answer)
+    bridge.ws.send(encodeBridgeFrame({ t: BridgeFrameType.Hello, peer: PEER, addrs: ['/ip4/127.0.0.1/tcp/4001'] }))
+    return bridge
+  }
+
+  until(check: () => boolean): Promise<void> {
+    return new Promise((done) => {
+      const test = () => {
+        if (!check()) return
+        this.waiters.delete(test)
+        done()
+      }
+      this.waiters.add(test)
+      test()
+    })
+  }
+}
+
+function record(author: Identity, text: string) {
+  const key = formatRecordKey({ kind: 'profile', owner: author.did })
+  return { key, record: createRecord(author, { key, value: new TextEncoder().encode(text) }) }
+}
+
+function bridgeToken(root: Identity, bridge: Identity, can: ('read' | 'write')[] = ['write']): string {
+  const grant = issueCapability(root, { aud: bridge.did, res: 'bridge', can, exp: Date.now() + HOUR })
+  return encodeCapabilityText(
+    issueCapability(bridge, { aud: edge.did, res: 'bridge', can, exp: Date.now() + HOUR, prf: [grant] }),
+  )
+}
+
+describe('the bridge hub (/v1/bridge)', () => {
+  it('is reached over a WebSocket only', async () => {
+    const res = await exports.default.fetch(new Request(`${EDGE}/v1/bridge`))
+    expect(res.status).toBe(426)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.UpgradeRequired)
+  })
+
+  it('admits a bridge whose grant the edge issued, and refuses grants from anyone else or read-only ones', async () => {
+    const bridge = generateIdentity()
+    const linked = await FakeBridge.connect(`?token=${bridgeToken(edge, bridge)}`)
+    expect(linked.closed).toBeNull()
+    expect((await refusal(`/v1/bridge?token=${bridgeToken(generateIdentity(), bridge)}`)).status).toBe(403)
+    expect((await refusal(`/v1/bridge?token=${bridgeToken(edge, bridge, ['read'])}`)).status).toBe(403)
+    expect((await refusal(`/v1/bridge?token=${DEV_READ_ONLY_TOKEN}`)).status).toBe(403)
+    linked.ws.close()
+  })
+
+  it('lists the linked bridges with the multiaddrs they announced', async () => {
+    const linked = await FakeBridge.connect()
+    let bridges: { peer: string; addrs: string[] }[] = []
+    while (!bridges.some((b) => b.peer === PEER)) {
+      bridges = ((await (await exports.default.fetch(`${EDGE}/v1/bridge/peers`)).json()) as { bridges: typeof bridges })
+        .bridges
+    }
+    expect(bridges.find((b) => b.peer === PEER)?.addrs).toEqual(['/ip4/127.0.0.1/tcp/4001'])
+    linked.ws.close()
+  })
+
+  it('closes a bridge that sends text, junk or the hub’s own frames, and serves the others on', async () => {
+    for (const [send, code] of [
+      [(ws: WebSocket) => ws.send('hello'), CloseCode.UnsupportedData],
+      [(ws: WebSocket) => ws.send(new Uint8Array([0xff, 0x00])), CloseCode.BadFrame],
+      [(ws: WebSocket) => ws.send(encodeCanonical({ t: 'put', r: new Uint8Array(1) })), CloseCode.BadFrame],
+      [(ws: WebSocket) => ws.send(encodeCanonical({ t: 'hello', peer: 'nobody', addrs: [] })), CloseCode.BadFrame],
+      [
+        (ws: WebSocket) => ws.send(encodeCanonical({ t: 'prov', key: '/not/a/key', peer: PEER, addrs: [], ttl: 60 })),
+        CloseCode.BadFrame,
+      ],
+    ] as const) {
+      const offender = await FakeBridge.connect()
+      send(offender.ws)
+      await offender.until(() => offender.closed !== null)
+      expect(offender.closed?.code).toBe(code)
+    }
+    const { key, record: r } = record(generateIdentity(), 'still served')
+    const good = await FakeBridge.connect('', (frame, ws) => {
+      if (frame.t === BridgeFrameType.Find)
+        ws.send(encodeBridgeFrame({ t: BridgeFrameType.Found, id: frame.id, r: encodeRecord(r) }))
+    })
+    expect(await findRecordViaBridges(env, key)).toEqual(encodeRecord(r))
+    good.ws.close()
+  })
+
+  it('a find is a miss at once with no bridge, and a forged or misplaced answer is a miss', async () => {
+    const alice = generateIdentity()
+    const { key, record: r } = record(alice, 'real')
+    expect(await findRecordViaBridges(env, key)).toBeNull()
+    const forged = encodeRecord({ ...r, value: new TextEncoder().encode('forged') })
+    const other = encodeRecord(record(generateIdentity(), 'another key').record)
+    for (const answer of [forged, other, null]) {
+      const liar = await FakeBridge.connect('', (frame, ws) => {
+        if (frame.t === BridgeFrameType.Find)
+          ws.send(encodeBridgeFrame({ t: BridgeFrameType.Found, id: frame.id, r: answer }))
+      })
+      expect(await findRecordViaBridges(env, key)).toBeNull()
+      liar.ws.close()
+      await liar.until(() => liar.closed !== null)
+    }
+  })
+
+  it('a record stored at the edge is pushed to every linked bridge', async () => {
+    const one = await FakeBridge.connect()
+    const two = await FakeBridge.connect()
+    const { record: r } = record(generateIdentity(), 'stored')
+    await recordStoredForBridges(env, encodeRecord(r))
+    for (const b of [one, two]) {
+      await b.until(() => b.frames.some((f) => f.t === BridgeFrameType.Put))
+      expect(b.frames.find((f) => f.t === BridgeFrameType.Put)).toEqual({ t: BridgeFrameType.Put, r: encodeRecord(r) })
+    }
+    one.ws.close()
+    two.ws.close()
+  })
+
+  it('a provider a bridge saw in the mesh is listed by the edge', async () => {
+    const { key } = record(generateIdentity(), 'provided')
+    const linked = await FakeBridge.connect()
+    linked.ws.send(
+      encodeBridgeFrame({ t: BridgeFrameType.Provider, key, peer: PEER, addrs: ['/ip4/127.0.0.1/tcp/9'], ttl: 60 }),
+    )
+    let providers: { peer: string }[] = []
+    while (!providers.some((p) => p.peer === PEER)) {
+      providers = (
+        (await (await exports.default.fetch(`${EDGE}/v1/providers${key}`)).json()) as { providers: typeof providers }
+      ).providers
+    }
+    expect(linked.closed).toBeNull()
+    linked.ws.close()
+  })
+})
