@@ -18,12 +18,14 @@ import { DurableObject } from 'cloudflare:workers'
 import {
   type Activity,
   decodeActivity,
+  ErrorCode,
   encodeActivity,
   encodeTransaction,
   FEDERATION_INBOX_PATH,
   type InboxReceipt,
   Limits,
   newTransactionId,
+  VivimError,
 } from '@vivim/shared'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import {
@@ -41,6 +43,8 @@ import { sendSigned } from './signed-request.ts'
 
 /** Failures in a row that open the breaker. */
 const BREAKER_THRESHOLD = 5
+/** Room in a transaction for everything but its activity (ids, DIDs, seq, time). */
+const TRANSACTION_OVERHEAD = 512
 /** Transactions one alarm delivers before it yields to the next. */
 const ALARM_BATCH = 100
 
@@ -191,5 +195,13 @@ export class FederationOutbox extends DurableObject<Env> {
 
 /** Hands an activity to the destination's outbox; resolves once it is stored there. */
 export async function enqueue(env: Env, domain: string, activity: Activity): Promise<void> {
-  await env.FEDERATION_OUTBOX.getByName(domain).enqueue(domain, encodeActivity(activity))
+  const bytes = encodeActivity(activity)
+  // Refused here, not at the receiver: one transaction it can never take would stall every one behind it.
+  if (bytes.length > Limits.maxFederationTransactionBytes - TRANSACTION_OVERHEAD) {
+    throw new VivimError(
+      ErrorCode.PayloadTooLarge,
+      `a ${activity.t} of ${bytes.length} bytes does not fit a transaction`,
+    )
+  }
+  await env.FEDERATION_OUTBOX.getByName(domain).enqueue(domain, bytes)
 }
