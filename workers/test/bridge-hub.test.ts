@@ -32,10 +32,10 @@ class FakeBridge {
   closed: { code: number; reason: string } | null = null
   private readonly waiters = new Set<() => void>()
 
-  constructor(
-    readonly ws: WebSocket,
-    answer?: (frame: BridgeHubFrame, ws: WebSocket) => void,
-  ) {
+  readonly ws: WebSocket
+
+  constructor(ws: WebSocket, answer?: (frame: BridgeHubFrame, ws: WebSocket) => void) {
+    this.ws = ws
     ws.addEventListener('message', (event) => {
       const frame = decodeBridgeHubFrame(new Uint8Array(event.data as ArrayBuffer))
       this.frames.push(frame)
