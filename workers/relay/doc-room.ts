@@ -44,6 +44,32 @@ import { socketState } from './socket-state.ts'
 /** How long updates gather before a flush, once the room is busy. */
 const FLUSH_WINDOW_MS = 5
 
+/** Whether Yjs holds structs or deletes of this doc back, waiting for updates they depend on. */
+function hasPendingContent(doc: Y.Doc): boolean {
+  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+}
+
+/** A merged flush must fit one SQLite value (2 MB in a Durable Object); a burst is stored as several rows. */
+const MAX_ROW_BYTES = 1 << 20
+
+/** `updates` in order, grouped so each group's bytes stay within one row (a single update always fits: frames are smaller). */
+function storableBatches(updates: readonly Uint8Array[]): Uint8Array[][] {
+  const batches: Uint8Array[][] = []
+  let batch: Uint8Array[] = []
+  let bytes = 0
+  for (const update of updates) {
+    if (batch.length > 0 && bytes + update.length > MAX_ROW_BYTES) {
+      batches.push(batch)
+      batch = []
+      bytes = 0
+    }
+    batch.push(update)
+    bytes += update.length
+  }
+  if (batch.length > 0) batches.push(batch)
+  return batches
+}
+
 interface LoadedDoc {
   readonly doc: Y.Doc
   readonly type: DocType | null
@@ -161,15 +187,25 @@ export class DocRoom extends Room {
       }
     }
     const { doc, guard } = this.room()
+    const held = hasPendingContent(doc)
+    let changed = false
     const effective: Uint8Array[] = []
     const collect = (u: Uint8Array) => effective.push(u)
-    doc.on('update', collect)
+    // Yjs encodes a transaction's update only for 'update' listeners, right after this event.
+    // Re-encoding costs more than applying, and the bytes received say the same unless Yjs
+    // holds some content back for missing dependencies: only then is the encoded part needed.
+    const cleaned = (tr: Y.Transaction) => {
+      changed = tr.changed.size > 0 || tr.deleteSet.clients.size > 0
+      if (held || hasPendingContent(doc)) doc.on('update', collect)
+    }
+    doc.on('afterTransactionCleanup', cleaned)
     let problem: string | null = null
     try {
       Y.applyUpdate(doc, update, ws)
     } catch {
       problem = 'Yjs cannot apply this update'
     } finally {
+      doc.off('afterTransactionCleanup', cleaned)
       doc.off('update', collect)
     }
     problem ??= guard?.take() ?? null
@@ -178,9 +214,9 @@ export class DocRoom extends Room {
       this.reject(ws, CloseCode.InvalidUpdate, problem)
       return
     }
-    if (effective.length === 0) return
-    this.pending.push(...effective)
-    this.scheduleFlush()
+    if (held || hasPendingContent(doc)) this.pending.push(...effective)
+    else if (changed) this.pending.push(update)
+    if (this.pending.length > 0) this.scheduleFlush()
   }
 
   private scheduleFlush(): void {
@@ -193,12 +229,13 @@ export class DocRoom extends Room {
   private flush(): void {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer)
     this.flushTimer = null
-    if (this.pending.length === 0) return
-    const merged = this.pending.length === 1 ? (this.pending[0] as Uint8Array) : Y.mergeUpdates(this.pending)
+    for (const batch of storableBatches(this.pending)) {
+      const merged = batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch)
+      this.store.append(merged)
+      this.ctx.waitUntil(docFlushed(this.env, this.store.docId(), merged))
+      this.broadcast(encodeSyncUpdate(merged))
+    }
     this.pending = []
-    this.store.append(merged)
-    this.ctx.waitUntil(docFlushed(this.env, this.store.docId(), merged))
-    this.broadcast(encodeSyncUpdate(merged))
     this.lastFlushAt = Date.now()
     if (this.store.shouldCompact()) this.compact()
   }
@@ -206,8 +243,7 @@ export class DocRoom extends Room {
   private compact(): void {
     const { doc } = this.room()
     // Content Yjs holds back for missing dependencies was never validated or stored: keep it out.
-    const pendingInDoc = doc.store.pendingStructs !== null || doc.store.pendingDs !== null
-    if (!pendingInDoc && this.pending.length === 0) {
+    if (!hasPendingContent(doc) && this.pending.length === 0) {
       this.store.compact(Y.encodeStateAsUpdate(doc))
       return
     }

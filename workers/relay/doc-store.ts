@@ -13,7 +13,7 @@ export interface DocStoreOptions {
   readonly compactAfterRows: number
 }
 
-export const DEFAULT_DOC_STORE_OPTIONS: DocStoreOptions = { compactAfterBytes: 1 << 20, compactAfterRows: 500 }
+export const DEFAULT_DOC_STORE_OPTIONS: DocStoreOptions = { compactAfterBytes: 1 << 20, compactAfterRows: 5000 }
 
 const CHUNK_BYTES = 1 << 20
 

@@ -1,5 +1,5 @@
-import { env, evictDurableObject } from 'cloudflare:test'
-import { CloseCode, Conversation } from '@vivim/shared'
+import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test'
+import { CloseCode, Conversation, encodeSyncUpdate } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
@@ -7,6 +7,15 @@ import { DocPeer } from './doc-peer.ts'
 
 const log = (p: DocPeer) => p.doc.getArray<string>('log')
 const hasAll = (p: DocPeer, items: string[]) => () => items.every((i) => log(p).toArray().includes(i))
+/** Whether the room's stored log holds content that cannot be integrated (it waits for a missing update). */
+const storedContentHeldBack = (docId: string) =>
+  runInDurableObject(env.DOC_ROOM.getByName(docId), (_, state) => {
+    const doc = new Y.Doc()
+    for (const row of state.storage.sql.exec<{ data: ArrayBuffer }>('SELECT data FROM doc_updates ORDER BY seq')) {
+      Y.applyUpdate(doc, new Uint8Array(row.data))
+    }
+    return doc.store.pendingStructs !== null
+  })
 let n = 0
 const freshDoc = () => `test-doc-${++n}-${crypto.randomUUID()}`
 
@@ -63,6 +72,36 @@ describe('document rooms', () => {
     const late = await DocPeer.connect(docId)
     await late.until(hasAll(late, ['before eviction', 'after eviction']))
     expect(log(late).toArray()).toEqual(['before eviction', 'after eviction'])
+  })
+
+  it('an update that arrives before the one it depends on is held back, then sent and stored with it', async () => {
+    const docId = freshDoc()
+    const author = new Y.Doc()
+    const updates: Uint8Array[] = []
+    author.on('update', (u: Uint8Array) => updates.push(u))
+    log({ doc: author } as DocPeer).push(['first'])
+    log({ doc: author } as DocPeer).push(['second'])
+    const [first, second] = updates as [Uint8Array, Uint8Array]
+    const sender = await DocPeer.connect(docId)
+    const watcher = await DocPeer.connect(docId)
+    await sender.until(() => sender.synced)
+    await watcher.until(() => watcher.synced)
+    sender.send(encodeSyncUpdate(second))
+    log(sender).push(['marker'])
+    await watcher.until(hasAll(watcher, ['marker']))
+    expect(log(watcher).toArray()).toEqual(['marker'])
+    expect(await storedContentHeldBack(docId)).toBe(false)
+    await evictDurableObject(env.DOC_ROOM.getByName(docId))
+    const afterEviction = await DocPeer.connect(docId)
+    await afterEviction.until(hasAll(afterEviction, ['marker']))
+    expect(log(afterEviction).toArray()).toEqual(['marker'])
+    sender.send(encodeSyncUpdate(second))
+    sender.send(encodeSyncUpdate(first))
+    await watcher.until(hasAll(watcher, ['first', 'second']))
+    await evictDurableObject(env.DOC_ROOM.getByName(docId), { webSockets: 'close' })
+    const late = await DocPeer.connect(docId)
+    await late.until(hasAll(late, ['first', 'second', 'marker']))
+    expect(log(late).toArray()).toEqual(log(watcher).toArray())
   })
 
   it('a read-only socket is told its updates are refused, and they go nowhere', async () => {
