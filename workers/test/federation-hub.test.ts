@@ -1,0 +1,46 @@
+import { env, runInDurableObject } from 'cloudflare:test'
+import { createDescriptor, generateIdentity } from '@vivim/shared'
+import { describe, expect, it } from 'vitest'
+import { federationHub } from '../federation/hub.ts'
+
+const hub = () => federationHub(env)
+
+describe('FederationHub', () => {
+  it('caches a discovery until it lapses, and a failure for a bounded time', async () => {
+    const { descriptor } = createDescriptor(generateIdentity(), {
+      domain: 'cached.example',
+      version: '1',
+      capabilities: [],
+      peers: [],
+    })
+    await hub().discovered('cached.example', descriptor)
+    expect((await hub().discovery('cached.example'))?.descriptor?.did).toBe(descriptor.did)
+    await hub().failed('down.example', 'no answer')
+    expect(await hub().discovery('down.example')).toEqual({ descriptor: null, error: 'no answer' })
+    // Both lifetimes end: once past them, the hub says "ask again".
+    await runInDurableObject(hub(), (_, state) => {
+      state.storage.sql.exec('UPDATE descriptors SET until = ?', Date.now() - 1)
+    })
+    expect(await hub().discovery('cached.example')).toBeNull()
+    expect(await hub().discovery('down.example')).toBeNull()
+  })
+
+  it('accepts a nonce once while it is fresh, and forgets it after', async () => {
+    const until = Date.now() + 60_000
+    expect(await hub().firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(true)
+    expect(await hub().firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(false)
+    expect(await hub().firstUse('did:key:z6Mk2', 'nonce-1', until)).toBe(true)
+    await runInDurableObject(hub(), (_, state) => {
+      state.storage.sql.exec('UPDATE nonces SET until = ?', Date.now() - 1)
+    })
+    expect(await hub().firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(true)
+  })
+
+  it('links a peer once, and passes a revocation on once', async () => {
+    expect(await hub().link('topic', 'public:news:x', 'b.example', 'peer')).toBe(true)
+    expect(await hub().link('topic', 'public:news:x', 'b.example', 'peer')).toBe(false)
+    expect(await hub().links('topic', 'public:news:x')).toEqual([{ peer: 'b.example', role: 'peer' }])
+    expect(await hub().firstRevocation('rev-1')).toBe(true)
+    expect(await hub().firstRevocation('rev-1')).toBe(false)
+  })
+})
