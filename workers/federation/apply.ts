@@ -24,7 +24,7 @@ import * as Y from 'yjs'
 import { revocationRegistry } from '../auth/revocation-registry.ts'
 import { roomRequest } from '../relay/room-headers.ts'
 import { FEDERATED_ACCESS, withDocRoom } from './doc-link.ts'
-import { federationHub } from './hub.ts'
+import { linkPeer, linksOf } from './hub.ts'
 import { enqueue } from './outbox.ts'
 import type { Peer } from './signed-request.ts'
 
@@ -32,18 +32,17 @@ import type { Peer } from './signed-request.ts'
 const isEmptyUpdate = (update: Uint8Array) => update.length <= 2 && update.every((b) => b === 0)
 
 export async function applyActivity(env: Env, peer: Peer, activity: Activity): Promise<void> {
-  const hub = federationHub(env)
   switch (activity.t) {
     case ActivityType.TopicSubscribe:
       parseTopic(activity.topic)
-      await hub.link('topic', activity.topic, peer.domain, 'peer')
+      await linkPeer(env, 'topic', activity.topic, peer.domain, 'peer')
       return
     case ActivityType.TopicMessage: {
       parseTopic(activity.topic)
       const envelope = decodeEnvelope(activity.envelope)
       if (envelope.topic !== activity.topic)
         throw new VivimError(ErrorCode.InvalidEnvelope, 'the message is for another topic')
-      await hub.link('topic', activity.topic, peer.domain, 'peer')
+      await linkPeer(env, 'topic', activity.topic, peer.domain, 'peer')
       const room = env.TOPIC_ROOM.getByName(activity.topic)
       const response = await room.fetch(roomRequest('/publish', activity.topic, FEDERATED_ACCESS, activity.envelope))
       await refusedUnlessOk(response)
@@ -51,10 +50,10 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
     }
     case ActivityType.DocSync: {
       parseDocId(activity.doc)
-      const links = await hub.links('doc', activity.doc)
+      const links = await linksOf(env, 'doc', activity.doc)
       // A replica asks its home; a home answering our sync must already be linked as ours.
       if (activity.reply && !links.some((l) => l.peer === peer.domain)) throw notLinked(activity.doc)
-      if (!activity.reply) await hub.link('doc', activity.doc, peer.domain, 'replica')
+      if (!activity.reply) await linkPeer(env, 'doc', activity.doc, peer.domain, 'replica')
       const { diff, stateVector } = await withDocRoom(env, activity.doc, async (room) => ({
         stateVector: room.stateVector,
         diff: await room.diff(activity.sv),
@@ -68,7 +67,7 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
     }
     case ActivityType.DocUpdate: {
       parseDocId(activity.doc)
-      const links = await hub.links('doc', activity.doc)
+      const links = await linksOf(env, 'doc', activity.doc)
       if (!links.some((l) => l.peer === peer.domain)) throw notLinked(activity.doc)
       try {
         Y.decodeUpdate(activity.update)

@@ -15,7 +15,7 @@ import { ActivityType, decodeRevocation, encodeEnvelope, parseDomain, type Topic
 import { admits, federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
 import { withDocRoom } from './doc-link.ts'
-import { federationHub } from './hub.ts'
+import { federationHub, linkPeer, linksOf } from './hub.ts'
 import { enqueue } from './outbox.ts'
 
 /** Never let a federation problem fail the local operation; say what went wrong instead. */
@@ -31,7 +31,7 @@ async function quietly(what: string, run: () => Promise<void>): Promise<void> {
 export function topicMessageStored(env: Env, envelope: TopicEnvelope): Promise<void> {
   if (!federationConfig(env)) return Promise.resolve()
   return quietly('topic message', async () => {
-    const peers = await federationHub(env).links('topic', envelope.topic)
+    const peers = await linksOf(env, 'topic', envelope.topic)
     const bytes = encodeEnvelope(envelope)
     await Promise.all(
       peers.map((l) => enqueue(env, l.peer, { t: ActivityType.TopicMessage, topic: envelope.topic, envelope: bytes })),
@@ -44,9 +44,8 @@ export function topicOpened(env: Env, topic: string): Promise<void> {
   const config = federationConfig(env)
   if (!config) return Promise.resolve()
   return quietly('topic subscribe', async () => {
-    const hub = federationHub(env)
     for (const peer of config.peers) {
-      if (await hub.link('topic', topic, peer, 'peer')) {
+      if (await linkPeer(env, 'topic', topic, peer, 'peer')) {
         await enqueue(env, peer, { t: ActivityType.TopicSubscribe, topic })
       }
     }
@@ -57,7 +56,7 @@ export function topicOpened(env: Env, topic: string): Promise<void> {
 export function docFlushed(env: Env, docId: string | null, update: Uint8Array): Promise<void> {
   if (!federationConfig(env) || docId === null) return Promise.resolve()
   return quietly('document update', async () => {
-    const links = await federationHub(env).links('doc', docId)
+    const links = await linksOf(env, 'doc', docId)
     await Promise.all(links.map((l) => enqueue(env, l.peer, { t: ActivityType.DocUpdate, doc: docId, update })))
   })
 }
@@ -76,7 +75,7 @@ export function docOpened(env: Env, docId: string, home: string | null | undefin
     if (domain === config.domain) return
     const descriptor = await descriptorOf(env, domain)
     if (!admits(config, domain, descriptor.did)) return
-    await federationHub(env).link('doc', docId, domain, 'home')
+    await linkPeer(env, 'doc', docId, domain, 'home')
     const sv = await withDocRoom(env, docId, async (room) => room.stateVector)
     await enqueue(env, domain, { t: ActivityType.DocSync, doc: docId, sv, reply: false })
   })

@@ -8,7 +8,8 @@
  *   nonces       the nonces of accepted signed requests, until they would
  *                be stale anyway, so a replayed request is refused;
  *   links        which peers federate which topic or document (and whether
- *                the peer is the document's home or a replica);
+ *                the peer is the document's home or a replica): kept by an
+ *                object per resource, listed in full by the instance's hub;
  *   revocations  revocation ids already passed on, so one that comes back
  *                round from a peer is not sent out again.
  */
@@ -80,7 +81,7 @@ export class FederationHub extends DurableObject<Env> {
     return cursor.rowsWritten > 0
   }
 
-  /** Links a peer to a topic or document; true if the link is new. */
+  /** Records a link here; true if it is new (use `linkPeer`, which keeps the instance's list too). */
   link(kind: LinkKind, name: string, peer: string, role: LinkRole): boolean {
     const cursor = this.sql.exec('INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?)', kind, name, peer, role)
     return cursor.rowsWritten > 0
@@ -118,6 +119,28 @@ export class FederationHub extends DurableObject<Env> {
   }
 }
 
+/** The instance's hub: discovery, nonces, revocations, and the list of every link (for status and revocations). */
 export function federationHub(env: Env): DurableObjectStub<FederationHub> {
   return env.FEDERATION_HUB.getByName('hub')
+}
+
+/**
+ * The hub that answers one topic's or document's links. Every stored
+ * message asks for its topic's links, so each resource has its own object
+ * and a busy topic never queues behind the rest of the instance.
+ */
+function linksHub(env: Env, kind: LinkKind, name: string): DurableObjectStub<FederationHub> {
+  return env.FEDERATION_HUB.getByName(`${kind}:${name}`)
+}
+
+/** Links a peer to a topic or document; true if the link is new. */
+export async function linkPeer(env: Env, kind: LinkKind, name: string, peer: string, role: LinkRole): Promise<boolean> {
+  const isNew = await linksHub(env, kind, name).link(kind, name, peer, role)
+  if (isNew) await federationHub(env).link(kind, name, peer, role)
+  return isNew
+}
+
+/** The peers linked to a topic or document. */
+export function linksOf(env: Env, kind: LinkKind, name: string): Promise<{ peer: string; role: LinkRole }[]> {
+  return linksHub(env, kind, name).links(kind, name)
 }
