@@ -62,20 +62,28 @@ export function docFlushed(env: Env, docId: string | null, update: Uint8Array): 
 }
 
 /**
- * A client opened a document here naming its home instance: link the home
- * and send it this replica's state vector; the home answers with what this
- * replica lacks and asks for what it lacks itself. Every open does it again,
- * which is what catches a replica up after any gap.
+ * A client opened a document here: if it names a home instance (`?home=`),
+ * or the document already has one, link the home and send it this replica's
+ * state vector; the home answers with what this replica lacks and asks for
+ * what it lacks itself. Every open does it again, which is what catches a
+ * replica up after any gap.
  */
 export function docOpened(env: Env, docId: string, home: string | null | undefined): Promise<void> {
   const config = federationConfig(env)
-  if (!config || !home) return Promise.resolve()
+  if (!config) return Promise.resolve()
   return quietly('document replica', async () => {
-    const domain = parseDomain(home)
-    if (domain === config.domain) return
-    const descriptor = await descriptorOf(env, domain)
-    if (!admits(config, domain, descriptor.did)) return
-    await linkPeer(env, 'doc', docId, domain, 'home')
+    let domain: string
+    if (home) {
+      domain = parseDomain(home)
+      if (domain === config.domain) return
+      const descriptor = await descriptorOf(env, domain)
+      if (!admits(config, domain, descriptor.did)) return
+      await linkPeer(env, 'doc', docId, domain, 'home')
+    } else {
+      const known = (await linksOf(env, 'doc', docId)).find((l) => l.role === 'home')
+      if (!known) return
+      domain = known.peer
+    }
     const sv = await withDocRoom(env, docId, async (room) => room.stateVector)
     await enqueue(env, domain, { t: ActivityType.DocSync, doc: docId, sv, reply: false })
   })
