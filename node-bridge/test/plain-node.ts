@@ -4,6 +4,7 @@
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
@@ -16,5 +17,16 @@ export function createPlainNode() {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: { identify: identify(), pubsub: gossipsub() },
+  })
+}
+
+/** A plain node that can dial and be dialled through circuit relays, listening on `listen`. */
+export function createRelayClient(listen: string[]) {
+  return createLibp2p({
+    addresses: { listen },
+    transports: [tcp(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
   })
 }
