@@ -79,7 +79,7 @@ function configCopy(): string {
 }
 
 /** Builds the deploy bundle and a copy of the config into `dir`; returns wrangler dev's arguments for them. */
-function snapshotArgs(dir: string): string[] {
+export function snapshotArgs(dir: string): string[] {
   mkdirSync(dir, { recursive: true })
   const config = join(dir, 'wrangler.toml')
   writeFileSync(config, configCopy())

@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { snapshotArgs } from '../../scripts/test-edge.ts'
 import {
   freePort,
   groupCpuMs,
@@ -91,7 +92,9 @@ async function launch(name: ServerName, relayUrl: string | null): Promise<Runnin
   if (name === 'relay') {
     const persist = mkdtempSync(join(tmpdir(), 'vivim-bench-relay-'))
     const wrangler = resolve(REPO_ROOT, 'node_modules', '.bin', 'wrangler')
-    const args = ['dev', '--port', `${port}`, '--ip', '127.0.0.1', '--var', 'VIVIM_ENV:development']
+    // A bundle built now, not the sources: wrangler dev reloads (and drops every socket) on any edit.
+    const snapshot = snapshotArgs(join(persist, 'snapshot'))
+    const args = ['dev', ...snapshot, '--port', `${port}`, '--ip', '127.0.0.1', '--var', 'VIVIM_ENV:development']
     const child = spawnServer('wrangler dev', wrangler, [...args, '--persist-to', persist], {
       CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       WRANGLER_SEND_METRICS: 'false',

@@ -6,8 +6,7 @@
  * (`wrangler deploy --dry-run`) under a copy of `wrangler.toml`, not the
  * sources and the config, because `wrangler dev` reloads the Worker whenever
  * either changes, and a reload in the middle of a long run would fail
- * requests and skew the figures. The copy drops `[assets]` (static files the
- * indexer does not serve). `stop` is
+ * requests and skew the figures (`snapshotArgs`). `stop` is
  * idempotent and is also called from the exit and signal handlers, so the
  * child never outlives the run.
  */
@@ -16,23 +15,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { snapshotArgs } from '../../scripts/test-edge.ts'
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = resolve(REPO_ROOT, 'node_modules', '.bin')
 
-/** `wrangler.toml` without its `[assets]` table, with `main` made absolute so the copy works from anywhere. */
-function configSnapshot(): string {
-  const lines = readFileSync(resolve(REPO_ROOT, 'wrangler.toml'), 'utf8').split('\n')
-  const out: string[] = []
-  let inAssets = false
-  for (const line of lines) {
-    if (/^\s*\[/.test(line)) inAssets = /^\s*\[assets\]\s*$/.test(line)
-    if (inAssets) continue
-    const main = /^main\s*=\s*"([^"]+)"/.exec(line)
-    out.push(main ? `main = ${JSON.stringify(resolve(REPO_ROOT, main[1] as string))}` : line)
-  }
-  return out.join('\n')
-}
 const LOG_TAIL_CHARS = 8_000
 
 export interface Edge {
@@ -87,25 +74,8 @@ export async function startEdge(deadlineMs = 90_000): Promise<Edge> {
     CLOUDFLARE_CF_FETCH_ENABLED: 'false',
     WRANGLER_SEND_METRICS: 'false',
   }
-  const bundle = join(state, 'bundle')
-  const CONFIG = join(state, 'wrangler.toml')
-  writeFileSync(CONFIG, configSnapshot())
-  execFileSync(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--config', CONFIG, '--outdir', bundle], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: 'ignore',
-  })
-  const args = [
-    'dev',
-    join(bundle, 'index.js'),
-    '--config',
-    CONFIG,
-    '--no-bundle',
-    '--port',
-    String(port),
-    '--ip',
-    '127.0.0.1',
-  ]
+  // A bundle built now, not the sources: wrangler dev reloads (and drops every socket) on any edit.
+  const args = ['dev', ...snapshotArgs(join(state, 'snapshot')), '--port', String(port), '--ip', '127.0.0.1']
   const child: ChildProcess = spawn(
     join(BIN, 'wrangler'),
     [...args, '--var', 'VIVIM_ENV:development', '--persist-to', join(state, 'state')],
