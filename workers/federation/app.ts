@@ -49,6 +49,8 @@ federation.post('/v1/federation/inbox', async (c) => {
   if (tx.from !== peer.did) throw new VivimError(ErrorCode.InvalidSignature, 'the transaction is from another instance')
   if (tx.to !== edgeIdentity(c.env).did)
     throw new VivimError(ErrorCode.BadRequest, 'the transaction is for another instance')
+  // A peer that sends is up: what waits for it here need not sit out its back-off.
+  c.executionCtx.waitUntil(c.env.FEDERATION_OUTBOX.getByName(peer.domain).wake())
   return c.json(await c.env.FEDERATION_INBOX.getByName(peer.did).receive(peer, body))
 })
 

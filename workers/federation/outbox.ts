@@ -96,6 +96,14 @@ export class FederationOutbox extends DurableObject<Env> {
     return seq
   }
 
+  /** The destination was heard from: what waits on back-off or the breaker's cool-down may go now. */
+  async wake(): Promise<void> {
+    const state = this.state()
+    if (this.pending() === 0 || state.nextAt <= Date.now()) return
+    this.saveState({ ...state, nextAt: 0 })
+    await this.ctx.storage.setAlarm(Date.now())
+  }
+
   status(): OutboxStatus {
     const state = this.state()
     return { domain: this.meta('domain'), pending: this.pending(), ...state, lastError: this.meta('lastError') }

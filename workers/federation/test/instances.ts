@@ -19,6 +19,7 @@ export interface InstancePlan {
 
 export interface Instance extends InstancePlan {
   edge: RunningEdge
+  readonly vars: Record<string, string>
   readonly url: string
 }
 
@@ -44,9 +45,10 @@ export async function startInstance(plan: InstancePlan, vars: Record<string, str
   return { ...plan, vars: { ...plan.vars, ...vars }, edge, url: edge.url }
 }
 
-/** Stops an instance and starts it again on the same port, state and key. */
-export async function restartInstance(instance: Instance): Promise<void> {
+/** Stops an instance and starts it again on the same port, state and key (and these vars changed). */
+export async function restartInstance(instance: Instance, vars: Record<string, string> = {}): Promise<void> {
   await instance.edge.stop()
+  Object.assign(instance.vars, vars)
   instance.edge = await startEdge({ port: instance.port, persistTo: instance.edge.persistTo, vars: instance.vars })
 }
 

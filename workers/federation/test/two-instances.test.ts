@@ -224,3 +224,27 @@ describe('B down while A writes', () => {
     back.provider.destroy()
   })
 })
+
+describe('a peer that comes back and speaks', () => {
+  it('is sent what waited for it at once, not after the outbox’s back-off', async () => {
+    // Back-off of ten minutes: only B being heard from can make A deliver within the test.
+    await restartInstance(a, { FEDERATION_RETRY_BASE_MS: '600000', FEDERATION_RETRY_MAX_MS: '600000' })
+    const topic = 'circle:messages:fed-wake'
+    const subscriber = await TopicSubscriber.open(b.url, topic)
+    await linked(a, 'topic', topic, b)
+    subscriber.close()
+    await b.edge.stop()
+    const sent = ['waited 0', 'waited 1', 'waited 2']
+    for (const text of sent) await publish(a, topic, text)
+    await waitFor('A backing off', async () => {
+      const outbox = (await statusOf(a)).outboxes.find((o) => o.domain === b.domain)
+      return outbox && outbox.failures > 0 ? outbox : undefined
+    })
+    await restartInstance(b)
+    await publish(b, topic, 'B is back')
+    const after = await TopicSubscriber.open(b.url, topic, 0)
+    await waitFor('what waited, at B', () => (sent.every((t) => texts(after).includes(t)) ? true : undefined))
+    expect(texts(after).filter((t) => t.startsWith('waited'))).toEqual(sent)
+    after.close()
+  })
+})
