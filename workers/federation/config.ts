@@ -7,6 +7,12 @@
  *   FEDERATION_BLOCK        comma-separated domains or DIDs that are always refused
  *   FEDERATION_ALLOW_HTTP   "true" lets non-loopback domains be reached over plain HTTP (development)
  *   FEDERATION_RETRY_BASE_MS, FEDERATION_RETRY_MAX_MS   the outbox's back-off
+ *
+ * @example
+ * ```ts
+ * const config = federationConfig(env) // null when this instance does not federate
+ * if (config && admits(config, 'b.example', did)) { ... }
+ * ```
  */
 import { FederationCapability, parseDomain } from '@vivim/shared'
 

@@ -12,6 +12,12 @@
  *                object per resource, listed in full by the instance's hub;
  *   revocations  revocation ids already passed on, so one that comes back
  *                round from a peer is not sent out again.
+ *
+ * @example
+ * ```ts
+ * if (await linkPeer(env, 'topic', 'circle:messages:c1', 'b.example', 'peer')) { ... } // a new link
+ * await linksOf(env, 'topic', 'circle:messages:c1') // [{ peer: 'b.example', role: 'peer' }]
+ * ```
  */
 import { DurableObject } from 'cloudflare:workers'
 import { type InstanceDescriptor, Limits } from '@vivim/shared'

@@ -6,6 +6,11 @@
  * nothing; a seq past cursor + 1 is not applied, and the receipt's cursor
  * tells the sender where to resume. A bad activity (one that can never apply)
  * is logged and skipped, so one bad message cannot stall everything behind it.
+ *
+ * @example
+ * ```ts
+ * const receipt = await env.FEDERATION_INBOX.getByName(peer.did).receive(peer, body) // { cursor: 7, duplicate: false }
+ * ```
  */
 import { DurableObject } from 'cloudflare:workers'
 import { decodeTransaction, type InboxReceipt, VivimError } from '@vivim/shared'
