@@ -33,8 +33,8 @@ export interface BridgeInit extends BridgeNodeInit {
   dataDir: string | null
   /** The edge's base URL (`http(s)://…`); `null` runs the mesh alone. */
   edgeUrl: string | null
-  /** A capability granted to the bridge's DID (text form); none for a development edge. */
-  edgeToken?: string | null
+  /** Capabilities granted to the bridge's DID (text form), on `bridge` and on topics; none for a development edge. */
+  edgeTokens?: readonly string[]
   /** Topics (names, or patterns ending in `*`) forwarded between the edge and Gossipsub. */
   topics: string[]
   /** Serve Prometheus metrics here; none by default. */
@@ -74,7 +74,7 @@ export class VivimBridge {
     const credentials =
       init.edgeUrl === null
         ? null
-        : new EdgeCredentials({ edgeUrl: init.edgeUrl, grant: init.edgeToken ?? null }, storage.identity)
+        : new EdgeCredentials({ edgeUrl: init.edgeUrl, grants: init.edgeTokens ?? [] }, storage.identity)
     const delays = {
       ...(init.edgeInitialDelayMs !== undefined ? { initialDelayMs: init.edgeInitialDelayMs } : {}),
       ...(init.edgeMaxDelayMs !== undefined ? { maxDelayMs: init.edgeMaxDelayMs } : {}),

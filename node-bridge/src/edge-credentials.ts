@@ -1,14 +1,16 @@
 /**
- * The bridge's credentials at the edge. The edge's operator grants the
- * bridge's DID (the same Ed25519 key as its peer id, `storage.ts`) a
- * capability, for example on `bridge` for the link; the bridge holds the
- * grant and, for each connection, issues a short-lived invocation to the
- * edge's DID (`GET /v1/edge`) with the grant as proof, as the SDK does. With
- * no grant it sends no token, which only a development edge admits.
+ * The bridge's credentials at the edge. Capabilities are granted to the
+ * bridge's DID (the same Ed25519 key as its peer id, `storage.ts`): by the
+ * edge's operator on `bridge` for the link, by a topic's owner on
+ * `topic:<name>` (or a `topic:<prefix>*` pattern) for its room. The bridge
+ * holds the grants and, for each connection, issues a short-lived invocation
+ * to the edge's DID (`GET /v1/edge`) with the grant that covers the
+ * resource as proof, as the SDK does. With no grant for a resource it sends
+ * no token, which only a development edge admits.
  *
  * @example
  * ```ts
- * const credentials = new EdgeCredentials({ edgeUrl, grant: process.env.VIVIM_BRIDGE_TOKEN ?? null }, identity)
+ * const credentials = new EdgeCredentials({ edgeUrl, grants: [process.env.VIVIM_BRIDGE_TOKEN] }, identity)
  * await credentials.socketUrl('/v1/bridge', 'bridge') // ws://…/v1/bridge?token=…
  * ```
  */
@@ -19,14 +21,15 @@ import {
   encodeCapabilityText,
   type Identity,
   issueCapability,
+  resourceCovers,
   VivimError,
 } from '@vivim/shared'
 
 export interface EdgeCredentialsInit {
   /** The edge's base URL, `http(s)://host[:port]`. */
   edgeUrl: string
-  /** A capability granted to this bridge's DID, in its text form; `null` for a development edge. */
-  grant: string | null
+  /** Capabilities granted to this bridge's DID, in their text form; none for a development edge. */
+  grants: readonly string[]
 }
 
 /** How long an invocation for one connection lives: the link re-invokes on every reconnect. */
@@ -34,7 +37,7 @@ const INVOCATION_TTL_MS = 60 * 60 * 1000
 
 export class EdgeCredentials {
   private readonly base: URL
-  private readonly grant: Capability | null
+  private readonly grants: Capability[]
   private readonly identity: Identity
   private edgeDid: string | null = null
 
@@ -43,7 +46,7 @@ export class EdgeCredentials {
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
       throw new VivimError(ErrorCode.BadRequest, `the edge URL is http(s)://…, not ${init.edgeUrl}`)
     }
-    this.grant = init.grant === null ? null : decodeCapabilityText(init.grant)
+    this.grants = init.grants.map((text) => decodeCapabilityText(text))
     this.identity = identity
   }
 
@@ -52,7 +55,7 @@ export class EdgeCredentials {
     return new URL(path, this.base)
   }
 
-  /** The WebSocket URL of `path`, with an invocation on `resource` when the bridge holds a grant. */
+  /** The WebSocket URL of `path`, with an invocation on `resource` when a grant covers it. */
   async socketUrl(path: string, resource: string, query: Record<string, string> = {}): Promise<string> {
     const url = this.httpUrl(path)
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
@@ -63,11 +66,12 @@ export class EdgeCredentials {
   }
 
   private async invocation(resource: string): Promise<string | null> {
-    if (this.grant === null) return null
+    const grant = this.grants.find((g) => g.aud === this.identity.did && resourceCovers(g.res, resource))
+    if (grant === undefined) return null
     const aud = await this.audience()
-    const exp = Math.min(this.grant.exp, Date.now() + INVOCATION_TTL_MS)
+    const exp = Math.min(grant.exp, Date.now() + INVOCATION_TTL_MS)
     return encodeCapabilityText(
-      issueCapability(this.identity, { aud, res: resource, can: this.grant.can, exp, prf: [this.grant] }),
+      issueCapability(this.identity, { aud, res: resource, can: grant.can, exp, prf: [grant] }),
     )
   }
 

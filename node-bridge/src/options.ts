@@ -44,7 +44,12 @@ export const FLAGS: Record<string, Flag> = {
     help: 'peer multiaddr (with /p2p/<id>) to join through',
   },
   edge: { type: 'string', env: 'VIVIM_EDGE_URL', help: 'the edge to join, http(s)://host[:port]' },
-  token: { type: 'string', env: 'VIVIM_BRIDGE_TOKEN', help: "a capability granted to the bridge's DID" },
+  token: {
+    type: 'string',
+    multiple: true,
+    env: 'VIVIM_BRIDGE_TOKEN',
+    help: "a capability granted to the bridge's DID (on bridge, or on topics)",
+  },
   topic: {
     type: 'string',
     multiple: true,
@@ -154,7 +159,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, isTty = fal
       maxConnections,
       dataDir: dataDir === 'memory' ? null : dataDir,
       edgeUrl: text('edge') ?? null,
-      edgeToken: text('token') ?? null,
+      edgeTokens: list('token'),
       topics: list('topic'),
       metrics: metricsAddress(text('metrics') as string),
     },
