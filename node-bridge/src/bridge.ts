@@ -163,6 +163,7 @@ export class VivimBridge {
     if (metrics) this.metricsServer = await serveMetrics(this.metrics, metrics)
     this.log.info('bridge started', {
       peerId: this.peerId.toString(),
+      did: this.storage.identity.did,
       multiaddrs: this.multiaddrs().map(String),
       metrics: this.metricsUrl,
     })

@@ -60,7 +60,12 @@ describe('vivim-bridge, the command line', () => {
       VIVIM_BRIDGE_LOG_FORMAT: 'json',
     })
     await waitFor('the bridge started', () => bridge.lines.some((l) => l.msg === 'bridge started'))
-    const started = bridge.lines.find((l) => l.msg === 'bridge started') as { peerId: string; multiaddrs: string[] }
+    const started = bridge.lines.find((l) => l.msg === 'bridge started') as {
+      peerId: string
+      did: string
+      multiaddrs: string[]
+    }
+    expect(started.did).toMatch(/^did:key:z/)
     expect(started.multiaddrs.every((a) => a.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
     for (const name of [
