@@ -6,7 +6,8 @@
  *                failures (a domain that could not be discovered is not
  *                asked again before `failedUntil`): both bounded in time;
  *   nonces       the nonces of accepted signed requests, until they would
- *                be stale anyway, so a replayed request is refused;
+ *                be stale anyway, so a replayed request is refused (one
+ *                object per sender);
  *   links        which peers federate which topic or document (and whether
  *                the peer is the document's home or a replica): kept by an
  *                object per resource, listed in full by the instance's hub;
@@ -144,6 +145,11 @@ export async function linkPeer(env: Env, kind: LinkKind, name: string, peer: str
   const isNew = await linksHub(env, kind, name).link(kind, name, peer, role)
   if (isNew) await federationHub(env).link(kind, name, peer, role)
   return isNew
+}
+
+/** The hub that remembers one sender's nonces: every inbound request asks it, so each sender has its own. */
+export function nonceHub(env: Env, keyid: string): DurableObjectStub<FederationHub> {
+  return env.FEDERATION_HUB.getByName(`nonces:${keyid}`)
 }
 
 /** The peers linked to a topic or document. */

@@ -34,7 +34,7 @@ import {
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { admits, type FederationConfig, federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
-import { federationHub } from './hub.ts'
+import { nonceHub } from './hub.ts'
 
 export interface SignedInit {
   readonly method: 'GET' | 'POST'
@@ -124,7 +124,7 @@ export async function verifySigned(env: Env, request: Request): Promise<{ peer: 
     throw new VivimError(ErrorCode.UnknownInstance, `the request is not signed by the instance at ${domain}`)
   }
   const until = created * 1000 + Limits.maxFederationRequestAgeMs
-  if (!(await federationHub(env).firstUse(keyid, nonce, until))) {
+  if (!(await nonceHub(env, keyid).firstUse(keyid, nonce, until))) {
     throw new VivimError(ErrorCode.RequestReplayed, 'this signed request was received before')
   }
   return { peer: { did: keyid, domain }, body }
