@@ -104,7 +104,8 @@ export class RecordMirror {
 
   /** The best valid record the DHT holds for `key` (this node's own copy only, with `localOnly`), or `null`. */
   async get(key: string, options: { localOnly?: boolean } = {}): Promise<Uint8Array | null> {
-    if (options.localOnly) return localDhtValue(this.c.datastore, key)
+    // With no peer, kad-dht would hold the query until one connects: answer from this node's store.
+    if (options.localOnly || this.c.node.getPeers().length === 0) return localDhtValue(this.c.datastore, key)
     let best: Uint8Array | null = null
     try {
       const events = this.c.node.services.dht.get(dhtKey(key), { signal: AbortSignal.timeout(this.findTimeoutMs) })
