@@ -133,21 +133,21 @@ describe('records', () => {
   it('finds a record written on A when B misses it, and keeps it at B', async () => {
     const author = generateIdentity()
     const key = formatRecordKey({ kind: 'profile', owner: author.did })
-    const bytes = encodeRecord(
-      createRecord(author, { key, value: new TextEncoder().encode('{"name":"Ada"}'), public: true }),
-    )
-    const put = await fetch(`${a.url}/v1/records${key}`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/cbor' },
-      body: bytes,
-    })
-    expect(put.status).toBe(201)
-    const got = await fetch(`${b.url}/v1/records${key}`, { headers: { Accept: 'application/cbor' } })
-    expect(got.status).toBe(200)
-    expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes)
-    // Kept at B: with A stopped it would still answer; here, the cache bypassed, B's own KV answers.
-    const again = await fetch(`${b.url}/v1/records${key}`, { headers: { 'Cache-Control': 'no-cache' } })
-    expect(again.status).toBe(200)
+    const version = (name: string, timestamp: number) =>
+      encodeRecord(createRecord(author, { key, value: new TextEncoder().encode(name), public: true, timestamp }))
+    const putAtA = (body: Uint8Array) =>
+      fetch(`${a.url}/v1/records${key}`, { method: 'PUT', headers: { 'Content-Type': 'application/cbor' }, body })
+    const first = version('{"name":"Ada"}', Date.now() - 1000)
+    expect((await putAtA(first)).status).toBe(201)
+    const readAtB = async () => {
+      const response = await fetch(`${b.url}/v1/records${key}`, { headers: { 'Cache-Control': 'no-cache' } })
+      expect(response.status).toBe(200)
+      return new Uint8Array(await response.arrayBuffer())
+    }
+    expect(await readAtB()).toEqual(first)
+    // A newer version on A is not what B answers now: B kept its copy and no longer asks.
+    expect((await putAtA(version('{"name":"Ada L."}', Date.now()))).status).toBe(200)
+    expect(await readAtB()).toEqual(first)
     const none = formatRecordKey({ kind: 'profile', owner: generateIdentity().did })
     expect((await fetch(`${b.url}/v1/records${none}`)).status).toBe(404)
   })
