@@ -76,4 +76,19 @@ describe('the mesh: discovery and the DHT', () => {
     const forged = encodeRecord({ ...newer.record, timestamp: 3_000 })
     expect(selectVivimRecord(key, [forged, encodeRecord(older.record)])).toBe(1)
   })
+
+  it('a provider the edge announces is added to the peer store, so the bridge can dial it', async () => {
+    const { key } = signedRecord()
+    const stranger = await startBridge()
+    try {
+      expect(await a.node.peerStore.has(stranger.peerId)).toBe(false)
+      const addrs = stranger.multiaddrs().map((m) => m.decapsulateCode(421).toString())
+      await a.records.handle({ t: 'prov', key, peer: stranger.peerId.toString(), addrs, ttl: 60 })
+      const known = await a.node.peerStore.get(stranger.peerId)
+      expect(known.addresses.map((x) => x.multiaddr.toString()).sort()).toEqual([...addrs].sort())
+      await a.node.dial(stranger.peerId)
+    } finally {
+      await stranger.stop()
+    }
+  })
 })

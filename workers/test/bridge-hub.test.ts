@@ -18,7 +18,7 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
-import { findRecordViaBridges, recordStoredForBridges } from '../bridge/records.ts'
+import { findRecordViaBridges, providerAnnouncedForBridges, recordStoredForBridges } from '../bridge/records.ts'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
 import { EDGE, openSocket, refusal } from './doc-peer.ts'
 
@@ -175,6 +175,21 @@ describe('the bridge hub (/v1/bridge)', () => {
       ).providers
     }
     expect(linked.closed).toBeNull()
+    linked.ws.close()
+  })
+
+  it('a provider announced at the edge is passed to every linked bridge', async () => {
+    const { key } = record(generateIdentity(), 'announced here')
+    const linked = await FakeBridge.connect()
+    await providerAnnouncedForBridges(env, key, { peer: PEER, multiaddrs: ['/ip4/127.0.0.1/tcp/7'], ttlMs: 90_500 })
+    await linked.until(() => linked.frames.some((f) => f.t === BridgeFrameType.Provider))
+    expect(linked.frames.find((f) => f.t === BridgeFrameType.Provider)).toEqual({
+      t: BridgeFrameType.Provider,
+      key,
+      peer: PEER,
+      addrs: ['/ip4/127.0.0.1/tcp/7'],
+      ttl: 90,
+    })
     linked.ws.close()
   })
 })
