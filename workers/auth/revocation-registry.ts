@@ -71,12 +71,13 @@ export class RevocationRegistry extends DurableObject<Env> {
     const id = capabilityId(tokenBytes)
     if (id !== revocation.revoke) throw new VivimError(ErrorCode.BadRequest, 'the revocation names another token')
     this.sql.exec('INSERT OR IGNORE INTO revoked (id, at) VALUES (?, ?)', id, Date.now())
-    this.ctx.waitUntil(revocationStored(this.env, revocationBytes, tokenBytes))
+    // Acknowledged only once the federation outboxes hold it, so a crash cannot drop it on the way.
+    const federated = revocationStored(this.env, revocationBytes, tokenBytes)
     const rooms = this.sql
       .exec<{ kind: RoomKind; name: string }>('SELECT kind, name FROM watchers WHERE id = ?', id)
       .toArray()
     this.sql.exec('DELETE FROM watchers WHERE id = ?', id)
-    await Promise.all(rooms.map((room) => roomStub(this.env, room).revoke([id])))
+    await Promise.all([federated, ...rooms.map((room) => roomStub(this.env, room).revoke([id]))])
     return id
   }
 }

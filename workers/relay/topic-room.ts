@@ -45,6 +45,11 @@ export interface PublishResult {
   readonly duplicate: boolean
 }
 
+interface Published extends PublishResult {
+  /** Settles once federation's outboxes hold the message: the publisher is answered only then. */
+  readonly handedOn: Promise<void>
+}
+
 export class TopicRoom extends Room {
   private readonly store: TopicStore
   private readonly retention: TopicRetention
@@ -64,7 +69,9 @@ export class TopicRoom extends Room {
       if (!isUpgrade(request)) {
         if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
         const envelope = decodeEnvelope(new Uint8Array(await request.arrayBuffer()))
-        return Response.json(this.publish(topic, envelope))
+        const { handedOn, ...result } = this.publish(topic, envelope)
+        await handedOn
+        return Response.json(result)
       }
       const [client, server] = await this.acceptSocket(access)
       this.replay(server, resume)
@@ -93,7 +100,8 @@ export class TopicRoom extends Room {
     try {
       if (!socketState(ws).canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
       const result = this.publish(this.store.topic() ?? '', frame.e)
-      this.send(ws, encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate }))
+      const ok = encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate })
+      void result.handedOn.then(() => this.send(ws, ok))
     } catch (error) {
       if (!(error instanceof VivimError)) throw error
       this.send(ws, encodeTopicFrame({ t: TopicFrameType.Error, code: error.code, message: error.message }))
@@ -101,7 +109,7 @@ export class TopicRoom extends Room {
   }
 
   /** Validates, stores, then fans out; a known message id is acknowledged and not sent again. */
-  private publish(topic: string, envelope: TopicEnvelope): PublishResult {
+  private publish(topic: string, envelope: TopicEnvelope): Published {
     const now = Date.now()
     validateEnvelope(envelope, { topic, now, maxAgeMs: this.retention.maxAgeMs })
     const id = messageId(envelope)
@@ -112,9 +120,9 @@ export class TopicRoom extends Room {
       this.retention,
       now,
     )
-    if (!duplicate) this.broadcast(cursor, encodeTopicFrame({ t: TopicFrameType.Message, c: cursor, e: envelope }))
-    if (!duplicate) this.ctx.waitUntil(topicMessageStored(this.env, envelope))
-    return { id, cursor, duplicate }
+    if (duplicate) return { id, cursor, duplicate, handedOn: Promise.resolve() }
+    this.broadcast(cursor, encodeTopicFrame({ t: TopicFrameType.Message, c: cursor, e: envelope }))
+    return { id, cursor, duplicate, handedOn: topicMessageStored(this.env, envelope) }
   }
 
   /** Sends what a resuming subscriber missed, in order, then `live`; says so when its point is gone. */
