@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import {
+  type BridgeClientFrame,
   BridgeFrameType,
+  type BridgeHubFrame,
   decodeBridgeClientFrame,
   decodeBridgeHubFrame,
   encodeBridgeFrame,
 } from '../src/bridge-protocol.ts'
-import { encodeCanonical } from '../src/canonical.ts'
+import { type CanonicalValue, encodeCanonical } from '../src/canonical.ts'
 import { ErrorCode, VivimError } from '../src/errors.ts'
 import { Limits } from '../src/limits.ts'
 
@@ -23,19 +25,19 @@ function code(run: () => unknown): string {
 
 describe('bridge link frames', () => {
   it('round-trip every frame each side sends', () => {
-    const fromBridge = [
+    const fromBridge: BridgeClientFrame[] = [
       { t: BridgeFrameType.Hello, peer: PEER, addrs: ['/ip4/127.0.0.1/tcp/4001'] },
       { t: BridgeFrameType.Found, id: 7, r: new Uint8Array([1, 2]) },
       { t: BridgeFrameType.Found, id: 8, r: null },
       { t: BridgeFrameType.Provider, key: KEY, peer: PEER, addrs: [], ttl: 60 },
-    ] as const
+    ]
     for (const frame of fromBridge) expect(decodeBridgeClientFrame(encodeBridgeFrame(frame))).toEqual(frame)
-    const fromHub = [
+    const fromHub: BridgeHubFrame[] = [
       { t: BridgeFrameType.Find, id: 1, key: KEY },
       { t: BridgeFrameType.Put, r: new Uint8Array([3]) },
       { t: BridgeFrameType.Provider, key: KEY, peer: PEER, addrs: ['/ip4/127.0.0.1/tcp/1/ws'], ttl: 86_400 },
       { t: BridgeFrameType.Error, code: ErrorCode.InvalidProvider, message: 'no' },
-    ] as const
+    ]
     for (const frame of fromHub) expect(decodeBridgeHubFrame(encodeBridgeFrame(frame))).toEqual(frame)
   })
 
@@ -55,7 +57,7 @@ describe('bridge link frames', () => {
 
   it('refuse oversize records, bad peers and addresses, negative ids and out-of-range ttls', () => {
     const big = new Uint8Array(Limits.maxRecordBytes + 1)
-    const bad = [
+    const bad: CanonicalValue[] = [
       { t: 'found', id: 1, r: big },
       { t: 'found', id: -1, r: null },
       { t: 'hello', peer: 'not a peer', addrs: [] },
