@@ -39,3 +39,10 @@ export const FEDERATION_INBOX_PATH = '/v1/federation/inbox'
 export const FEDERATION_RECORDS_PATH = '/v1/federation/records/'
 /** The signature label federation requests use. */
 export const FEDERATION_SIGNATURE_LABEL = 'sig1'
+
+/**
+ * How often one caller may ask an instance to discover (`GET /v1/federation/discover`):
+ * each discovery may fetch up to `Limits.maxFederationPeers` descriptors from other
+ * domains, so an open endpoint would let anyone make an instance fetch on their behalf.
+ */
+export const DISCOVER_RATE_LIMIT = { requests: 30, windowMs: 60_000 } as const

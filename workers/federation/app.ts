@@ -7,14 +7,22 @@
  *   GET  /v1/federation/records/<key>      a record held here, for a signed peer
  *   GET  /v1/federation/status             outboxes and links (development only)
  */
-import { createDescriptor, decodeTransaction, ErrorCode, FederationCapability, Limits, VivimError } from '@vivim/shared'
+import {
+  createDescriptor,
+  DISCOVER_RATE_LIMIT,
+  decodeTransaction,
+  ErrorCode,
+  FederationCapability,
+  Limits,
+  VivimError,
+} from '@vivim/shared'
 import { Hono } from 'hono'
 import { version } from '../../package.json'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import type { AppEnv } from '../http/types.ts'
 import { pathKey } from '../indexer/request-input.ts'
 import { discover, WELL_KNOWN_PATH } from './discovery.ts'
-import { federationHub } from './hub.ts'
+import { federationHub, rateHub } from './hub.ts'
 import { requireFederation, verifySigned } from './signed-request.ts'
 
 export const federation = new Hono<AppEnv>()
@@ -39,6 +47,12 @@ federation.get('/v1/federation/discover', async (c) => {
   const limit = Number(limitText)
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > Limits.maxFederationPeers) {
     throw new VivimError(ErrorCode.InvalidLimit, `limit is 1 to ${Limits.maxFederationPeers}`)
+  }
+  // Cloudflare sets the caller's address; a request without one shares a single budget.
+  const caller = c.req.header('CF-Connecting-IP') ?? 'unknown'
+  const { requests, windowMs } = DISCOVER_RATE_LIMIT
+  if (!(await rateHub(c.env, caller).take(requests, windowMs))) {
+    throw new VivimError(ErrorCode.RateLimited, `at most ${requests} discoveries per ${windowMs / 1000} s per caller`)
   }
   return c.json({ instances: await discover(c.env, { domain, limit }) })
 })

@@ -12,7 +12,10 @@
  *                the peer is the document's home or a replica): kept by an
  *                object per resource, listed in full by the instance's hub;
  *   revocations  revocation ids already passed on, so one that comes back
- *                round from a peer is not sent out again.
+ *                round from a peer is not sent out again;
+ *   rate         when one caller asked for discoveries lately (one object
+ *                per caller), so discovery cannot be used to make this
+ *                instance fetch without bound.
  *
  * @example
  * ```ts
@@ -49,7 +52,8 @@ export class FederationHub extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS nonces_until ON nonces (until);
       CREATE TABLE IF NOT EXISTS links (kind TEXT NOT NULL, name TEXT NOT NULL, peer TEXT NOT NULL,
         role TEXT NOT NULL, PRIMARY KEY (kind, name, peer));
-      CREATE TABLE IF NOT EXISTS revocations (id TEXT PRIMARY KEY, at INTEGER NOT NULL);`)
+      CREATE TABLE IF NOT EXISTS revocations (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS rate (at INTEGER NOT NULL);`)
   }
 
   /** The cached discovery of a domain while it is current, else null (ask again). */
@@ -114,6 +118,19 @@ export class FederationHub extends DurableObject<Env> {
     return this.sql.exec('INSERT OR IGNORE INTO revocations VALUES (?, ?)', id, Date.now()).rowsWritten > 0
   }
 
+  /**
+   * Counts one request if fewer than `max` were counted in the last
+   * `windowMs` (a sliding window, so no burst at a window's edge); false
+   * when the caller is over the limit, and then nothing is counted.
+   */
+  take(max: number, windowMs: number): boolean {
+    const now = Date.now()
+    this.sql.exec('DELETE FROM rate WHERE at <= ?', now - windowMs)
+    if (this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM rate').one().n >= max) return false
+    this.sql.exec('INSERT INTO rate VALUES (?)', now)
+    return true
+  }
+
   /** Links and cached discoveries, for the development status page. */
   summary(): { links: { kind: string; name: string; peer: string; role: string }[]; discovered: string[] } {
     return {
@@ -150,6 +167,11 @@ export async function linkPeer(env: Env, kind: LinkKind, name: string, peer: str
 /** The hub that remembers one sender's nonces: every inbound request asks it, so each sender has its own. */
 export function nonceHub(env: Env, keyid: string): DurableObjectStub<FederationHub> {
   return env.FEDERATION_HUB.getByName(`nonces:${keyid}`)
+}
+
+/** The hub that counts one caller's discoveries (by its address, as the edge sees it). */
+export function rateHub(env: Env, caller: string): DurableObjectStub<FederationHub> {
+  return env.FEDERATION_HUB.getByName(`rate:${caller}`)
 }
 
 /** The peers linked to a topic or document. */

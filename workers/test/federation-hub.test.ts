@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { createDescriptor, generateIdentity } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
-import { federationHub } from '../federation/hub.ts'
+import { federationHub, rateHub } from '../federation/hub.ts'
 
 const hub = () => federationHub(env)
 
@@ -42,5 +42,24 @@ describe('FederationHub', () => {
     expect(await hub().links('topic', 'public:news:x')).toEqual([{ peer: 'b.example', role: 'peer' }])
     expect(await hub().firstRevocation('rev-1')).toBe(true)
     expect(await hub().firstRevocation('rev-1')).toBe(false)
+  })
+
+  it('counts a caller’s requests in a sliding window: refused past the limit, counted again once they age out', async () => {
+    const caller = rateHub(env, '198.51.100.1')
+    const taken: boolean[] = []
+    for (let i = 0; i < 4; i++) taken.push(await caller.take(3, 60_000))
+    expect(taken).toEqual([true, true, true, false])
+    // Another caller has a budget of its own.
+    expect(await rateHub(env, '198.51.100.2').take(3, 60_000)).toBe(true)
+    // A refused request was not counted: once the counted ones are older than the window, three pass again.
+    await runInDurableObject(caller, (_, state) => {
+      state.storage.sql.exec('UPDATE rate SET at = ?', Date.now() - 60_001)
+    })
+    expect([await caller.take(3, 60_000), await caller.take(3, 60_000), await caller.take(3, 60_000)]).toEqual([
+      true,
+      true,
+      true,
+    ])
+    expect(await caller.take(3, 60_000)).toBe(false)
   })
 })

@@ -4,7 +4,7 @@
  * sender's cursor unmoved), while a well-formed request from the same peer
  * is applied exactly once.
  */
-import { ActivityType, FEDERATION_INBOX_PATH, generateIdentity } from '@vivim/shared'
+import { ActivityType, DISCOVER_RATE_LIMIT, FEDERATION_INBOX_PATH, generateIdentity } from '@vivim/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Instance, planInstance, startInstance, statusOf } from './instances.ts'
 import { SigningPeer } from './signing-peer.ts'
@@ -119,5 +119,33 @@ describe('the inbox', () => {
       status: 200,
       json: { cursor: 3, duplicate: false },
     })
+  })
+})
+
+describe('discovery', () => {
+  const discover = (caller: string) =>
+    fetch(`${a.url}/v1/federation/discover?domain=${peer.domain}`, { headers: { 'CF-Connecting-IP': caller } })
+
+  it('is refused to a caller past its rate limit with rate_limited, while another caller is still answered', async () => {
+    let answered = 0
+    let refused: Response | null = null
+    // A hang guard, not a timing bound: the window is a minute, so the limit is reached well within it.
+    for (let i = 0; i < 3 * DISCOVER_RATE_LIMIT.requests && refused === null; i++) {
+      const response = await discover('198.51.100.7')
+      if (response.status === 429) refused = response
+      else {
+        expect(response.status).toBe(200)
+        await response.body?.cancel()
+        answered++
+      }
+    }
+    expect(answered).toBeGreaterThanOrEqual(DISCOVER_RATE_LIMIT.requests)
+    expect(refused?.status).toBe(429)
+    expect(await refused?.json()).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } })
+    const other = await discover('198.51.100.8')
+    expect(other.status).toBe(200)
+    expect(((await other.json()) as { instances: { did: string }[] }).instances.map((i) => i.did)).toEqual([
+      peer.identity.did,
+    ])
   })
 })
