@@ -3,9 +3,11 @@ import { MessageType, YJS_SYNC_PROTOCOL } from '@vivim/shared'
 import * as lp from 'it-length-prefixed'
 import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
 import type { VivimBridge } from '../src/bridge.ts'
-import { writeDocName } from '../src/yjs-sync.ts'
+import { writeDocName, YjsSync } from '../src/yjs-sync.ts'
 import { dialAddress, startBridge, waitFor } from './helpers.ts'
+import { createPlainNode } from './plain-node.ts'
 
 describe('/vivim/yjs-sync/1.0.0', () => {
   let a: VivimBridge
@@ -61,5 +63,24 @@ describe('/vivim/yjs-sync/1.0.0', () => {
     const session = await b.yjs.sync(multiaddr(dialAddress(a)), 'notes', b.document('notes'))
     await session.synced
     await session.close()
+  })
+
+  it('any libp2p node (here a plain one, as a Node app would run) syncs with a bridge through YjsSync', async () => {
+    const app = await createPlainNode()
+    const appDoc = new Y.Doc()
+    const sync = new YjsSync({ node: app }, { docs: () => null })
+    try {
+      await sync.start()
+      a.document('shared').getArray<string>('items').push(['from the bridge'])
+      appDoc.getArray<string>('items').push(['from the app'])
+      const session = await sync.sync(multiaddr(dialAddress(a)), 'shared', appDoc)
+      await session.synced
+      await waitFor('the bridge has the app’s item', () => a.document('shared').getArray('items').length === 2)
+      expect([...appDoc.getArray<string>('items').toArray()].sort()).toEqual(['from the app', 'from the bridge'])
+      await session.close()
+    } finally {
+      await sync.stop()
+      await app.stop()
+    }
   })
 })
