@@ -1,43 +1,87 @@
 /**
- * The mesh under test: N bridges in this process on 127.0.0.1, in memory,
- * every one bootstrapping from the first, all joined to one topic; ready
- * once each has a full Gossipsub view of the topic and DHT peers.
+ * The mesh under test: N bridges on 127.0.0.1, each in its own worker thread
+ * (`bridge-thread.ts`), in memory, every one bootstrapping from the first,
+ * all joined to one topic; ready once each sees every other as a topic peer.
  */
-import { type BridgeInit, createBridge, type VivimBridge } from '../../node-bridge/src/bridge.ts'
+import { Worker } from 'node:worker_threads'
 import { progress } from '../docs/run-environment.ts'
+import type { ThreadCommand, ThreadEvent } from './bridge-thread.ts'
 
-export async function startMesh(size: number, topic: string): Promise<VivimBridge[]> {
-  const base: BridgeInit = {
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: [],
-    mdns: false,
-    dataDir: null,
-    edgeUrl: null,
-    topics: [topic],
-    // Every bridge dials from 127.0.0.1: one host, as far as the inbound rate limit can tell.
-    inboundConnectionsPerHost: 1_000,
+export interface MeshBridge {
+  readonly index: number
+  readonly addr: string
+  send(command: ThreadCommand): void
+  /** Calls `on` for every event from this bridge; returns a function that stops it. */
+  listen(on: (event: ThreadEvent) => void): () => void
+  /** The next event that satisfies `match`. */
+  next<T extends ThreadEvent>(match: (event: ThreadEvent) => event is T): Promise<T>
+}
+
+function startThread(index: number, topic: string, bootstrap: string | null): Promise<[MeshBridge, Worker]> {
+  const worker = new Worker(new URL('./bridge-thread.ts', import.meta.url), { workerData: { topic, bootstrap } })
+  const listeners = new Set<(event: ThreadEvent) => void>()
+  worker.on('message', (event: ThreadEvent) => {
+    for (const on of listeners) on(event)
+  })
+  worker.on('error', (error) => {
+    throw error
+  })
+  const listen = (on: (event: ThreadEvent) => void) => {
+    listeners.add(on)
+    return () => listeners.delete(on)
   }
-  const first = await createBridge(base)
-  const address = first.multiaddrs()[0]?.toString() as string
-  const rest = await Promise.all(
-    Array.from({ length: size - 1 }, () => createBridge({ ...base, bootstrap: [address] })),
+  const next = <T extends ThreadEvent>(match: (event: ThreadEvent) => event is T) =>
+    new Promise<T>((done) => {
+      const stop = listen((event) => {
+        if (!match(event)) return
+        stop()
+        done(event)
+      })
+    })
+  return next((e): e is Extract<ThreadEvent, { type: 'ready' }> => e.type === 'ready').then((ready) => [
+    { index, addr: ready.addr, send: (command) => worker.postMessage(command), listen, next },
+    worker,
+  ])
+}
+
+export interface Mesh {
+  readonly bridges: MeshBridge[]
+  stop(): Promise<void>
+}
+
+export async function startMesh(size: number, topic: string): Promise<Mesh> {
+  const [first, firstWorker] = await startThread(0, topic, null)
+  const rest = await Promise.all(Array.from({ length: size - 1 }, (_, i) => startThread(i + 1, topic, first.addr)))
+  const bridges = [first, ...rest.map(([b]) => b)]
+  const workers = [firstWorker, ...rest.map(([, w]) => w)]
+  const state = new Map<number, { peers: number; subscribers: number }>()
+  const stops = bridges.map((b) =>
+    b.listen((e) => {
+      if (e.type === 'state') state.set(b.index, e)
+    }),
   )
-  const mesh = [first, ...rest]
   const deadline = Date.now() + 60_000
+  // Every bridge ends up connected to every other: wait until each knows all nine as topic peers,
+  // or the first messages would measure the mesh still forming.
   while (Date.now() < deadline) {
-    const ready = mesh.every(
-      (b) =>
-        b.node.services.pubsub.getSubscribers(topic).length >= Math.min(size - 1, 4) && b.node.getPeers().length >= 2,
-    )
-    if (ready) break
+    if (bridges.every((b) => (state.get(b.index)?.subscribers ?? 0) >= size - 1)) break
     await new Promise((r) => setTimeout(r, 100))
   }
   // Let Gossipsub form its meshes (GRAFTs happen on heartbeats, one a second).
   await new Promise((r) => setTimeout(r, 3_000))
-  progress(`mesh of ${size} up: ${mesh.map((b) => b.node.getPeers().length).join(',')} peers each`)
-  return mesh
-}
-
-export async function stopMesh(mesh: VivimBridge[]): Promise<void> {
-  await Promise.all(mesh.map((b) => b.stop()))
+  progress(`mesh of ${size} up: ${bridges.map((b) => state.get(b.index)?.peers ?? 0).join(',')} peers each`)
+  for (const stop of stops) stop()
+  return {
+    bridges,
+    async stop() {
+      await Promise.all(
+        bridges.map((b) => {
+          const stopped = b.next((e): e is Extract<ThreadEvent, { type: 'stopped' }> => e.type === 'stopped')
+          b.send({ type: 'stop' })
+          return stopped
+        }),
+      )
+      await Promise.all(workers.map((w) => w.terminate()))
+    },
+  }
 }
