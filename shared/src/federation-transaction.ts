@@ -8,9 +8,10 @@
  *   id       22 base64url characters (16 random bytes): the receiver applies
  *            a transaction id once, however often it is delivered;
  *   from/to  the sending and the receiving instance's DIDs;
- *   seq      1, 2, 3… per (from, to) pair, in the order the sender's outbox
- *            accepted them: the receiver applies them in this order and
- *            answers with its cursor, the last seq it applied;
+ *   seq      consecutive per (from, to) pair, in the order the sender's outbox
+ *            accepted them (the first need not be 1): the receiver applies
+ *            them in this order and answers with its cursor, the last seq it
+ *            applied;
  *   at       when the sender accepted it, ms since the epoch;
  *   activity one of (`t` is the tag):
  *     { t: "topic.subscribe", topic }                 the sender federates the topic: messages flow both ways
@@ -19,7 +20,15 @@
  *                                                     doc.update of what it lacks (and, unless reply,
  *                                                     a doc.sync of your own with reply: true)
  *     { t: "doc.update", doc, update: bytes }         a Yjs update
+ *     { t: "doc.part", doc, of, index, count, part: bytes }
+ *                                                     part `index` (0-based) of `count` of a Yjs update
+ *                                                     too large for one transaction; `of` is the whole
+ *                                                     update's sha-256 (base64url): applied once all are in
+ *     { t: "doc.home", doc }                          the sender is the document's home and the receiver
+ *                                                     its replica: link it as home and send it a doc.sync
  *     { t: "revocation", revocation: bytes, token: bytes }
+ *     { t: "gap", after }                             the sender no longer holds the transactions up to
+ *                                                     seq `after`: the receiver moves its cursor there
  *
  * The request is authenticated by its HTTP signature (`http-signature.ts`),
  * not by the body: the body's `from` must be the signature's key.
@@ -45,7 +54,10 @@ export const ActivityType = {
   TopicMessage: 'topic.message',
   DocSync: 'doc.sync',
   DocUpdate: 'doc.update',
+  DocPart: 'doc.part',
+  DocHome: 'doc.home',
   Revocation: 'revocation',
+  Gap: 'gap',
 } as const
 export type ActivityType = (typeof ActivityType)[keyof typeof ActivityType]
 
@@ -54,7 +66,17 @@ export type Activity =
   | { readonly t: typeof ActivityType.TopicMessage; readonly topic: string; readonly envelope: Uint8Array }
   | { readonly t: typeof ActivityType.DocSync; readonly doc: string; readonly sv: Uint8Array; readonly reply: boolean }
   | { readonly t: typeof ActivityType.DocUpdate; readonly doc: string; readonly update: Uint8Array }
+  | {
+      readonly t: typeof ActivityType.DocPart
+      readonly doc: string
+      readonly of: string
+      readonly index: number
+      readonly count: number
+      readonly part: Uint8Array
+    }
+  | { readonly t: typeof ActivityType.DocHome; readonly doc: string }
   | { readonly t: typeof ActivityType.Revocation; readonly revocation: Uint8Array; readonly token: Uint8Array }
+  | { readonly t: typeof ActivityType.Gap; readonly after: number }
 
 export interface Transaction {
   readonly id: string
@@ -82,12 +104,39 @@ export function encodeTransaction(tx: Transaction): Uint8Array {
   return encodeCanonical({ v: FEDERATION_FORMAT, ...tx, activity: { ...tx.activity } })
 }
 
-const ACTIVITY_FIELDS: Record<ActivityType, Record<string, 'string' | 'bytes' | 'boolean'>> = {
+/**
+ * Yjs updates larger than this travel as `doc.part`s of at most this many
+ * bytes, so every transaction fits `Limits.maxFederationTransactionBytes`.
+ */
+export const DOC_PART_BYTES = 128 * 1024
+/**
+ * The largest Yjs update one `doc.update` or set of `doc.part`s carries: what
+ * a document room takes in one frame (`Limits.maxFrameBytes`, less its
+ * framing). A larger state travels as several updates.
+ */
+export const MAX_FEDERATED_UPDATE_BYTES = Limits.maxFrameBytes - 64
+/** Most parts of one update. */
+export const MAX_DOC_PARTS = Math.ceil(MAX_FEDERATED_UPDATE_BYTES / DOC_PART_BYTES)
+
+type FieldKind = 'string' | 'bytes' | 'boolean' | 'count'
+
+const ACTIVITY_FIELDS: Record<ActivityType, Record<string, FieldKind>> = {
   'topic.subscribe': { topic: 'string' },
   'topic.message': { topic: 'string', envelope: 'bytes' },
   'doc.sync': { doc: 'string', sv: 'bytes', reply: 'boolean' },
   'doc.update': { doc: 'string', update: 'bytes' },
+  'doc.part': { doc: 'string', of: 'string', index: 'count', count: 'count', part: 'bytes' },
+  'doc.home': { doc: 'string' },
   revocation: { revocation: 'bytes', token: 'bytes' },
+  gap: { after: 'count' },
+}
+
+const HASH = /^[A-Za-z0-9_-]{43}$/
+
+function fieldIs(kind: FieldKind, v: unknown): boolean {
+  if (kind === 'bytes') return v instanceof Uint8Array
+  if (kind === 'count') return Number.isSafeInteger(v) && (v as number) >= 0
+  return typeof v === kind
 }
 
 const bad = (message: string) => new VivimError(ErrorCode.BadRequest, `not a federation transaction: ${message}`)
@@ -105,9 +154,12 @@ function readActivity(value: unknown): Activity {
     throw bad('unknown activity')
   }
   for (const [name, kind] of Object.entries(fields)) {
-    const v = a[name]
-    const ok = kind === 'bytes' ? v instanceof Uint8Array : typeof v === kind
-    if (!ok) throw bad(`activity field ${name} is not ${kind}`)
+    if (!fieldIs(kind, a[name])) throw bad(`activity field ${name} is not ${kind}`)
+  }
+  if (a.t === ActivityType.DocPart) {
+    const { of, index, count, part } = a as { of: string; index: number; count: number; part: Uint8Array }
+    const ok = HASH.test(of) && count >= 2 && count <= MAX_DOC_PARTS && index < count && part.length <= DOC_PART_BYTES
+    if (!ok) throw bad('a document part needs a sha-256, 2 to MAX_DOC_PARTS parts and an index below the count')
   }
   return a as unknown as Activity
 }

@@ -80,6 +80,19 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
       })
       return
     }
+    case ActivityType.DocHome: {
+      // The sender is the home of a document this instance replicates (after it lost its state):
+      // link it as the home and catch up both ways, as an open with `?home=` would.
+      parseDocId(activity.doc)
+      await linkPeer(env, 'doc', activity.doc, peer.domain, 'home')
+      const sv = await withDocRoom(env, activity.doc, async (room) => room.stateVector)
+      await enqueue(env, peer.domain, { t: ActivityType.DocSync, doc: activity.doc, sv, reply: false })
+      return
+    }
+    case ActivityType.DocPart:
+    case ActivityType.Gap:
+      // The inbox handles these itself: parts are joined into a doc.update, a gap moves its cursor.
+      throw new VivimError(ErrorCode.BadRequest, `${activity.t} is the inbox's to handle`)
     case ActivityType.Revocation: {
       decodeRevocation(activity.revocation)
       const result = await revocationRegistry(env).revoke(activity.revocation, activity.token)

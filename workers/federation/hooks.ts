@@ -89,14 +89,20 @@ export function docOpened(env: Env, docId: string, home: string | null | undefin
   })
 }
 
-/** A revocation was stored here: pass it on once to every instance that federates anything with this one. */
-export function revocationStored(env: Env, revocation: Uint8Array, token: Uint8Array): Promise<void> {
+/**
+ * A revocation was stored here: pass it on once to every instance that
+ * federates anything with this one. Not quiet: the registry answers the
+ * revocation only once every outbox holds it, and a failure here fails the
+ * revocation, whose retry passes it on again (it is marked passed on only
+ * after the outboxes took it).
+ */
+export async function revocationStored(env: Env, revocation: Uint8Array, token: Uint8Array): Promise<void> {
   const config = federationConfig(env)
-  if (!config) return Promise.resolve()
-  return quietly('revocation', async () => {
-    const hub = federationHub(env)
-    if (!(await hub.firstRevocation(decodeRevocation(revocation).revoke))) return
-    const peers = new Set([...config.peers, ...(await hub.linkedPeers())])
-    await Promise.all([...peers].map((peer) => enqueue(env, peer, { t: ActivityType.Revocation, revocation, token })))
-  })
+  if (!config) return
+  const hub = federationHub(env)
+  const id = decodeRevocation(revocation).revoke
+  if (await hub.passedOn(id)) return
+  const peers = new Set([...config.peers, ...(await hub.linkedPeers())])
+  await Promise.all([...peers].map((peer) => enqueue(env, peer, { t: ActivityType.Revocation, revocation, token })))
+  await hub.markPassed(id, revocation, token)
 }

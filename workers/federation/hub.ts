@@ -11,8 +11,9 @@
  *   links        which peers federate which topic or document (and whether
  *                the peer is the document's home or a replica): kept by an
  *                object per resource, listed in full by the instance's hub;
- *   revocations  revocation ids already passed on, so one that comes back
- *                round from a peer is not sent out again;
+ *   revocations  revocations already passed on (with their tokens), so one
+ *                that comes back round from a peer is not sent out again,
+ *                and a peer that lost its state is sent them all again;
  *   rate         when one caller asked for discoveries lately (one object
  *                per caller), so discovery cannot be used to make this
  *                instance fetch without bound.
@@ -52,7 +53,8 @@ export class FederationHub extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS nonces_until ON nonces (until);
       CREATE TABLE IF NOT EXISTS links (kind TEXT NOT NULL, name TEXT NOT NULL, peer TEXT NOT NULL,
         role TEXT NOT NULL, PRIMARY KEY (kind, name, peer));
-      CREATE TABLE IF NOT EXISTS revocations (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS passed_revocations (id TEXT PRIMARY KEY, revocation BLOB NOT NULL,
+        token BLOB NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS rate (at INTEGER NOT NULL);`)
   }
 
@@ -113,9 +115,31 @@ export class FederationHub extends DurableObject<Env> {
       .map((r) => r.peer)
   }
 
-  /** Marks a revocation as passed on; false if it was already. */
-  firstRevocation(id: string): boolean {
-    return this.sql.exec('INSERT OR IGNORE INTO revocations VALUES (?, ?)', id, Date.now()).rowsWritten > 0
+  /** Whether a revocation was passed on already. */
+  passedOn(id: string): boolean {
+    return this.sql.exec('SELECT 1 FROM passed_revocations WHERE id = ?', id).toArray().length > 0
+  }
+
+  /** Marks a revocation as passed on, once the outboxes hold it. */
+  markPassed(id: string, revocation: Uint8Array, token: Uint8Array): void {
+    this.sql.exec('INSERT OR IGNORE INTO passed_revocations VALUES (?, ?, ?, ?)', id, revocation, token, Date.now())
+  }
+
+  /** Every revocation passed on, oldest first. */
+  passedRevocations(): { revocation: Uint8Array; token: Uint8Array }[] {
+    return this.sql
+      .exec<{ revocation: ArrayBuffer; token: ArrayBuffer }>(
+        'SELECT revocation, token FROM passed_revocations ORDER BY at',
+      )
+      .toArray()
+      .map((r) => ({ revocation: new Uint8Array(r.revocation), token: new Uint8Array(r.token) }))
+  }
+
+  /** The links one peer has with this instance (on the instance's hub, which lists them all). */
+  linksWith(peer: string): { kind: LinkKind; name: string; role: LinkRole }[] {
+    return this.sql
+      .exec<{ kind: LinkKind; name: string; role: LinkRole }>('SELECT kind, name, role FROM links WHERE peer = ?', peer)
+      .toArray()
   }
 
   /**

@@ -9,6 +9,13 @@
  * delivery resumes right after it, so a receiver back from an outage gets
  * exactly what it missed, in order.
  *
+ * A receiver whose cursor is behind what this outbox still holds lost its
+ * state (or this outbox did): it is sent a `gap` to move its cursor to what
+ * is held, and, if it is behind what it had acknowledged, everything this
+ * instance still has for it (`recovery.ts`). Seqs start at the time the
+ * outbox was created, so an outbox that lost its own state starts past
+ * anything it sent before, and the receiver's cursor shows the gap.
+ *
  * @example
  * ```ts
  * await enqueue(env, 'b.example', { t: ActivityType.TopicSubscribe, topic: 'circle:messages:c1' })
@@ -17,6 +24,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import {
   type Activity,
+  ActivityType,
   decodeActivity,
   ErrorCode,
   encodeActivity,
@@ -25,6 +33,7 @@ import {
   type InboxReceipt,
   Limits,
   newTransactionId,
+  splitDocUpdate,
   VivimError,
 } from '@vivim/shared'
 import { edgeIdentity } from '../auth/edge-identity.ts'
@@ -39,6 +48,7 @@ import {
 } from './backoff.ts'
 import { federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
+import { recoveryFor } from './recovery.ts'
 import { sendSigned } from './signed-request.ts'
 
 /** Failures in a row that open the breaker. */
@@ -71,29 +81,22 @@ export class FederationOutbox extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.sql = ctx.storage.sql
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS txs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS txs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL,
         at INTEGER NOT NULL, activity BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`)
   }
 
-  /** Stores an activity for the destination and makes sure an alarm will deliver it; returns its seq. */
-  async enqueue(domain: string, activity: Uint8Array): Promise<number> {
-    if (this.pending() >= Limits.maxOutboxTransactions) {
-      throw new Error(`the outbox for ${domain} holds ${Limits.maxOutboxTransactions} transactions`)
-    }
+  /**
+   * Stores activities for the destination, all or none, and makes sure an
+   * alarm will deliver them; returns their seqs (consecutive).
+   */
+  async enqueue(domain: string, activities: Uint8Array[]): Promise<number[]> {
     this.setMeta('domain', domain)
-    const seq = this.sql
-      .exec<{ seq: number }>(
-        'INSERT INTO txs (id, at, activity) VALUES (?, ?, ?) RETURNING seq',
-        newTransactionId(),
-        Date.now(),
-        activity,
-      )
-      .one().seq
+    const seqs = this.store(activities)
     if ((await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Math.max(Date.now(), this.state().nextAt))
     }
-    return seq
+    return seqs
   }
 
   /** The destination was heard from: what waits on back-off or the breaker's cool-down may go now. */
@@ -123,6 +126,12 @@ export class FederationOutbox extends DurableObject<Env> {
     const config = federationConfig(this.env)
     if (domain === null || config === null) return
     const init: BackoffInit = { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs, threshold: BREAKER_THRESHOLD }
+    const failed = async (error: unknown) => {
+      this.setMeta('lastError', (error as Error).message.slice(0, 500))
+      const state = afterFailure(this.state(), Date.now(), init)
+      this.saveState(state)
+      await this.ctx.storage.setAlarm(state.nextAt)
+    }
     let sent = 0
     while (sent < ALARM_BATCH) {
       const { step, state } = nextStep(this.state(), Date.now())
@@ -135,33 +144,44 @@ export class FederationOutbox extends DurableObject<Env> {
       for (const row of rows) {
         let receipt: InboxReceipt
         try {
-          receipt = await this.send(domain, row)
+          receipt = await this.send(domain, row, new Uint8Array(row.activity))
+          sent++
+          const oldest = this.sql.exec<{ seq: number }>('SELECT MIN(seq) AS seq FROM txs').one().seq
+          if (receipt.cursor < row.seq && oldest > receipt.cursor + 1)
+            receipt = await this.skipGap(domain, receipt, oldest)
         } catch (error) {
-          this.setMeta('lastError', (error as Error).message.slice(0, 500))
-          const failed = afterFailure(this.state(), Date.now(), init)
-          this.saveState(failed)
-          return void (await this.ctx.storage.setAlarm(failed.nextAt))
+          return void (await failed(error))
         }
-        sent++
         this.sql.exec('DELETE FROM txs WHERE seq <= ?', receipt.cursor)
+        this.setMeta('acked', String(Math.max(this.acked(), receipt.cursor)))
         this.saveState(afterSuccess())
-        // The receiver is behind: resume from its cursor, unless what it needs is no longer here.
-        if (receipt.cursor < row.seq) {
-          const oldest = this.sql.exec<{ seq: number | null }>('SELECT MIN(seq) AS seq FROM txs').one().seq
-          if (oldest !== null && oldest > receipt.cursor + 1) {
-            this.setMeta('lastError', `${domain} is at ${receipt.cursor}; the oldest transaction held is ${oldest}`)
-            const failed = afterFailure(this.state(), Date.now(), init)
-            this.saveState(failed)
-            return void (await this.ctx.storage.setAlarm(failed.nextAt))
-          }
-          break
-        }
+        // The receiver is behind: resume from its cursor.
+        if (receipt.cursor < row.seq) break
       }
     }
     if (this.pending() > 0) await this.ctx.storage.setAlarm(Date.now())
   }
 
-  private async send(domain: string, row: Row): Promise<InboxReceipt> {
+  /**
+   * The receiver needs transactions this outbox no longer holds. If it is
+   * behind what it acknowledged, it lost its state: queue everything this
+   * instance still has for it. Then move its cursor past the gap.
+   */
+  private async skipGap(domain: string, receipt: InboxReceipt, oldest: number): Promise<InboxReceipt> {
+    if (receipt.cursor < this.acked()) {
+      const activities = await recoveryFor(this.env, domain)
+      this.store(activities.map(encodeActivity))
+      this.setMeta('acked', String(receipt.cursor))
+    }
+    const gap = encodeActivity({ t: ActivityType.Gap, after: oldest - 1 })
+    const tx = { seq: receipt.cursor + 1, id: newTransactionId(), at: Date.now() }
+    const skipped = await this.send(domain, tx, gap)
+    if (skipped.cursor < oldest - 1) throw new Error(`${domain} did not take the gap to ${oldest - 1}`)
+    console.warn(JSON.stringify({ level: 'warn', msg: 'federation gap', domain, from: receipt.cursor, to: oldest - 1 }))
+    return skipped
+  }
+
+  private async send(domain: string, row: Omit<Row, 'activity'>, activity: Uint8Array): Promise<InboxReceipt> {
     const destination = await descriptorOf(this.env, domain)
     const body = encodeTransaction({
       id: row.id,
@@ -169,7 +189,7 @@ export class FederationOutbox extends DurableObject<Env> {
       to: destination.did,
       seq: row.seq,
       at: row.at,
-      activity: decodeActivity(new Uint8Array(row.activity)),
+      activity: decodeActivity(activity),
     })
     const response = await sendSigned(this.env, domain, { method: 'POST', path: FEDERATION_INBOX_PATH, body })
     const text = await response.text()
@@ -177,6 +197,34 @@ export class FederationOutbox extends DurableObject<Env> {
     const receipt = JSON.parse(text) as InboxReceipt
     if (!Number.isSafeInteger(receipt.cursor)) throw new Error(`${domain} answered without a cursor`)
     return receipt
+  }
+
+  /** Writes activities with the next seqs, all in one synchronous step (so all or none are stored). */
+  private store(activities: Uint8Array[]): number[] {
+    if (this.pending() + activities.length > Limits.maxOutboxTransactions) {
+      throw new Error(`the outbox for ${this.meta('domain')} holds ${Limits.maxOutboxTransactions} transactions`)
+    }
+    const last = this.sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM txs').one().seq
+    let next = Math.max(last ?? 0, Number(this.meta('next') ?? Date.now()))
+    const seqs: number[] = []
+    for (const activity of activities) {
+      next++
+      this.sql.exec(
+        'INSERT INTO txs (seq, id, at, activity) VALUES (?, ?, ?, ?)',
+        next,
+        newTransactionId(),
+        Date.now(),
+        activity,
+      )
+      seqs.push(next)
+    }
+    this.setMeta('next', String(next))
+    return seqs
+  }
+
+  /** The highest cursor the destination has answered with. */
+  private acked(): number {
+    return Number(this.meta('acked') ?? 0)
   }
 
   private pending(): number {
@@ -201,15 +249,22 @@ export class FederationOutbox extends DurableObject<Env> {
   }
 }
 
-/** Hands an activity to the destination's outbox; resolves once it is stored there. */
+/**
+ * Hands an activity to the destination's outbox; resolves once it is stored
+ * there. A document update too large for one transaction is stored as the
+ * several `doc.update`s or `doc.part`s that carry it (`splitDocUpdate`).
+ */
 export async function enqueue(env: Env, domain: string, activity: Activity): Promise<void> {
-  const bytes = encodeActivity(activity)
-  // Refused here, not at the receiver: one transaction it can never take would stall every one behind it.
-  if (bytes.length > Limits.maxFederationTransactionBytes - TRANSACTION_OVERHEAD) {
-    throw new VivimError(
-      ErrorCode.PayloadTooLarge,
-      `a ${activity.t} of ${bytes.length} bytes does not fit a transaction`,
-    )
+  const activities = activity.t === ActivityType.DocUpdate ? splitDocUpdate(activity.doc, activity.update) : [activity]
+  const encoded = activities.map(encodeActivity)
+  for (const bytes of encoded) {
+    // Refused here, not at the receiver: one transaction it can never take would stall every one behind it.
+    if (bytes.length > Limits.maxFederationTransactionBytes - TRANSACTION_OVERHEAD) {
+      throw new VivimError(
+        ErrorCode.PayloadTooLarge,
+        `a ${activity.t} of ${bytes.length} bytes does not fit a transaction`,
+      )
+    }
   }
-  await env.FEDERATION_OUTBOX.getByName(domain).enqueue(domain, bytes)
+  await env.FEDERATION_OUTBOX.getByName(domain).enqueue(domain, encoded)
 }

@@ -36,12 +36,15 @@ describe('FederationHub', () => {
     expect(await hub().firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(true)
   })
 
-  it('links a peer once, and passes a revocation on once', async () => {
+  it('links a peer once, and keeps each revocation passed on once', async () => {
     expect(await hub().link('topic', 'public:news:x', 'b.example', 'peer')).toBe(true)
     expect(await hub().link('topic', 'public:news:x', 'b.example', 'peer')).toBe(false)
     expect(await hub().links('topic', 'public:news:x')).toEqual([{ peer: 'b.example', role: 'peer' }])
-    expect(await hub().firstRevocation('rev-1')).toBe(true)
-    expect(await hub().firstRevocation('rev-1')).toBe(false)
+    expect(await hub().passedOn('rev-1')).toBe(false)
+    await hub().markPassed('rev-1', new Uint8Array([1]), new Uint8Array([2]))
+    await hub().markPassed('rev-1', new Uint8Array([1]), new Uint8Array([2]))
+    expect(await hub().passedOn('rev-1')).toBe(true)
+    expect(await hub().passedRevocations()).toEqual([{ revocation: new Uint8Array([1]), token: new Uint8Array([2]) }])
   })
 
   it('counts a caller’s requests in a sliding window: refused past the limit, counted again once they age out', async () => {

@@ -40,6 +40,16 @@ export async function planInstance(): Promise<InstancePlan> {
   }
 }
 
+/** Two instances that list each other as peers, and their plans (to start one again from nothing). */
+export async function startPair(): Promise<{ a: Instance; b: Instance; planA: InstancePlan; planB: InstancePlan }> {
+  const [planA, planB] = await Promise.all([planInstance(), planInstance()])
+  const [a, b] = await Promise.all([
+    startInstance(planA, { FEDERATION_PEERS: planB.domain }),
+    startInstance(planB, { FEDERATION_PEERS: planA.domain }),
+  ])
+  return { a, b, planA, planB }
+}
+
 export async function startInstance(plan: InstancePlan, vars: Record<string, string> = {}): Promise<Instance> {
   const edge = await startEdge({ port: plan.port, vars: { ...plan.vars, ...vars } })
   return { ...plan, vars: { ...plan.vars, ...vars }, edge, url: edge.url }
@@ -82,4 +92,18 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
     await new Promise((r) => setTimeout(r, 100))
   }
+}
+
+/** Resolves once `at` has linked `peer` to the topic or document, that is once its subscription arrived. */
+export function linked(at: { url: string; domain: string }, kind: string, name: string, peer: { domain: string }) {
+  return waitFor(
+    `${kind} ${name} linked at ${at.domain}`,
+    async () =>
+      (await statusOf(at)).links.some((l) => l.kind === kind && l.name === name && l.peer === peer.domain) || undefined,
+  )
+}
+
+/** The state of `from`'s outbox to `to`, if it has one. */
+export async function outboxTo(from: { url: string }, to: { domain: string }) {
+  return (await statusOf(from)).outboxes.find((o) => o.domain === to.domain)
 }

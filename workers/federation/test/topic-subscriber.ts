@@ -1,7 +1,10 @@
 /** A topic subscriber on Node over a real WebSocket (`ws`), keeping every frame it receives. */
 import {
+  createEnvelope,
   decodeTopicServerFrame,
+  encodeEnvelope,
   encodeTopicFrame,
+  type Identity,
   type TopicEnvelope,
   TopicFrameType,
   type TopicServerFrame,
@@ -45,4 +48,12 @@ export class TopicSubscriber {
   close(): void {
     this.ws.close()
   }
+}
+
+/** Publishes a text message by `author` over HTTP at an instance; throws unless it is accepted. */
+export async function publishText(at: { url: string }, author: Identity, topic: string, text: string) {
+  const envelope = createEnvelope(author, { topic, payload: new TextEncoder().encode(text) })
+  const response = await fetch(`${at.url}/v1/topics/${topic}`, { method: 'POST', body: encodeEnvelope(envelope) })
+  if (response.status !== 200) throw new Error(`publish at ${at.url}: ${response.status} ${await response.text()}`)
+  return envelope
 }

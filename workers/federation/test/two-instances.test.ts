@@ -16,61 +16,31 @@ import {
   formatRecordKey,
   generateIdentity,
   issueCapability,
-  type TopicEnvelope,
 } from '@vivim/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
-import { WebsocketProvider } from 'y-websocket'
-import * as Y from 'yjs'
-import { type Instance, planInstance, restartInstance, startInstance, statusOf, waitFor } from './instances.ts'
-import { TopicSubscriber } from './topic-subscriber.ts'
+import { openDoc } from './doc-client.ts'
+import { type Instance, linked, outboxTo, restartInstance, startPair, waitFor } from './instances.ts'
+import { publishText, TopicSubscriber } from './topic-subscriber.ts'
 
 const alice = generateIdentity()
 let a: Instance
 let b: Instance
 
 beforeAll(async () => {
-  const [planA, planB] = await Promise.all([planInstance(), planInstance()])
-  ;[a, b] = await Promise.all([
-    startInstance(planA, { FEDERATION_PEERS: planB.domain }),
-    startInstance(planB, { FEDERATION_PEERS: planA.domain }),
-  ])
+  ;({ a, b } = await startPair())
 })
 
 afterAll(async () => {
   await Promise.all([a?.edge.stop(), b?.edge.stop()])
 })
 
-async function publish(at: Instance, topic: string, text: string): Promise<TopicEnvelope> {
-  const envelope = createEnvelope(alice, { topic, payload: new TextEncoder().encode(text) })
-  const response = await fetch(`${at.url}/v1/topics/${topic}`, { method: 'POST', body: encodeEnvelope(envelope) })
-  expect(response.status).toBe(200)
-  return envelope
-}
+const publish = (at: Instance, topic: string, text: string) => publishText(at, alice, topic, text)
 
 interface Discovered {
   instances: { did: string; domain: string; endpoint: string; capabilities: string[] }[]
 }
 
 const texts = (s: TopicSubscriber) => s.messages().map((e) => new TextDecoder().decode(e.payload))
-
-/** Resolves once `at` has linked `peer` to the topic, that is once its subscription arrived. */
-const linked = (at: Instance, kind: string, name: string, peer: Instance) =>
-  waitFor(
-    `${kind} ${name} linked at ${at.domain}`,
-    async () =>
-      (await statusOf(at)).links.some((l) => l.kind === kind && l.name === name && l.peer === peer.domain) || undefined,
-  )
-
-function openDoc(at: Instance, docId: string, home?: Instance) {
-  const doc = new Y.Doc()
-  const provider = new WebsocketProvider(`${at.url.replace(/^http/, 'ws')}/v1/docs`, docId, doc, {
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
-    disableBc: true,
-    params: home ? { home: home.domain } : {},
-  })
-  return { doc, provider, map: doc.getMap<string>('m') }
-}
 
 describe('discovery by domain', () => {
   it('finds B by its domain, and A through the peer list B publishes', async () => {
@@ -124,6 +94,25 @@ describe('documents', () => {
       await waitFor('both edits', () => (side.map.size === 3 ? true : undefined))
       expect(side.map.toJSON()).toEqual(want)
     }
+    onA.provider.destroy()
+    onB.provider.destroy()
+  })
+})
+
+describe('document updates larger than a transaction', () => {
+  it('reach the replica in parts: a large state by the state-vector exchange, then a large edit', async () => {
+    const docId = 'notes-fed-large'
+    // Letters no codec shortens, larger than a transaction (192 KiB) but within a room frame (1 MiB).
+    const text = (n: number, seed: number) =>
+      Array.from({ length: n }, (_, i) => String.fromCharCode(97 + ((i * 7919 + seed) % 26))).join('')
+    const onA = openDoc(a, docId)
+    await waitFor('A synced', () => (onA.provider.synced ? true : undefined))
+    onA.map.set('state', text(400 * 1024, 1))
+    const onB = openDoc(b, docId, a)
+    await waitFor('the large state at B', () => (onB.map.get('state')?.length === 400 * 1024 ? true : undefined))
+    onA.map.set('edit', text(300 * 1024, 2))
+    await waitFor('the large edit at B', () => (onB.map.get('edit')?.length === 300 * 1024 ? true : undefined))
+    expect(onB.map.toJSON()).toEqual(onA.map.toJSON())
     onA.provider.destroy()
     onB.provider.destroy()
   })
@@ -204,7 +193,7 @@ describe('B down while A writes', () => {
     }
     // A kept them and is failing to reach B, with back-off.
     await waitFor('A failing to deliver', async () => {
-      const outbox = (await statusOf(a)).outboxes.find((o) => o.domain === b.domain)
+      const outbox = await outboxTo(a, b)
       return outbox && outbox.pending > 0 && outbox.failures > 0 ? outbox : undefined
     })
 
@@ -216,7 +205,7 @@ describe('B down while A writes', () => {
     await waitFor('every edit at B', () => (back.map.size === 20 ? true : undefined))
     expect(back.map.get('k19')).toBe('v19')
     await waitFor('A’s outbox drained', async () => {
-      const outbox = (await statusOf(a)).outboxes.find((o) => o.domain === b.domain)
+      const outbox = await outboxTo(a, b)
       return outbox?.pending === 0 ? outbox : undefined
     })
     after.close()
@@ -237,7 +226,7 @@ describe('a peer that comes back and speaks', () => {
     const sent = ['waited 0', 'waited 1', 'waited 2']
     for (const text of sent) await publish(a, topic, text)
     await waitFor('A backing off', async () => {
-      const outbox = (await statusOf(a)).outboxes.find((o) => o.domain === b.domain)
+      const outbox = await outboxTo(a, b)
       return outbox && outbox.failures > 0 ? outbox : undefined
     })
     await restartInstance(b)
