@@ -22,7 +22,7 @@ export type ThreadEvent =
   | { type: 'got'; id: string; at: number }
   | { type: 'put'; ms: number }
   | { type: 'got-record'; ms: number; found: boolean }
-  | { type: 'stopped' }
+  | { type: 'stopped'; connectionsClosed: number; rejected: number }
 
 const { topic, bootstrap } = workerData as { topic: string; bootstrap: string | null }
 const port = parentPort as NonNullable<typeof parentPort>
@@ -44,6 +44,9 @@ const author = generateIdentity()
 const pubsub = bridge.node.services.pubsub
 pubsub.addEventListener('message', (event) => post({ type: 'got', id: idOf(event.detail.data), at: now() }))
 const state = () => ({ peers: bridge.node.getPeers().length, subscribers: pubsub.getSubscribers(topic).length })
+// Connections that closed during the run: a bridge starved of CPU misses pings and drops peers.
+let connectionsClosed = 0
+bridge.node.addEventListener('connection:close', () => connectionsClosed++)
 const timer = setInterval(() => post({ type: 'state', ...state() }), 250)
 post({ type: 'ready', addr: bridge.multiaddrs()[0]?.toString() ?? '', ...state() })
 
@@ -62,8 +65,9 @@ port.on('message', async (command: ThreadCommand) => {
     post({ type: 'got-record', ms: now() - start, found })
   } else if (command.type === 'stop') {
     clearInterval(timer)
+    const rejected = Number((await bridge.metrics.messagesRejected.get()).values[0]?.value ?? 0)
     await bridge.stop()
-    post({ type: 'stopped' })
+    post({ type: 'stopped', connectionsClosed, rejected })
     port.close()
   }
 })

@@ -46,7 +46,8 @@ function startThread(index: number, topic: string, bootstrap: string | null): Pr
 
 export interface Mesh {
   readonly bridges: MeshBridge[]
-  stop(): Promise<void>
+  /** Stops every bridge; what they counted during the run. */
+  stop(): Promise<{ connectionsClosed: number; rejected: number }>
 }
 
 export async function startMesh(size: number, topic: string): Promise<Mesh> {
@@ -74,14 +75,18 @@ export async function startMesh(size: number, topic: string): Promise<Mesh> {
   return {
     bridges,
     async stop() {
-      await Promise.all(
+      const stopped = await Promise.all(
         bridges.map((b) => {
-          const stopped = b.next((e): e is Extract<ThreadEvent, { type: 'stopped' }> => e.type === 'stopped')
+          const done = b.next((e): e is Extract<ThreadEvent, { type: 'stopped' }> => e.type === 'stopped')
           b.send({ type: 'stop' })
-          return stopped
+          return done
         }),
       )
       await Promise.all(workers.map((w) => w.terminate()))
+      return {
+        connectionsClosed: stopped.reduce((sum, s) => sum + s.connectionsClosed, 0),
+        rejected: stopped.reduce((sum, s) => sum + s.rejected, 0),
+      }
     },
   }
 }

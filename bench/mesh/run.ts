@@ -135,7 +135,8 @@ for (let i = 0; i < RECORDS; i++) {
 }
 const put = summarize(puts)
 const get = summarize(gets)
-await mesh.stop()
+const counted = await mesh.stop()
+progress(`connections closed during the run: ${counted.connectionsClosed}; messages rejected: ${counted.rejected}`)
 
 const steadyComplete = completeOf(steady)
 const burstComplete = completeOf(burst)
@@ -179,4 +180,5 @@ console.log(
     count(1000 / (get.p50 || 1)),
   ]),
 )
+console.log(`\nConnections closed during the run, all bridges: ${count(counted.connectionsClosed)}.`)
 process.exit(steadyComplete === MESSAGES && burstComplete === BURST && found === RECORDS ? 0 : 1)
