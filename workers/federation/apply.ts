@@ -50,6 +50,12 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
     }
     case ActivityType.DocSync: {
       parseDocId(activity.doc)
+      // Checked before anything is linked: the room would close the link on it, and the sender retry forever.
+      try {
+        Y.decodeStateVector(activity.sv)
+      } catch {
+        throw new VivimError(ErrorCode.BadRequest, 'not a Yjs state vector')
+      }
       const links = await linksOf(env, 'doc', activity.doc)
       // A replica asks its home; a home answering our sync must already be linked as ours.
       if (activity.reply && !links.some((l) => l.peer === peer.domain)) throw notLinked(activity.doc)

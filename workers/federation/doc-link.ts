@@ -70,8 +70,8 @@ export async function withDocRoom<T>(env: Env, docId: string, run: (room: DocRoo
       if (at >= 0) return (queue.splice(at, 1)[0] as DocMessage & { data: Uint8Array }).data
       if (closed !== null) {
         const { code, reason } = closed as { code: number; reason: string }
-        // The room refused what was sent (schema, size): the same update will never pass.
-        if (code === CloseCode.InvalidUpdate || code === CloseCode.DocumentTooLarge) {
+        // The room refused what was sent (malformed, schema, size): the same bytes will never pass.
+        if (code === CloseCode.BadFrame || code === CloseCode.InvalidUpdate || code === CloseCode.DocumentTooLarge) {
           throw new VivimError(ErrorCode.BadRequest, `the document refused the update: ${reason}`)
         }
         throw new Error(`the document room closed the link (${code} ${reason})`)

@@ -4,8 +4,16 @@
  * sender's cursor unmoved), while a well-formed request from the same peer
  * is applied exactly once.
  */
-import { ActivityType, DISCOVER_RATE_LIMIT, FEDERATION_INBOX_PATH, generateIdentity } from '@vivim/shared'
+import {
+  type Activity,
+  ActivityType,
+  DISCOVER_RATE_LIMIT,
+  FEDERATION_INBOX_PATH,
+  generateIdentity,
+  splitDocUpdate,
+} from '@vivim/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
 import { type Instance, planInstance, startInstance, statusOf } from './instances.ts'
 import { SigningPeer } from './signing-peer.ts'
 
@@ -24,6 +32,15 @@ afterAll(async () => {
   await a?.edge.stop()
   await peer.close()
 })
+
+/** A Yjs update of 300 KiB: sent as parts. */
+function largeUpdate(): Uint8Array {
+  const doc = new Y.Doc()
+  doc
+    .getMap('m')
+    .set('k', Array.from({ length: 300 * 1024 }, (_, i) => String.fromCharCode(97 + ((i * 31) % 26))).join(''))
+  return Y.encodeStateAsUpdate(doc)
+}
 
 const subscribe = (topic: string) => ({ t: ActivityType.TopicSubscribe, topic }) as const
 const linkedTopics = async () => (await statusOf(a)).links.filter((l) => l.peer === peer.domain).map((l) => l.name)
@@ -119,6 +136,37 @@ describe('the inbox', () => {
       status: 200,
       json: { cursor: 3, duplicate: false },
     })
+  })
+})
+
+describe('activities that can never apply', () => {
+  // After the inbox tests above, this peer's cursor at A is 3.
+  const send = (seq: number, activity: Activity) => {
+    const body = peer.transaction(a.identity.did, seq, activity)
+    return SigningPeer.post(a.url, peer.sign({ body, url: inbox }), body)
+  }
+
+  it('are skipped: the cursor moves past each, nothing is linked, and what follows applies', async () => {
+    const before = await linkedTopics()
+    const envelope = new Uint8Array([0xa1, 0x61, 0x78, 0x01])
+    const bad: Activity[] = [
+      { t: ActivityType.DocSync, doc: 'notes-bad-sv', sv: new Uint8Array([0xff, 0xff, 0xff]), reply: false },
+      { t: ActivityType.TopicMessage, topic: 'public:news:bad-envelope', envelope },
+      { t: ActivityType.DocUpdate, doc: 'notes-not-linked', update: new Uint8Array([0, 0]) },
+      ...splitDocUpdate('notes-not-linked', largeUpdate()),
+      { t: ActivityType.Gap, after: 2 },
+    ]
+    let seq = 3
+    for (const activity of bad) {
+      seq++
+      expect(await send(seq, activity)).toEqual({ status: 200, json: { cursor: seq, duplicate: false } })
+    }
+    expect(await send(seq + 1, subscribe('public:news:after-bad'))).toEqual({
+      status: 200,
+      json: { cursor: seq + 1, duplicate: false },
+    })
+    expect((await linkedTopics()).sort()).toEqual([...before, 'public:news:after-bad'].sort())
+    expect((await statusOf(a)).links.filter((l) => l.kind === 'doc' && l.peer === peer.domain)).toEqual([])
   })
 })
 
