@@ -4,7 +4,8 @@
  * topic message, a document edit and a revocation. A's outbox finds B's
  * cursor behind what it no longer holds, moves it past the gap, and sends B
  * everything A still has: the topic's messages, the document (by a
- * state-vector exchange) and the revocation.
+ * state-vector exchange) and the revocation. Then the same for A: a home
+ * replaced by a fresh instance gets its document back from its replica.
  */
 import {
   createEnvelope,
@@ -23,12 +24,13 @@ import { type Instance, type InstancePlan, linked, outboxTo, startInstance, star
 import { publishText, TopicSubscriber } from './topic-subscriber.ts'
 
 const alice = generateIdentity()
+let planA: InstancePlan
 let planB: InstancePlan
 let a: Instance
 let b: Instance
 
 beforeAll(async () => {
-  ;({ a, b, planB } = await startPair())
+  ;({ a, b, planA, planB } = await startPair())
 })
 
 afterAll(async () => {
@@ -109,5 +111,27 @@ describe('a receiver that lost its state', () => {
     after.close()
     home.provider.destroy()
     back.provider.destroy()
+  })
+
+  it('a home that lost its state gets the document back from its replica, and the topic, once the replica sends', async () => {
+    const topic = 'circle:messages:fed-lost'
+    const docId = 'notes-fed-lost'
+    await a.edge.stop()
+    a = await startInstance(planA, { FEDERATION_PEERS: b.domain })
+    // B's next message finds A's cursor behind what A had acknowledged: B sends A what B still has.
+    await publish(b, topic, 'm3')
+    const atA = await TopicSubscriber.open(a.url, topic, 0)
+    await waitFor('m1 to m3 at A', () => (['m1', 'm2', 'm3'].every((m) => texts(atA).includes(m)) ? true : undefined))
+    expect(texts(atA).sort()).toEqual(['m1', 'm2', 'm3'])
+    const home = openDoc(a, docId)
+    await waitFor('the document back at A', () => (home.map.size === 2 ? true : undefined))
+    expect(home.map.toJSON()).toEqual({ k1: 'delivered before B lost its state', k2: 'after the recovery' })
+    // And A is linked again: what A publishes now reaches B.
+    const atB = await TopicSubscriber.open(b.url, topic)
+    await publish(a, topic, 'm4')
+    await waitFor('m4 at B', () => (texts(atB).includes('m4') ? true : undefined))
+    atA.close()
+    atB.close()
+    home.provider.destroy()
   })
 })
