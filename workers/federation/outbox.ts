@@ -65,6 +65,8 @@ export interface OutboxStatus {
   readonly breaker: BreakerState
   readonly nextAt: number
   readonly lastError: string | null
+  /** When it last had to refuse a transaction because it was full (null: not since it drained). */
+  readonly overflowSince: number | null
 }
 
 type Row = {
@@ -109,7 +111,14 @@ export class FederationOutbox extends DurableObject<Env> {
 
   status(): OutboxStatus {
     const state = this.state()
-    return { domain: this.meta('domain'), pending: this.pending(), ...state, lastError: this.meta('lastError') }
+    const overflow = this.meta('overflow')
+    return {
+      domain: this.meta('domain'),
+      pending: this.pending(),
+      ...state,
+      lastError: this.meta('lastError'),
+      overflowSince: overflow === null ? null : Number(overflow),
+    }
   }
 
   override async alarm(): Promise<void> {
@@ -139,7 +148,8 @@ export class FederationOutbox extends DurableObject<Env> {
       const rows = this.sql
         .exec<Row>('SELECT seq, id, at, activity FROM txs ORDER BY seq LIMIT ?', step === 'probe' ? 1 : 20)
         .toArray()
-      if (rows.length === 0) return
+      if (rows.length === 0 && !(await this.refillAfterOverflow(domain))) return
+      if (rows.length === 0) continue
       this.saveState(state)
       for (const row of rows) {
         let receipt: InboxReceipt
@@ -199,9 +209,24 @@ export class FederationOutbox extends DurableObject<Env> {
     return receipt
   }
 
+  /**
+   * Once an outbox that had to refuse transactions (it was full) has
+   * delivered everything it held, it queues what this instance has for the
+   * destination (`recovery.ts`), which covers what it refused, as far as
+   * rooms still keep it. True if it queued anything.
+   */
+  async refillAfterOverflow(domain: string): Promise<boolean> {
+    if (this.meta('overflow') === null || this.pending() > 0) return false
+    this.sql.exec("DELETE FROM meta WHERE key = 'overflow'")
+    const activities = await recoveryFor(this.env, domain)
+    return this.store(activities.map(encodeActivity)).length > 0
+  }
+
   /** Writes activities with the next seqs, all in one synchronous step (so all or none are stored). */
   private store(activities: Uint8Array[]): number[] {
     if (this.pending() + activities.length > Limits.maxOutboxTransactions) {
+      // Refused, never an old one dropped; what was refused is sent again once this outbox drains.
+      this.setMeta('overflow', String(Date.now()))
       throw new Error(`the outbox for ${this.meta('domain')} holds ${Limits.maxOutboxTransactions} transactions`)
     }
     const last = this.sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM txs').one().seq

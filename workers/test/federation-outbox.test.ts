@@ -1,7 +1,18 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
-import { ActivityType, encodeActivity } from '@vivim/shared'
+import {
+  ActivityType,
+  createEnvelope,
+  decodeActivity,
+  encodeActivity,
+  encodeEnvelope,
+  generateIdentity,
+  Limits,
+} from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { afterFailure, afterSuccess, backoffDelay, initialDelivery, nextStep } from '../federation/backoff.ts'
+import { FEDERATED_ACCESS } from '../federation/doc-link.ts'
+import { linkPeer } from '../federation/hub.ts'
+import { roomRequest } from '../relay/room-headers.ts'
 
 const init = { baseMs: 1000, maxMs: 60_000, threshold: 5 }
 
@@ -46,5 +57,46 @@ describe('FederationOutbox', () => {
     await runDurableObjectAlarm(outbox)
     await evictDurableObject(outbox)
     expect(await outbox.status()).toMatchObject({ domain: 'peer.example', pending: 3, failures: 0 })
+  })
+})
+
+describe('a full outbox', () => {
+  it('refuses past its capacity, and once drained queues again what this instance has for the destination', async () => {
+    const domain = 'full.example'
+    const topic = 'public:news:overflow'
+    const envelope = encodeEnvelope(createEnvelope(generateIdentity(), { topic, payload: new Uint8Array([1]) }))
+    const room = env.TOPIC_ROOM.getByName(topic)
+    expect((await room.fetch(roomRequest('/publish', topic, FEDERATED_ACCESS, envelope))).status).toBe(200)
+    await linkPeer(env, 'topic', topic, domain, 'peer')
+    const outbox = env.FEDERATION_OUTBOX.getByName(domain)
+    const subscribe = encodeActivity({ t: ActivityType.TopicSubscribe, topic })
+    await outbox.enqueue(domain, [subscribe])
+    await runInDurableObject(outbox, (_, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO txs (seq, id, at, activity) SELECT i, 'filler', 0, X'00' FROM n`,
+        Limits.maxOutboxTransactions - 1,
+      )
+    })
+    const refused = await outbox.enqueue(domain, [subscribe]).then(
+      () => null,
+      (error: Error) => error.message,
+    )
+    expect(refused).toMatch(/holds 100000 transactions/)
+    expect((await outbox.status()).overflowSince).not.toBeNull()
+    // Nothing to queue again while it still holds something.
+    expect(await outbox.refillAfterOverflow(domain)).toBe(false)
+    // The destination acknowledged everything: the outbox drained.
+    await runInDurableObject(outbox, (_, state) => void state.storage.sql.exec('DELETE FROM txs'))
+    expect(await outbox.refillAfterOverflow(domain)).toBe(true)
+    const queued = await runInDurableObject(outbox, (_, state) =>
+      state.storage.sql
+        .exec<{ activity: ArrayBuffer }>('SELECT activity FROM txs ORDER BY seq')
+        .toArray()
+        .map((r) => encodeActivity(decodeActivity(new Uint8Array(r.activity)))),
+    )
+    expect(queued).toEqual([subscribe, encodeActivity({ t: ActivityType.TopicMessage, topic, envelope })])
+    expect((await outbox.status()).overflowSince).toBeNull()
+    expect(await outbox.refillAfterOverflow(domain)).toBe(false)
   })
 })
