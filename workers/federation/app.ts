@@ -58,7 +58,7 @@ federation.get('/v1/federation/discover', async (c) => {
 })
 
 federation.post('/v1/federation/inbox', async (c) => {
-  const { peer, body } = await verifySigned(c.env, c.req.raw)
+  const { peer, body } = await verifySigned(c.env, c.req.raw, { transaction: true })
   const tx = decodeTransaction(body)
   if (tx.from !== peer.did) throw new VivimError(ErrorCode.InvalidSignature, 'the transaction is from another instance')
   if (tx.to !== edgeIdentity(c.env).did)

@@ -11,7 +11,8 @@
  * @example
  * ```ts
  * const config = federationConfig(env) // null when this instance does not federate
- * if (config && admits(config, 'b.example', did)) { ... }
+ * if (config && admits(config, 'b.example', did)) { ... }       // may it be heard at all
+ * if (config && federatesWith(config, 'b.example', did)) { ... } // may it send transactions
  * ```
  */
 import { FederationCapability, parseDomain } from '@vivim/shared'
@@ -68,4 +69,16 @@ function lowerUnlessDid(entry: string): string {
 export function admits(config: FederationConfig, domain: string, did: string): boolean {
   if (config.block.has(domain) || config.block.has(did)) return false
   return config.allow.size === 0 || config.allow.has(domain) || config.allow.has(did)
+}
+
+/**
+ * Whether an admitted instance may send transactions here (and be linked to
+ * a topic or document): it is a configured peer, or on the allow list.
+ * Federated writes act with full access on the rooms, so they come only from
+ * instances this one's operator chose; discovery, descriptors and record
+ * lookups stay open to any admitted instance.
+ */
+export function federatesWith(config: FederationConfig, domain: string, did: string): boolean {
+  if (!admits(config, domain, did)) return false
+  return config.peers.includes(domain) || config.allow.has(domain) || config.allow.has(did)
 }

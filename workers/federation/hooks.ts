@@ -12,7 +12,7 @@
  * ```
  */
 import { ActivityType, decodeRevocation, encodeEnvelope, parseDomain, type TopicEnvelope } from '@vivim/shared'
-import { admits, federationConfig } from './config.ts'
+import { federatesWith, federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
 import { withDocRoom } from './doc-link.ts'
 import { federationHub, linkPeer, linksOf } from './hub.ts'
@@ -77,7 +77,8 @@ export function docOpened(env: Env, docId: string, home: string | null | undefin
       domain = parseDomain(home)
       if (domain === config.domain) return
       const descriptor = await descriptorOf(env, domain)
-      if (!admits(config, domain, descriptor.did)) return
+      // A home that is not a peer would refuse what we send: name only homes this instance federates with.
+      if (!federatesWith(config, domain, descriptor.did)) return
       await linkPeer(env, 'doc', docId, domain, 'home')
     } else {
       const known = (await linksOf(env, 'doc', docId)).find((l) => l.role === 'home')

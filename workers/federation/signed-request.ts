@@ -32,7 +32,7 @@ import {
   verifyMessage,
 } from '@vivim/shared'
 import { edgeIdentity } from '../auth/edge-identity.ts'
-import { admits, type FederationConfig, federationConfig } from './config.ts'
+import { admits, type FederationConfig, federatesWith, federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
 import { nonceHub } from './hub.ts'
 
@@ -89,8 +89,16 @@ export async function sendSigned(env: Env, domain: string, init: SignedInit): Pr
   })
 }
 
-/** Verifies a federation request and returns its sender and body; throws a `VivimError` saying why not. */
-export async function verifySigned(env: Env, request: Request): Promise<{ peer: Peer; body: Uint8Array }> {
+/**
+ * Verifies a federation request and returns its sender and body; throws a
+ * `VivimError` saying why not. A `transaction` (an inbox request) must also
+ * come from an instance this one federates with (`federatesWith`).
+ */
+export async function verifySigned(
+  env: Env,
+  request: Request,
+  options: { transaction?: boolean } = {},
+): Promise<{ peer: Peer; body: Uint8Array }> {
   const config = requireFederation(env)
   if (!request.headers.has('Signature-Input') || !request.headers.has('Signature')) {
     throw new VivimError(ErrorCode.SignatureRequired, 'federation requests are signed (RFC 9421)')
@@ -112,6 +120,9 @@ export async function verifySigned(env: Env, request: Request): Promise<{ peer: 
   })
   const { keyid = '', created, nonce } = verified.params
   if (!admits(config, domain, keyid)) throw new VivimError(ErrorCode.InstanceBlocked, `${domain} may not federate here`)
+  if (options.transaction && !federatesWith(config, domain, keyid)) {
+    throw new VivimError(ErrorCode.InstanceBlocked, `${domain} is neither a peer of this instance nor allowed`)
+  }
   const now = Date.now()
   if (created === undefined || Math.abs(now - created * 1000) > Limits.maxFederationRequestAgeMs) {
     throw new VivimError(ErrorCode.RequestStale, 'the signature is too old, too new, or has no creation time')

@@ -19,18 +19,20 @@ import { SigningPeer } from './signing-peer.ts'
 
 const blocked = generateIdentity()
 const peer = new SigningPeer()
+/** A well-behaved instance that A does not list as a peer nor allow. */
+const stranger = new SigningPeer()
 let a: Instance
 let inbox: string
 
 beforeAll(async () => {
-  await peer.listen()
-  a = await startInstance(await planInstance(), { FEDERATION_BLOCK: blocked.did })
+  await Promise.all([peer.listen(), stranger.listen()])
+  a = await startInstance(await planInstance(), { FEDERATION_PEERS: peer.domain, FEDERATION_BLOCK: blocked.did })
   inbox = `${a.url}${FEDERATION_INBOX_PATH}`
 })
 
 afterAll(async () => {
   await a?.edge.stop()
-  await peer.close()
+  await Promise.all([peer.close(), stranger.close()])
 })
 
 /** A Yjs update of 300 KiB: sent as parts. */
@@ -121,6 +123,13 @@ describe('the inbox', () => {
       const body = bad('blocked')
       const headers = peer.sign({ body, url: inbox, signer: blocked })
       expectRefused(await SigningPeer.post(a.url, headers, body), 403, 'instance_blocked')
+    })
+
+    it('a transaction from an instance that is neither a peer nor allowed', async () => {
+      const body = stranger.transaction(a.identity.did, 1, subscribe('public:news:bad-stranger'))
+      const answer = await SigningPeer.post(a.url, stranger.sign({ body, url: inbox }), body)
+      expectRefused(answer, 403, 'instance_blocked')
+      expect((await statusOf(a)).links.filter((l) => l.peer === stranger.domain)).toEqual([])
     })
 
     it('a transaction that is not one', async () => {
