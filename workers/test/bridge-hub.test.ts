@@ -18,7 +18,7 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
-import { findRecordViaBridges, providerAnnouncedForBridges, recordStoredForBridges } from '../bridge/records.ts'
+import { findRecordViaBridges, recordStoredForBridges } from '../bridge/records.ts'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
 import { EDGE, openSocket, refusal } from './doc-peer.ts'
 
@@ -178,10 +178,15 @@ describe('the bridge hub (/v1/bridge)', () => {
     linked.ws.close()
   })
 
-  it('a provider announced at the edge is passed to every linked bridge', async () => {
+  it('a provider announced at the edge (POST /v1/providers) is passed to every linked bridge', async () => {
     const { key } = record(generateIdentity(), 'announced here')
     const linked = await FakeBridge.connect()
-    await providerAnnouncedForBridges(env, key, { peer: PEER, multiaddrs: ['/ip4/127.0.0.1/tcp/7'], ttlMs: 90_500 })
+    const announced = await exports.default.fetch(`${EDGE}/v1/providers${key}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ peer: PEER, multiaddrs: ['/ip4/127.0.0.1/tcp/7'], ttl: 90 }),
+    })
+    expect(announced.status).toBe(201)
     await linked.until(() => linked.frames.some((f) => f.t === BridgeFrameType.Provider))
     expect(linked.frames.find((f) => f.t === BridgeFrameType.Provider)).toEqual({
       t: BridgeFrameType.Provider,
