@@ -118,7 +118,9 @@ export async function verifySigned(
     required: FEDERATION_SIGNED_COMPONENTS,
     publicKeyOf: (keyid) => publicKeyFromDid(keyid),
   })
-  const { keyid = '', created, nonce } = verified.params
+  const { keyid = '', created, expires, nonce, alg } = verified.params
+  // verifyMessage takes a signature without `alg`; this protocol names it, so nothing is left to guess.
+  if (alg !== 'ed25519') throw new VivimError(ErrorCode.InvalidSignature, 'the signature must say alg="ed25519"')
   if (!admits(config, domain, keyid)) throw new VivimError(ErrorCode.InstanceBlocked, `${domain} may not federate here`)
   if (options.transaction && !federatesWith(config, domain, keyid)) {
     throw new VivimError(ErrorCode.InstanceBlocked, `${domain} is neither a peer of this instance nor allowed`)
@@ -126,6 +128,9 @@ export async function verifySigned(
   const now = Date.now()
   if (created === undefined || Math.abs(now - created * 1000) > Limits.maxFederationRequestAgeMs) {
     throw new VivimError(ErrorCode.RequestStale, 'the signature is too old, too new, or has no creation time')
+  }
+  if (expires !== undefined && expires * 1000 <= now) {
+    throw new VivimError(ErrorCode.RequestStale, 'the signature has expired')
   }
   if (nonce === undefined || nonce.length < 22 || nonce.length > 128) {
     throw new VivimError(ErrorCode.InvalidSignature, 'the signature needs a nonce of at least 16 bytes')

@@ -106,6 +106,23 @@ describe('the inbox', () => {
       expectRefused(await SigningPeer.post(a.url, replay, replayBody), 409, 'request_replayed')
     })
 
+    it('a request whose signature does not say alg="ed25519", or says another', async () => {
+      for (const alg of [null, 'hmac-sha256']) {
+        const body = bad('no-alg')
+        expectRefused(
+          await SigningPeer.post(a.url, peer.sign({ body, url: inbox, alg }), body),
+          400,
+          'invalid_signature',
+        )
+      }
+    })
+
+    it('a request whose signature has expired', async () => {
+      const body = bad('expired')
+      const headers = peer.sign({ body, url: inbox, expires: Math.floor(Date.now() / 1000) - 1 })
+      expectRefused(await SigningPeer.post(a.url, headers, body), 401, 'request_stale')
+    })
+
     it('a stale request', async () => {
       const body = bad('stale')
       const headers = peer.sign({ body, url: inbox, created: Math.floor(Date.now() / 1000) - 10 * 60 })

@@ -28,6 +28,10 @@ export interface SignedRequestInit {
   readonly created?: number
   /** Who signs; the peer itself by default. */
   readonly signer?: Identity
+  /** The `alg` parameter; `ed25519` by default, null to leave it out. */
+  readonly alg?: string | null
+  /** An `expires` parameter, seconds since the epoch. */
+  readonly expires?: number
 }
 
 export class SigningPeer {
@@ -84,7 +88,8 @@ export class SigningPeer {
         components: FEDERATION_SIGNED_COMPONENTS,
         created: init.created ?? Math.floor(Date.now() / 1000),
         nonce: base64urlnopad.encode(new Uint8Array(randomBytes(16))),
-        alg: 'ed25519',
+        ...(init.alg === null ? {} : { alg: init.alg ?? 'ed25519' }),
+        ...(init.expires === undefined ? {} : { expires: init.expires }),
         keyid: signer.did,
       },
     )
