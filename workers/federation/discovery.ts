@@ -74,13 +74,19 @@ export async function descriptorOf(env: Env, domain: string): Promise<InstanceDe
   const hub = federationHub(env)
   const cached = await hub.discovery(name)
   if (cached?.descriptor) return cached.descriptor
-  if (cached) throw new VivimError(ErrorCode.ConnectionFailed, cached.error ?? `${name} could not be discovered`)
+  if (cached) {
+    throw new VivimError(cached.code ?? ErrorCode.ConnectionFailed, cached.error ?? `${name} could not be discovered`)
+  }
   try {
     const descriptor = await fetchDescriptor(config, name)
     await hub.discovered(name, descriptor)
     return descriptor
   } catch (error) {
-    await hub.failed(name, (error as Error).message)
+    await hub.failed(
+      name,
+      error instanceof VivimError ? error.code : ErrorCode.ConnectionFailed,
+      (error as Error).message,
+    )
     throw error
   }
 }

@@ -25,7 +25,7 @@
  * ```
  */
 import { DurableObject } from 'cloudflare:workers'
-import { type InstanceDescriptor, Limits } from '@vivim/shared'
+import { type ErrorCode, type InstanceDescriptor, isErrorCode, Limits } from '@vivim/shared'
 
 export type LinkKind = 'topic' | 'doc'
 /** A link's role: `home` is the peer a document is homed at, `replica` one that holds a copy, `peer` for topics. */
@@ -35,6 +35,8 @@ export interface CachedDiscovery {
   readonly descriptor: InstanceDescriptor | null
   /** Why the last attempt failed, when `descriptor` is null. */
   readonly error: string | null
+  /** The error code it failed with, so a cached failure is refused as the first one was. */
+  readonly code: ErrorCode | null
 }
 
 /** How long a discovered descriptor is trusted before it is fetched again. */
@@ -68,7 +70,9 @@ export class FederationHub extends DurableObject<Env> {
       )
       .toArray()[0]
     if (!row) return null
-    return { descriptor: row.json === null ? null : (JSON.parse(row.json) as InstanceDescriptor), error: row.error }
+    if (row.json !== null) return { descriptor: JSON.parse(row.json) as InstanceDescriptor, error: null, code: null }
+    const { code, message } = JSON.parse(row.error ?? '{}') as { code?: string; message?: string }
+    return { descriptor: null, error: message ?? null, code: isErrorCode(code) ? code : null }
   }
 
   discovered(domain: string, descriptor: InstanceDescriptor): void {
@@ -81,9 +85,10 @@ export class FederationHub extends DurableObject<Env> {
     )
   }
 
-  failed(domain: string, error: string): void {
+  failed(domain: string, code: ErrorCode, message: string): void {
     const until = Date.now() + Limits.federationFailureTtlMs
-    this.sql.exec('INSERT OR REPLACE INTO descriptors VALUES (?, NULL, ?, ?)', domain, error.slice(0, 500), until)
+    const error = JSON.stringify({ code, message: message.slice(0, 500) })
+    this.sql.exec('INSERT OR REPLACE INTO descriptors VALUES (?, NULL, ?, ?)', domain, error, until)
   }
 
   /** Remembers a request's nonce; false if it was seen before (a replay). */

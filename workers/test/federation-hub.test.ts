@@ -15,8 +15,15 @@ describe('FederationHub', () => {
     })
     await hub().discovered('cached.example', descriptor)
     expect((await hub().discovery('cached.example'))?.descriptor?.did).toBe(descriptor.did)
-    await hub().failed('down.example', 'no answer')
-    expect(await hub().discovery('down.example')).toEqual({ descriptor: null, error: 'no answer' })
+    await hub().failed('down.example', 'connection_failed', 'no answer')
+    expect(await hub().discovery('down.example')).toEqual({
+      descriptor: null,
+      error: 'no answer',
+      code: 'connection_failed',
+    })
+    // A failure is answered from the cache with the code it first failed with.
+    await hub().failed('forged.example', 'invalid_descriptor', 'signed by another key')
+    expect((await hub().discovery('forged.example'))?.code).toBe('invalid_descriptor')
     // Both lifetimes end: once past them, the hub says "ask again".
     await runInDurableObject(hub(), (_, state) => {
       state.storage.sql.exec('UPDATE descriptors SET until = ?', Date.now() - 1)

@@ -200,6 +200,32 @@ describe('discovery', () => {
   const discover = (caller: string) =>
     fetch(`${a.url}/v1/federation/discover?domain=${peer.domain}`, { headers: { 'CF-Connecting-IP': caller } })
 
+  it('follows peer lists up to the limit, skipping a listed peer that is invalid; an invalid domain itself is refused', async () => {
+    const [x, y, z, impostor] = [new SigningPeer(), new SigningPeer(), new SigningPeer(), new SigningPeer()]
+    await Promise.all([x, y, z, impostor].map((p) => p.listen()))
+    impostor.claims = y.domain
+    x.peers = [y.domain, impostor.domain, z.domain]
+    const found = async (domain: string, limit: number) => {
+      const url = `${a.url}/v1/federation/discover?domain=${domain}&limit=${limit}`
+      const response = await fetch(url, { headers: { 'CF-Connecting-IP': '198.51.100.20' } })
+      return { status: response.status, json: (await response.json()) as { instances?: { did: string }[] } }
+    }
+    try {
+      expect((await found(x.domain, 2)).json.instances?.map((i) => i.did)).toEqual([x.identity.did, y.identity.did])
+      expect((await found(x.domain, 5)).json.instances?.map((i) => i.did)).toEqual([
+        x.identity.did,
+        y.identity.did,
+        z.identity.did,
+      ])
+      expect(await found(impostor.domain, 5)).toEqual({
+        status: 502,
+        json: { error: { code: 'invalid_descriptor', message: expect.any(String) } },
+      })
+    } finally {
+      await Promise.all([x, y, z, impostor].map((p) => p.close()))
+    }
+  })
+
   it('is refused to a caller past its rate limit with rate_limited, while another caller is still answered', async () => {
     let answered = 0
     let refused: Response | null = null

@@ -38,16 +38,20 @@ export class SigningPeer {
   readonly identity = generateIdentity()
   private server: Server | null = null
   domain = ''
+  /** The domains its descriptor lists as peers. */
+  peers: string[] = []
+  /** The domain its descriptor names; its own by default (another one makes it invalid for this domain). */
+  claims: string | null = null
 
   /** Listens on a free loopback port and serves the descriptor there. */
   async listen(): Promise<void> {
     this.server = createServer((req, res) => {
       if (req.url !== '/.well-known/vivim') return void res.writeHead(404).end()
       const signed = createDescriptor(this.identity, {
-        domain: this.domain,
+        domain: this.claims ?? this.domain,
         version: 'node-peer',
         capabilities: ['topics'],
-        peers: [],
+        peers: this.peers,
       })
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(signed))
     })
