@@ -5,7 +5,7 @@
  * deliberately broken requests.
  */
 import { randomBytes } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, request, type Server } from 'node:http'
 import { base64urlnopad } from '@scure/base'
 import {
   type Activity,
@@ -100,9 +100,30 @@ export class SigningPeer {
     return { ...headers, ...signed }
   }
 
-  /** Posts a body to an edge's inbox with the given headers; the status and JSON answer. */
-  static async post(edgeUrl: string, headers: Record<string, string>, body: Uint8Array) {
-    const response = await fetch(`${edgeUrl}${FEDERATION_INBOX_PATH}`, { method: 'POST', headers, body })
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> }
+  /**
+   * Posts a body to an edge's inbox with the given headers; the status and
+   * JSON answer. Each on a connection of its own: a request refused before
+   * its body was read (oversize) leaves its connection unusable, and must
+   * not fail the next request.
+   */
+  static post(edgeUrl: string, headers: Record<string, string>, body: Uint8Array) {
+    return new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+      const req = request(`${edgeUrl}${FEDERATION_INBOX_PATH}`, { method: 'POST', headers, agent: false }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          try {
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> })
+          } catch {
+            reject(new Error(`${res.statusCode}: not JSON: ${text.slice(0, 200)}`))
+          }
+        })
+        res.on('error', reject)
+      })
+      // The edge may answer (413) and close before the whole body is written.
+      req.on('error', reject)
+      req.end(body)
+    })
   }
 }
