@@ -44,10 +44,12 @@ export function topicOpened(env: Env, topic: string): Promise<void> {
   const config = federationConfig(env)
   if (!config) return Promise.resolve()
   return quietly('topic subscribe', async () => {
+    const linked = new Set((await linksOf(env, 'topic', topic)).map((l) => l.peer))
     for (const peer of config.peers) {
-      if (await linkPeer(env, 'topic', topic, peer, 'peer')) {
-        await enqueue(env, peer, { t: ActivityType.TopicSubscribe, topic })
-      }
+      if (linked.has(peer)) continue
+      // Linked only once the subscription is queued: a link without it would never be asked for again.
+      await enqueue(env, peer, { t: ActivityType.TopicSubscribe, topic })
+      await linkPeer(env, 'topic', topic, peer, 'peer')
     }
   })
 }
