@@ -92,11 +92,28 @@ export function snapshotArgs(dir: string): string[] {
   return [join(bundle, 'index.js'), '--no-bundle', '--config', config]
 }
 
+const ATTEMPTS = 4
+
+/**
+ * Starts the edge, again on other ports when one it was given was taken in the meantime: a free
+ * port found here can be bound by another test process before wrangler binds it.
+ */
 export async function startEdge(init: EdgeInit = {}): Promise<RunningEdge> {
-  const port = init.port ?? (await freePort())
   const persistTo = init.persistTo ?? mkdtempSync(join(tmpdir(), 'vivim-edge-'))
-  const vars = { VIVIM_ENV: 'development', ...init.vars }
   const source = init.snapshot === false ? [] : snapshotArgs(mkdtempSync(join(tmpdir(), 'vivim-edge-bundle-')))
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(init, persistTo, source)
+    } catch (error) {
+      if (attempt >= ATTEMPTS || !/Address already in use/.test((error as Error).message)) throw error
+      await new Promise((r) => setTimeout(r, 500 * attempt))
+    }
+  }
+}
+
+async function launch(init: EdgeInit, persistTo: string, source: string[]): Promise<RunningEdge> {
+  const port = init.port ?? (await freePort())
+  const vars = { VIVIM_ENV: 'development', ...init.vars }
   const args = ['dev', ...source, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo]
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
   // Each edge needs its own inspector port, or the second of two fails to start.
