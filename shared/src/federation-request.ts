@@ -16,7 +16,9 @@
  * older or newer than `Limits.maxFederationRequestAgeMs` (`request_stale`),
  * whose nonce it has seen (`request_replayed`), from a blocked or not
  * allowed instance (`instance_blocked`), or whose keyid is not the DID of the
- * descriptor its origin domain serves (`unknown_instance`).
+ * descriptor its origin domain serves (`unknown_instance`). The inbox takes
+ * transactions only from the receiver's configured peers and allowed
+ * instances (`instance_blocked` for any other).
  *
  * @example
  * ```ts

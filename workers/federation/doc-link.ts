@@ -45,7 +45,11 @@ export interface DocRoomLink {
 export async function withDocRoom<T>(env: Env, docId: string, run: (room: DocRoomLink) => Promise<T>): Promise<T> {
   const response = await env.DOC_ROOM.getByName(docId).fetch(connectRequest(docId, FEDERATED_ACCESS))
   const ws = response.webSocket
-  if (!ws) throw new VivimError(ErrorCode.Forbidden, `the document room refused the link (${response.status})`)
+  if (!ws) {
+    // A room that failed may not fail next time; one that refused will.
+    if (response.status >= 500) throw new Error(`the document room failed (${response.status})`)
+    throw new VivimError(ErrorCode.Forbidden, `the document room refused the link (${response.status})`)
+  }
   const queue: DocMessage[] = []
   let wake: (() => void) | null = null
   let closed: { code: number; reason: string } | null = null
