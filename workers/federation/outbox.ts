@@ -148,8 +148,16 @@ export class FederationOutbox extends DurableObject<Env> {
       const rows = this.sql
         .exec<Row>('SELECT seq, id, at, activity FROM txs ORDER BY seq LIMIT ?', step === 'probe' ? 1 : 20)
         .toArray()
-      if (rows.length === 0 && !(await this.refillAfterOverflow(domain))) return
-      if (rows.length === 0) continue
+      if (rows.length === 0) {
+        let refilled: boolean
+        try {
+          refilled = await this.refillAfterOverflow(domain)
+        } catch (error) {
+          return void (await failed(error))
+        }
+        if (refilled) continue
+        return
+      }
       this.saveState(state)
       for (const row of rows) {
         let receipt: InboxReceipt
@@ -217,9 +225,11 @@ export class FederationOutbox extends DurableObject<Env> {
    */
   async refillAfterOverflow(domain: string): Promise<boolean> {
     if (this.meta('overflow') === null || this.pending() > 0) return false
-    this.sql.exec("DELETE FROM meta WHERE key = 'overflow'")
     const activities = await recoveryFor(this.env, domain)
-    return this.store(activities.map(encodeActivity)).length > 0
+    // Cleared only with what it queues, in one step: a failure on the way leaves it to the next alarm.
+    const seqs = this.store(activities.map(encodeActivity))
+    this.sql.exec("DELETE FROM meta WHERE key = 'overflow'")
+    return seqs.length > 0
   }
 
   /** Writes activities with the next seqs, all in one synchronous step (so all or none are stored). */
