@@ -24,8 +24,8 @@ import * as Y from 'yjs'
 import { revocationRegistry } from '../auth/revocation-registry.ts'
 import { roomRequest } from '../relay/room-headers.ts'
 import { FEDERATED_ACCESS, withDocRoom } from './doc-link.ts'
+import { enqueue } from './enqueue.ts'
 import { linkPeer, linksOf } from './hub.ts'
-import { enqueue } from './outbox.ts'
 import type { Peer } from './signed-request.ts'
 
 /** An empty Yjs update: nothing to send. */

@@ -15,8 +15,8 @@ import { ActivityType, decodeRevocation, encodeEnvelope, parseDomain, type Topic
 import { federatesWith, federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
 import { withDocRoom } from './doc-link.ts'
+import { enqueue } from './enqueue.ts'
 import { federationHub, linkPeer, linksOf } from './hub.ts'
-import { enqueue } from './outbox.ts'
 
 /** Never let a federation problem fail the local operation; say what went wrong instead. */
 async function quietly(what: string, run: () => Promise<void>): Promise<void> {

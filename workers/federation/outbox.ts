@@ -16,25 +16,23 @@
  * outbox was created, so an outbox that lost its own state starts past
  * anything it sent before, and the receiver's cursor shows the gap.
  *
+ * Activities are handed to it by `enqueue.ts`.
+ *
  * @example
  * ```ts
- * await enqueue(env, 'b.example', { t: ActivityType.TopicSubscribe, topic: 'circle:messages:c1' })
+ * const seqs = await env.FEDERATION_OUTBOX.getByName('b.example').enqueue('b.example', [encodeActivity(activity)])
  * ```
  */
 import { DurableObject } from 'cloudflare:workers'
 import {
-  type Activity,
   ActivityType,
   decodeActivity,
-  ErrorCode,
   encodeActivity,
   encodeTransaction,
   FEDERATION_INBOX_PATH,
   type InboxReceipt,
   Limits,
   newTransactionId,
-  splitDocUpdate,
-  VivimError,
 } from '@vivim/shared'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import {
@@ -53,8 +51,6 @@ import { sendSigned } from './signed-request.ts'
 
 /** Failures in a row that open the breaker. */
 const BREAKER_THRESHOLD = 5
-/** Room in a transaction for everything but its activity (ids, DIDs, seq, time). */
-const TRANSACTION_OVERHEAD = 512
 /** Transactions one alarm delivers before it yields to the next. */
 const ALARM_BATCH = 100
 
@@ -282,24 +278,4 @@ export class FederationOutbox extends DurableObject<Env> {
   private setMeta(key: string, value: string): void {
     this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value)
   }
-}
-
-/**
- * Hands an activity to the destination's outbox; resolves once it is stored
- * there. A document update too large for one transaction is stored as the
- * several `doc.update`s or `doc.part`s that carry it (`splitDocUpdate`).
- */
-export async function enqueue(env: Env, domain: string, activity: Activity): Promise<void> {
-  const activities = activity.t === ActivityType.DocUpdate ? splitDocUpdate(activity.doc, activity.update) : [activity]
-  const encoded = activities.map(encodeActivity)
-  for (const bytes of encoded) {
-    // Refused here, not at the receiver: one transaction it can never take would stall every one behind it.
-    if (bytes.length > Limits.maxFederationTransactionBytes - TRANSACTION_OVERHEAD) {
-      throw new VivimError(
-        ErrorCode.PayloadTooLarge,
-        `a ${activity.t} of ${bytes.length} bytes does not fit a transaction`,
-      )
-    }
-  }
-  await env.FEDERATION_OUTBOX.getByName(domain).enqueue(domain, encoded)
 }
