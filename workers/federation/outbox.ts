@@ -86,10 +86,18 @@ export class FederationOutbox extends DurableObject<Env> {
 
   /**
    * Stores activities for the destination, all or none, and makes sure an
-   * alarm will deliver them; returns their seqs (consecutive).
+   * alarm will deliver them; returns their seqs (consecutive), or none when
+   * the outbox is full: then they arrive with what it queues once it drains.
    */
   async enqueue(domain: string, activities: Uint8Array[]): Promise<number[]> {
     this.setMeta('domain', domain)
+    if (this.pending() + activities.length > Limits.maxOutboxTransactions) {
+      // Not stored, and no old one dropped: once this outbox drains it queues what this instance has
+      // for the destination (`refillAfterOverflow`), which covers these. So the caller may go on.
+      this.setMeta('overflow', String(Date.now()))
+      console.warn(JSON.stringify({ level: 'warn', msg: 'federation outbox full', domain, refused: activities.length }))
+      return []
+    }
     const seqs = this.store(activities)
     if ((await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Math.max(Date.now(), this.state().nextAt))
@@ -231,7 +239,6 @@ export class FederationOutbox extends DurableObject<Env> {
   /** Writes activities with the next seqs, all in one synchronous step (so all or none are stored). */
   private store(activities: Uint8Array[]): number[] {
     if (this.pending() + activities.length > Limits.maxOutboxTransactions) {
-      // Refused, never an old one dropped; what was refused is sent again once this outbox drains.
       this.setMeta('overflow', String(Date.now()))
       throw new Error(`the outbox for ${this.meta('domain')} holds ${Limits.maxOutboxTransactions} transactions`)
     }
