@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..')
@@ -100,17 +99,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => (port > 0 ? done(port) : fail(new Error('no free port'))))
-    })
-  })
-}
+export { freePort } from '../../scripts/test-edge.ts'
 
 /** Polls `url` until it answers `status` (default 200); throws after `deadlineMs` or when the child exits. */
 export async function waitForHttp(url: string, deadlineMs: number, child: ServerChild, status = 200): Promise<void> {

@@ -10,12 +10,11 @@
  * idempotent and is also called from the exit and signal handlers, so the
  * child never outlives the run.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { snapshotArgs } from '../../scripts/test-edge.ts'
+import { freePort, snapshotArgs } from '../../scripts/test-edge.ts'
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = resolve(REPO_ROOT, 'node_modules', '.bin')
@@ -48,18 +47,6 @@ function groupCpuMs(pgid: number): number | null {
     return null
   }
   return (ticks * 1000) / TICKS_PER_SECOND
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => (port > 0 ? done(port) : fail(new Error('no free port'))))
-    })
-  })
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
