@@ -21,18 +21,23 @@ const blocked = generateIdentity()
 const peer = new SigningPeer()
 /** A well-behaved instance that A does not list as a peer nor allow. */
 const stranger = new SigningPeer()
+/** An instance whose domain A blocks. */
+const banned = new SigningPeer()
 let a: Instance
 let inbox: string
 
 beforeAll(async () => {
-  await Promise.all([peer.listen(), stranger.listen()])
-  a = await startInstance(await planInstance(), { FEDERATION_PEERS: peer.domain, FEDERATION_BLOCK: blocked.did })
+  await Promise.all([peer.listen(), stranger.listen(), banned.listen()])
+  a = await startInstance(await planInstance(), {
+    FEDERATION_PEERS: `${peer.domain},${banned.domain}`,
+    FEDERATION_BLOCK: `${blocked.did},${banned.domain}`,
+  })
   inbox = `${a.url}${FEDERATION_INBOX_PATH}`
 })
 
 afterAll(async () => {
   await a?.edge.stop()
-  await Promise.all([peer.close(), stranger.close()])
+  await Promise.all([peer.close(), stranger.close(), banned.close()])
 })
 
 /** A Yjs update of 300 KiB: sent as parts. */
@@ -140,6 +145,17 @@ describe('the inbox', () => {
       const body = bad('blocked')
       const headers = peer.sign({ body, url: inbox, signer: blocked })
       expectRefused(await SigningPeer.post(a.url, headers, body), 403, 'instance_blocked')
+    })
+
+    it('a request from a blocked domain, even one listed as a peer', async () => {
+      const body = banned.transaction(a.identity.did, 1, subscribe('public:news:bad-banned'))
+      expectRefused(await SigningPeer.post(a.url, banned.sign({ body, url: inbox }), body), 403, 'instance_blocked')
+    })
+
+    it('an unsigned record lookup', async () => {
+      const response = await fetch(`${a.url}/v1/federation/records/vivim/profile/${peer.identity.did}`)
+      expect(response.status).toBe(401)
+      expect(await response.json()).toEqual({ error: { code: 'signature_required', message: expect.any(String) } })
     })
 
     it('a transaction from an instance that is neither a peer nor allowed', async () => {
