@@ -43,11 +43,14 @@ export async function planInstance(): Promise<InstancePlan> {
 /** Two instances that list each other as peers, and their plans (to start one again from nothing). */
 export async function startPair(): Promise<{ a: Instance; b: Instance; planA: InstancePlan; planB: InstancePlan }> {
   const [planA, planB] = await Promise.all([planInstance(), planInstance()])
-  const [a, b] = await Promise.all([
+  const [a, b] = await Promise.allSettled([
     startInstance(planA, { FEDERATION_PEERS: planB.domain }),
     startInstance(planB, { FEDERATION_PEERS: planA.domain }),
   ])
-  return { a, b, planA, planB }
+  if (a.status === 'fulfilled' && b.status === 'fulfilled') return { a: a.value, b: b.value, planA, planB }
+  // One that started must not outlive the test that could not use it.
+  await Promise.all([a, b].map((r) => (r.status === 'fulfilled' ? r.value.edge.stop() : null)))
+  throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason
 }
 
 export async function startInstance(plan: InstancePlan, vars: Record<string, string> = {}): Promise<Instance> {
