@@ -189,6 +189,7 @@ export class DocRoom extends Room {
     const { doc, guard } = this.room()
     const held = hasPendingContent(doc)
     let changed = false
+    let encoded = false
     const effective: Uint8Array[] = []
     const collect = (u: Uint8Array) => effective.push(u)
     // Yjs encodes a transaction's update only for 'update' listeners, right after this event.
@@ -196,7 +197,8 @@ export class DocRoom extends Room {
     // holds some content back for missing dependencies: only then is the encoded part needed.
     const cleaned = (tr: Y.Transaction) => {
       changed = tr.changed.size > 0 || tr.deleteSet.clients.size > 0
-      if (held || hasPendingContent(doc)) doc.on('update', collect)
+      encoded = held || hasPendingContent(doc)
+      if (encoded) doc.on('update', collect)
     }
     doc.on('afterTransactionCleanup', cleaned)
     let problem: string | null = null
@@ -214,7 +216,7 @@ export class DocRoom extends Room {
       this.reject(ws, CloseCode.InvalidUpdate, problem)
       return
     }
-    if (held || hasPendingContent(doc)) this.pending.push(...effective)
+    if (encoded) this.pending.push(...effective)
     else if (changed) this.pending.push(update)
     if (this.pending.length > 0) this.scheduleFlush()
   }
