@@ -29,7 +29,8 @@ let stopping = false
 function stop(code = 0): void {
   stopping = true
   for (const child of children) child.kill('SIGTERM')
-  setTimeout(() => process.exit(code), 500).unref()
+  // Each child shuts down on its own (wrangler stops its workerd); wait for them, within reason.
+  setTimeout(() => process.exit(code), 10_000).unref()
   Promise.all(
     children.map((c) => new Promise((done) => (c.exitCode !== null ? done(null) : c.once('exit', done)))),
   ).then(() => process.exit(code))
