@@ -23,10 +23,10 @@ import {
   VivimError,
 } from '@vivim/shared'
 import { shardFor } from '../indexer/shards.ts'
+import { verifiedRecordBytes } from '../indexer/verified-record.ts'
 import { Room } from '../relay/room.ts'
 import { readRoomRequest } from '../relay/room-headers.ts'
 import { type SocketState, setSocketState, socketState } from '../relay/socket-state.ts'
-import { verifiedRecordBytes } from './verified-record.ts'
 
 /** A bridge's socket state: the room's, plus who the bridge said it is. */
 interface BridgeSocketState extends SocketState {

@@ -42,10 +42,22 @@ const positive = (value: string | undefined, fallback: number) => {
   return Number.isSafeInteger(n) && n > 0 ? n : fallback
 }
 
+// Read on every topic message, flush and federation request: parse each env's settings once.
+const parsed = new WeakMap<Env, FederationConfig>()
+
 /** The settings, or null when this instance does not federate (no `FEDERATION_DOMAIN`). */
 export function federationConfig(env: Env): FederationConfig | null {
   if (!env.FEDERATION_DOMAIN) return null
-  const domain = parseDomain(env.FEDERATION_DOMAIN)
+  let config = parsed.get(env)
+  if (!config) {
+    config = parseConfig(env, env.FEDERATION_DOMAIN)
+    parsed.set(env, config)
+  }
+  return config
+}
+
+function parseConfig(env: Env, domainSetting: string): FederationConfig {
+  const domain = parseDomain(domainSetting)
   const retryBaseMs = positive(env.FEDERATION_RETRY_BASE_MS, 1000)
   return {
     domain,

@@ -42,7 +42,7 @@ export function topicMessageStored(env: Env, envelope: TopicEnvelope): Promise<v
 /** A client opened a topic here: subscribe to it at every configured peer not yet subscribed to. */
 export function topicOpened(env: Env, topic: string): Promise<void> {
   const config = federationConfig(env)
-  if (!config) return Promise.resolve()
+  if (!config || config.peers.length === 0) return Promise.resolve()
   return quietly('topic subscribe', async () => {
     const linked = new Set((await linksOf(env, 'topic', topic)).map((l) => l.peer))
     for (const peer of config.peers) {

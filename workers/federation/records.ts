@@ -8,7 +8,8 @@
  * (owners publish where their readers look, and peers ask on a miss).
  * Wired in by `../indexer/record-elsewhere.ts`.
  */
-import { decodeRecord, FEDERATION_RECORDS_PATH, FederationCapability, Limits, validateRecord } from '@vivim/shared'
+import { FEDERATION_RECORDS_PATH, FederationCapability, Limits } from '@vivim/shared'
+import { verifiedRecordBytes } from '../indexer/verified-record.ts'
 import { federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
 import { sendSigned } from './signed-request.ts'
@@ -26,19 +27,19 @@ export async function findRecordViaFederation(env: Env, key: string): Promise<Ui
       await response.body?.cancel()
       throw new Error(`${domain} answered ${response.status}`)
     }
-    const bytes = new Uint8Array(await response.arrayBuffer())
-    const record = decodeRecord(bytes)
-    if (record.key !== key) throw new Error(`${domain} answered with another key`)
-    validateRecord(record)
-    return bytes
+    const verified = verifiedRecordBytes(new Uint8Array(await response.arrayBuffer()), key)
+    if (!verified) throw new Error(`${domain} answered with a record that does not verify for the key`)
+    return verified
   }
-  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), Limits.federationLookupTimeoutMs))
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), Limits.federationLookupTimeoutMs)
+  })
   try {
     return await Promise.race([Promise.any(config.peers.map(ask)), timeout])
   } catch {
     return null
+  } finally {
+    if (timer !== undefined) clearTimeout(timer)
   }
 }
-
-/** Records federate by lookup (see above): nothing to send when one is stored here. */
-export async function recordStoredForFederation(_env: Env, _bytes: Uint8Array): Promise<void> {}

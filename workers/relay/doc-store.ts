@@ -26,6 +26,7 @@ export class DocStore {
   private logBytes: number
   private logRows: number
   private snapshotBytes: number
+  private boundDocId: string | null = null
   private readonly storage: DurableObjectStorage
   private readonly options: DocStoreOptions
 
@@ -59,14 +60,20 @@ export class DocStore {
 
   /** The document id this room serves; set on first use and never changed. */
   bindDocId(docId: string): string {
-    const { sql } = this.storage
-    sql.exec("INSERT OR IGNORE INTO doc_meta (key, value) VALUES ('docId', ?)", docId)
-    return sql.exec<{ value: string }>("SELECT value FROM doc_meta WHERE key = 'docId'").one().value
+    if (this.docId() === null) {
+      this.storage.sql.exec("INSERT OR IGNORE INTO doc_meta (key, value) VALUES ('docId', ?)", docId)
+      this.boundDocId = docId
+    }
+    return this.docId() as string
   }
 
+  /** Read once: it never changes after it is bound, and every flush asks for it. */
   docId(): string | null {
-    const rows = this.storage.sql.exec<{ value: string }>("SELECT value FROM doc_meta WHERE key = 'docId'").toArray()
-    return rows[0]?.value ?? null
+    if (this.boundDocId === null) {
+      const rows = this.storage.sql.exec<{ value: string }>("SELECT value FROM doc_meta WHERE key = 'docId'").toArray()
+      this.boundDocId = rows[0]?.value ?? null
+    }
+    return this.boundDocId
   }
 
   load(): StoredDoc {

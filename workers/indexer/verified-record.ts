@@ -1,8 +1,8 @@
 /**
- * What the edge accepts from a bridge as a record: its canonical bytes, for
- * the key asked, valid under the same rules as a `PUT /v1/records/<key>`.
- * A bridge is a peer of the mesh, and the mesh is open: nothing it hands
- * over is trusted before it is checked.
+ * What the edge accepts as a record from elsewhere (a bridge, a federated
+ * peer): its canonical bytes, for the key asked, valid under the same rules
+ * as a `PUT /v1/records/<key>`. The mesh is open and peers are other
+ * instances: nothing they hand over is trusted before it is checked.
  *
  * @example
  * ```ts
@@ -16,8 +16,7 @@ export function verifiedRecordBytes(bytes: Uint8Array, key: string): Uint8Array 
     const record = decodeRecord(bytes)
     if (record.key !== key) return null
     validateRecord(record)
-    const canonical = encodeRecord(record)
-    return bytesEqual(canonical, bytes) ? canonical : null
+    return bytesEqual(encodeRecord(record), bytes) ? bytes : null
   } catch (error) {
     if (error instanceof VivimError) return null
     throw error
