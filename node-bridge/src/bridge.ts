@@ -193,7 +193,20 @@ export async function createBridge(init: BridgeInit, components: BridgeComponent
     await storage.close()
     throw error
   }
-  const bridge = new VivimBridge(node, storage, init, components)
-  await bridge.start(init.metrics ?? null)
+  let bridge: VivimBridge
+  try {
+    bridge = new VivimBridge(node, storage, init, components)
+  } catch (error) {
+    // The node is already listening and the datastore open: a bridge that cannot be built must not keep them.
+    await node.stop()
+    await storage.close()
+    throw error
+  }
+  try {
+    await bridge.start(init.metrics ?? null)
+  } catch (error) {
+    await bridge.stop()
+    throw error
+  }
   return bridge
 }

@@ -10,7 +10,7 @@
  * ```
  */
 import { parseArgs } from 'node:util'
-import { ErrorCode, VivimError } from '@vivim/shared'
+import { decodeCapabilityText, ErrorCode, isTopic, VivimError } from '@vivim/shared'
 import type { BridgeInit } from './bridge.ts'
 import { type LogFormat, type LogLevel, LogLevels } from './log.ts'
 
@@ -148,6 +148,20 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, isTty = fal
   const format = (text('log-format') ?? (isTty ? 'pretty' : 'json')) as LogFormat
   if (format !== 'json' && format !== 'pretty') bad("--log-format is 'json' or 'pretty'")
   const dataDir = text('data-dir') as string
+  const edgeUrl = text('edge') ?? null
+  if (edgeUrl !== null && !/^https?:\/\/[^/]/.test(edgeUrl)) bad(`--edge is http(s)://host[:port], not ${edgeUrl}`)
+  const edgeTokens = list('token')
+  for (const token of edgeTokens) {
+    try {
+      decodeCapabilityText(token)
+    } catch (error) {
+      bad(`--token is not a capability token: ${(error as Error).message}`)
+    }
+  }
+  const topics = list('topic')
+  // A pattern ends in `*` and matches any topic that starts with what comes before it.
+  const badTopic = topics.find((t) => !(t.endsWith('*') || isTopic(t)))
+  if (badTopic !== undefined) bad(`--topic is a topic name or a pattern ending in *, not ${badTopic}`)
   return {
     help: values.help === true,
     log: { format, level },
@@ -158,9 +172,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, isTty = fal
       mdns: flag('mdns'),
       maxConnections,
       dataDir: dataDir === 'memory' ? null : dataDir,
-      edgeUrl: text('edge') ?? null,
-      edgeTokens: list('token'),
-      topics: list('topic'),
+      edgeUrl,
+      edgeTokens,
+      topics,
       metrics: metricsAddress(text('metrics') as string),
     },
   }

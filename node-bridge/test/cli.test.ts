@@ -125,5 +125,12 @@ describe('vivim-bridge, the command line', () => {
     expect(() => parseOptions(['--metrics', 'nowhere'], {})).toThrow(/host:port/)
     expect(() => parseOptions(['--max-connections', '0'], {})).toThrow(/positive/)
     expect(() => parseOptions(['--log-level', 'loud'], {})).toThrow(/log-level/)
+    expect(() => parseOptions(['--edge', 'not a url'], {})).toThrow(/--edge/)
+    expect(() => parseOptions(['--token', 'junk'], {})).toThrow(/--token/)
+    expect(() => parseOptions(['--topic', 'Not A Topic'], {})).toThrow(/--topic/)
+  })
+
+  it('a bad --edge is refused with exit code 2 before anything starts, instead of leaving a node running', async () => {
+    expect(await run(['--edge', 'ftp://example', '--data-dir', 'memory', '--metrics', 'off']).exited).toBe(2)
   })
 })
