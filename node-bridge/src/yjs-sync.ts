@@ -45,6 +45,8 @@ export interface YjsSyncInit {
 }
 
 const CLOSE_TIMEOUT_MS = 5_000
+/** How long a listener waits for a new stream's document name before it drops the stream. */
+const NAME_TIMEOUT_MS = 10_000
 
 function frameSource(stream: Stream): AsyncGenerator<Uint8ArrayList> {
   return lp.decode(stream, { maxDataLength: Limits.maxFrameBytes })
@@ -64,7 +66,7 @@ export function readDocName(decoder: decoding.Decoder): string {
 
 /** One live sync of one document over one stream. */
 export class YjsSyncSession {
-  /** Settles once the peer's state has been applied here (its sync step 2). */
+  /** Settles once the peer's state has been applied here (its sync step 2); rejects if the stream ends first (a refused name, say). */
   readonly synced: Promise<void>
   /** Settles when the stream is over, for whatever reason. */
   readonly closed: Promise<void>
@@ -83,11 +85,20 @@ export class YjsSyncSession {
     this.stream = stream
     this.doc = doc
     let markSynced: () => void = () => {}
-    this.synced = new Promise((done) => (markSynced = done))
+    let notSynced: (error: Error) => void = () => {}
+    this.synced = new Promise((done, fail) => {
+      markSynced = done
+      notSynced = fail
+    })
+    // A caller that never waits for `synced` must not turn an early close into an unhandled rejection.
+    this.synced.catch(() => {})
     doc.on('update', this.onUpdate)
     for (const frame of firstFrames) stream.send(lp.encode.single(frame))
     this.send((e) => syncProtocol.writeSyncStep1(e, doc))
     this.closed = this.run(frames, markSynced).finally(() => doc.off('update', this.onUpdate))
+    void this.closed.then(() =>
+      notSynced(new VivimError(ErrorCode.ConnectionFailed, "the stream closed before the peer's state arrived")),
+    )
   }
 
   async close(): Promise<void> {
@@ -162,7 +173,15 @@ export class YjsSync {
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     try {
       const frames = frameSource(stream)
-      const first = await frames.next()
+      const first = await Promise.race([
+        frames.next(),
+        new Promise<never>((_, fail) =>
+          setTimeout(
+            () => fail(new VivimError(ErrorCode.BadRequest, 'no document name in time')),
+            NAME_TIMEOUT_MS,
+          ).unref(),
+        ),
+      ])
       if (first.done) return
       const name = readDocName(decoding.createDecoder(first.value.subarray()))
       const doc = this.init.docs(name)
