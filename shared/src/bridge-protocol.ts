@@ -12,7 +12,10 @@
  *     { t: "find", id, key }                        look a record up in the DHT
  *     { t: "put", r: record bytes }                  a record stored at the edge: put it in the DHT
  *     { t: "prov", key, peer, addrs, ttl }           a provider announced at the edge
- *     { t: "err", code, message }                    a frame was refused; the socket stays open
+ *     { t: "err", code, message }                    a well-formed frame was refused; the socket stays open
+ *
+ * A frame that is not one of these (or is text, too big, or past the rate)
+ * closes the socket with 4400 (or 1003, 1009, 4429), as on every room.
  *
  * Records travel as their canonical bytes (`record.ts`), so both ends check
  * the same signature. The document protocol between peers,
