@@ -14,6 +14,7 @@ import {
   ErrorCode,
   FederationCapability,
   Limits,
+  parseDomain,
   VivimError,
 } from '@vivim/shared'
 import { Hono } from 'hono'
@@ -41,8 +42,10 @@ federation.get(WELL_KNOWN_PATH, (c) => {
 
 federation.get('/v1/federation/discover', async (c) => {
   requireFederation(c.env)
-  const domain = c.req.query('domain')
-  if (!domain) throw new VivimError(ErrorCode.InvalidQuery, 'domain is required')
+  const asked = c.req.query('domain')
+  if (!asked) throw new VivimError(ErrorCode.InvalidQuery, 'domain is required')
+  // A domain that cannot be one is refused before it spends any of the caller's budget.
+  const domain = parseDomain(asked)
   const limitText = c.req.query('limit') ?? String(Limits.defaultPageSize)
   const limit = Number(limitText)
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > Limits.maxFederationPeers) {

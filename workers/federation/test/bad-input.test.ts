@@ -242,6 +242,20 @@ describe('discovery', () => {
     }
   })
 
+  it('spends none of a caller’s budget on a domain that cannot be one', async () => {
+    const caller = '198.51.100.9'
+    for (let i = 0; i < DISCOVER_RATE_LIMIT.requests; i++) {
+      const response = await fetch(`${a.url}/v1/federation/discover?domain=${encodeURIComponent('not a domain')}`, {
+        headers: { 'CF-Connecting-IP': caller },
+      })
+      expect(response.status).toBe(400)
+      await response.body?.cancel()
+    }
+    const good = await discover(caller)
+    expect(good.status).toBe(200)
+    await good.body?.cancel()
+  })
+
   it('is refused to a caller past its rate limit with rate_limited, while another caller is still answered', async () => {
     let answered = 0
     let refused: Response | null = null
