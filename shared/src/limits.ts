@@ -79,6 +79,26 @@ export const Limits = {
   federationLookupTimeoutMs: 3 * 1000,
   /** Most transactions one destination's outbox holds; past it new ones are refused, never old ones dropped. */
   maxOutboxTransactions: 100_000,
+  /** Updates in a row a socket may send whose dependencies the room lacks, before it is closed (4422). */
+  maxIncompleteUpdates: 16,
+  /** Sockets one identity (DID, or one development-mode credential) may hold open on one room. */
+  maxSocketsPerIdentity: 16,
+  /** Largest awareness (presence) state of one client, in bytes of JSON. */
+  maxAwarenessStateBytes: 8 * 1024,
+  /** Most awareness client ids one socket may speak for. */
+  maxAwarenessIdsPerSocket: 4,
+  /** Most bytes of awareness states one room holds (and so the largest snapshot a joiner receives). */
+  maxAwarenessRoomBytes: 512 * 1024,
+  /** Topic messages one publisher (a socket, or one identity over HTTP) may publish per second, sustained. */
+  maxTopicPublishesPerSecond: 50,
+  /** Topic messages one publisher may publish in a burst above the sustained rate. */
+  topicPublishBurst: 100,
+  /** Most message ids a topic room remembers for deduplication; past it, older timestamps are refused. */
+  maxTopicSeenIds: 100_000,
+  /** Signaling bytes one socket may send per second, sustained. */
+  maxSignalingBytesPerSecond: 64 * 1024,
+  /** Signaling bytes one socket may send in a burst above the sustained rate. */
+  signalingByteBurst: 256 * 1024,
 } as const
 
 export type Limits = typeof Limits
