@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { Circle, Conversation, Profile, Settings } from '../src/doc-helpers.ts'
 import { createSchemaGuard, defineRoots } from '../src/doc-schema.ts'
-import { DocSchemas, type DocType, parseDocId } from '../src/doc-types.ts'
+import { type DocType, parseDocId } from '../src/doc-types.ts'
 import { ErrorCode } from '../src/errors.ts'
 import { generateIdentity } from '../src/identity.ts'
 
@@ -12,11 +12,11 @@ const alice = generateIdentity()
 function verdict(type: DocType, write: (doc: Y.Doc) => void): string | null {
   const room = new Y.Doc()
   defineRoots(room, type)
-  const guard = createSchemaGuard(room, DocSchemas[type])
+  const guard = createSchemaGuard(room, type)
   const client = new Y.Doc()
   write(client)
   Y.applyUpdate(room, Y.encodeStateAsUpdate(client))
-  return guard.take()
+  return guard.take()?.reason ?? null
 }
 
 describe('document ids', () => {
@@ -85,6 +85,24 @@ describe('schema guard', () => {
     ['a setting that is an object', 'settings', (d) => d.getMap('settings').set('x', { a: 1 })],
   ])('refuses %s', (_, type, write) => {
     expect(verdict(type, write)).toEqual(expect.any(String))
+  })
+
+  it.each<[string, DocType, (d: Y.Doc) => void]>([
+    ['a malformed message', 'conversation', (d) => d.getArray('messages').push([{ junk: 'x'.repeat(1000) }])],
+    ['an unknown root', 'conversation', (d) => d.getArray('spam').push([1])],
+  ])('refuses %s inserted and deleted within one update', (_, type, write) => {
+    expect(
+      verdict(type, (d) => {
+        d.gc = false // keep the deleted content in the update, as a crafted one would
+        d.transact(() => {
+          write(d)
+          for (const name of ['messages', 'spam']) {
+            const array = d.getArray(name)
+            if (array.length > 0) array.delete(0, array.length)
+          }
+        })
+      }),
+    ).toEqual(expect.any(String))
   })
 
   it('typed helpers refuse malformed values before they reach the wire', () => {
