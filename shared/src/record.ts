@@ -39,7 +39,8 @@ export interface ContentRecord {
   /**
    * For an author who is not the key's owner: the capability (encoded,
    * `shared/src/capability.ts`) by which the owner lets the author write
-   * the key, addressed to the author and valid at `timestamp`. Absent otherwise.
+   * the key (`delete` for a tombstone), addressed to the author and valid at
+   * `timestamp`. Absent otherwise.
    */
   readonly cap?: Uint8Array
   readonly signature: Uint8Array
@@ -122,12 +123,27 @@ function assertRecordShape(value: unknown): asserts value is ContentRecord {
 export interface ValidateOptions {
   /** The validator's clock, in ms since the epoch. */
   now?: number
+  /**
+   * Set by a node taking the record in as a write (an edge's `PUT`, or a
+   * record it adopts from elsewhere): a delegate's grant must then also hold
+   * at `now`. The record's `timestamp` is the author's to choose, so a
+   * delegate whose grant has ended could otherwise sign a record dated
+   * inside the old window. Readers leave it unset: a record written while
+   * its grant held stays readable after the grant ends.
+   */
+  receiving?: boolean
+}
+
+/** What a delegate's grant must allow: `delete` for a tombstone (an empty value), `write` for anything else. */
+export function recordAction(record: Pick<ContentRecord, 'value'>): 'write' | 'delete' {
+  return record.value.length === 0 ? 'delete' : 'write'
 }
 
 /**
- * Full validation of a record: shape, key namespace, sizes, ownership,
- * timestamp skew and signature, cheapest first. Throws a `VivimError` whose
- * code says which rule failed.
+ * Full validation of a record: shape, key namespace, sizes, ownership (or
+ * the owner's grant: `write`, or `delete` for a tombstone), timestamp skew
+ * and signature, cheapest first. Throws a `VivimError` whose code says which
+ * rule failed.
  */
 export function validateRecord(record: ContentRecord, options: ValidateOptions = {}): void {
   assertRecordShape(record)
@@ -148,18 +164,23 @@ export function validateRecord(record: ContentRecord, options: ValidateOptions =
     throw new VivimError(ErrorCode.PayloadTooLarge, `record is larger than ${Limits.maxRecordBytes} bytes`)
   }
   if (!isDid(record.author)) throw new VivimError(ErrorCode.InvalidDid, 'record author is not a did:key DID')
+  const now = options.now ?? Date.now()
   if (record.author !== owner) {
     if (!record.cap) throw new VivimError(ErrorCode.Forbidden, 'only the owner, or one it grants, may sign this record')
-    // The grant must hold at the time the author signed, whoever checks it later.
-    verifyCapability(decodeCapability(record.cap), {
-      resource: `record:${record.key}`,
-      action: 'write',
-      audience: record.author,
-      now: record.timestamp,
-      ownerOf: () => owner,
-    })
+    const cap = decodeCapability(record.cap)
+    const check = (at: number) =>
+      verifyCapability(cap, {
+        resource: `record:${record.key}`,
+        action: recordAction(record),
+        audience: record.author,
+        now: at,
+        ownerOf: () => owner,
+      })
+    // The grant must hold at the time the author says it signed, whoever checks it later...
+    check(record.timestamp)
+    // ...and, for a write taken in now, at the time it arrives: the timestamp alone can be backdated.
+    if (options.receiving && now !== record.timestamp) check(now)
   }
-  const now = options.now ?? Date.now()
   if (record.timestamp > now + Limits.maxClockSkewMs) {
     throw new VivimError(
       ErrorCode.TimestampInFuture,

@@ -3,7 +3,8 @@
  * `/v1/records/vivim/profile/did:key:z…`), and an author's public records at
  * `GET /v1/records?author=`. A write is self-authenticating (the record's
  * signature, by the key's owner), so it needs no credential; it is fully
- * validated here (a non-owner author needs the owner's grant, not revoked), then
+ * validated here (a non-owner author needs the owner's grant, valid at the
+ * record's timestamp and at arrival, `delete` for a tombstone, not revoked), then
  * decided by the key's shard. Reads are served from
  * the edge cache, then KV, never from the shards.
  */
@@ -63,7 +64,8 @@ async function adoptFromElsewhere(env: Env, key: string): Promise<Uint8Array<Arr
   if (!bytes) return null
   const record = decodeRecord(bytes)
   if (record.key !== key) return null
-  validateRecord(record)
+  // Taken in now: a delegate's grant must still hold, as for a PUT.
+  validateRecord(record, { receiving: true })
   await refuseRevokedGrant(env, record)
   const result = await shardFor(env, key).write(new Uint8Array(bytes))
   return new Uint8Array(result.bytes)
@@ -73,7 +75,8 @@ records.put('/v1/records/:key{.+}', async (c) => {
   const key = pathKey(c)
   const { record, bytes } = await readBody(c)
   if (record.key !== key) throw new VivimError(ErrorCode.InvalidKey, "the record's key is not the key in the path")
-  validateRecord(record)
+  // A delegate's grant must hold now, not only at the timestamp the delegate chose.
+  validateRecord(record, { receiving: true })
   await refuseRevokedGrant(c.env, record)
   const result = await shardFor(c.env, key).write(bytes)
   const cacheKey = cacheKeyOf(c.req.url, key)
