@@ -22,8 +22,8 @@ import { version } from '../../package.json'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import type { AppEnv } from '../http/types.ts'
 import { pathKey } from '../indexer/request-input.ts'
-import { discover, WELL_KNOWN_PATH } from './discovery.ts'
-import { federationHub, rateHub } from './hub.ts'
+import { callerBudget, discover, WELL_KNOWN_PATH } from './discovery.ts'
+import { federationHub } from './hub.ts'
 import { requireFederation, verifySigned } from './signed-request.ts'
 
 export const federation = new Hono<AppEnv>()
@@ -51,13 +51,13 @@ federation.get('/v1/federation/discover', async (c) => {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > Limits.maxFederationPeers) {
     throw new VivimError(ErrorCode.InvalidLimit, `limit is 1 to ${Limits.maxFederationPeers}`)
   }
-  // Cloudflare sets the caller's address; a request without one shares a single budget.
-  const caller = c.req.header('CF-Connecting-IP') ?? 'unknown'
-  const { requests, windowMs } = DISCOVER_RATE_LIMIT
-  if (!(await rateHub(c.env, caller).take(requests, windowMs))) {
+  // Each request pays one from the caller's budget (whether or not it fetches), each further fetch one more.
+  const budget = callerBudget(c.env, c.req.raw)
+  if (!(await budget())) {
+    const { requests, windowMs } = DISCOVER_RATE_LIMIT
     throw new VivimError(ErrorCode.RateLimited, `at most ${requests} discoveries per ${windowMs / 1000} s per caller`)
   }
-  return c.json({ instances: await discover(c.env, { domain, limit }) })
+  return c.json({ instances: await discover(c.env, { domain, limit }, budget) })
 })
 
 federation.post('/v1/federation/inbox', async (c) => {

@@ -3,7 +3,10 @@
  * validate it (shape, domain, expiry, signature by its DID), then follow the
  * peers it lists, breadth first, up to a limit. Results and failures are
  * cached by the hub with bounded lifetimes, so a busy inbox does not fetch a
- * descriptor per request and a dead domain is not asked on every one.
+ * descriptor per request and a dead domain is not asked on every one. A
+ * fetch that someone else's request would cause is paid from that caller's
+ * budget (`callerBudget`) before it is made, so no caller can make this
+ * instance fetch without bound.
  *
  * @example
  * ```ts
@@ -12,6 +15,7 @@
  * ```
  */
 import {
+  DISCOVER_RATE_LIMIT,
   ErrorCode,
   endpointOf,
   type InstanceDescriptor,
@@ -21,7 +25,26 @@ import {
   validateDescriptor,
 } from '@vivim/shared'
 import { type FederationConfig, federationConfig } from './config.ts'
-import { federationHub } from './hub.ts'
+import { federationHub, rateHub } from './hub.ts'
+
+/** Takes one outbound fetch from a caller's budget; false when the caller has none left (nothing is taken). */
+export type FetchBudget = () => Promise<boolean>
+
+/**
+ * The budget of whoever sent `request` (by the address Cloudflare sets; a
+ * request without one shares a single budget): the same one
+ * `/v1/federation/discover` spends, since both end in descriptor fetches.
+ */
+export function callerBudget(env: Env, request: Request): FetchBudget {
+  const caller = request.headers.get('CF-Connecting-IP') ?? 'unknown'
+  const { requests, windowMs } = DISCOVER_RATE_LIMIT
+  return () => rateHub(env, caller).take(requests, windowMs)
+}
+
+function rateLimited(): VivimError {
+  const { requests, windowMs } = DISCOVER_RATE_LIMIT
+  return new VivimError(ErrorCode.RateLimited, `at most ${requests} discoveries per ${windowMs / 1000} s per caller`)
+}
 
 export interface DiscoveredInstance {
   readonly did: string
@@ -66,8 +89,12 @@ async function fetchDescriptor(config: FederationConfig, domain: string): Promis
   return validateDescriptor(json, { domain })
 }
 
-/** A domain's validated descriptor, from the cache while it is current. */
-export async function descriptorOf(env: Env, domain: string): Promise<InstanceDescriptor> {
+/**
+ * A domain's validated descriptor, from the cache while it is current. On a
+ * miss, `budget` (when given) is charged before the fetch: a caller with no
+ * budget left is refused `rate_limited` and nothing is fetched.
+ */
+export async function descriptorOf(env: Env, domain: string, budget?: FetchBudget): Promise<InstanceDescriptor> {
   const config = federationConfig(env)
   if (config === null) throw new VivimError(ErrorCode.NotFound, 'this instance does not federate')
   const name = parseDomain(domain)
@@ -77,6 +104,8 @@ export async function descriptorOf(env: Env, domain: string): Promise<InstanceDe
   if (cached) {
     throw new VivimError(cached.code ?? ErrorCode.ConnectionFailed, cached.error ?? `${name} could not be discovered`)
   }
+  // Not cached as refused: the caller ran out, not the domain.
+  if (budget && !(await budget())) throw rateLimited()
   try {
     const descriptor = await fetchDescriptor(config, name)
     await hub.discovered(name, descriptor)
@@ -91,8 +120,14 @@ export async function descriptorOf(env: Env, domain: string): Promise<InstanceDe
   }
 }
 
-/** The domain's instance and those its peer lists lead to, breadth first, without this instance itself. */
-export async function discover(env: Env, init: DiscoverInit): Promise<DiscoveredInstance[]> {
+/**
+ * The domain's instance and those its peer lists lead to, breadth first,
+ * without this instance itself. The domain asked for is paid for by the
+ * caller's request; each listed peer that must be fetched takes one more
+ * from `budget`, and the walk stops, answering what it found, once the
+ * budget is spent, so one request cannot fan out into a fetch per peer.
+ */
+export async function discover(env: Env, init: DiscoverInit, budget?: FetchBudget): Promise<DiscoveredInstance[]> {
   const self = federationConfig(env)?.domain
   const limit = Math.min(Math.max(init.limit ?? Limits.defaultPageSize, 1), Limits.maxFederationPeers)
   const first = parseDomain(init.domain)
@@ -105,10 +140,11 @@ export async function discover(env: Env, init: DiscoverInit): Promise<Discovered
     if (domain === self && domain !== first) continue
     let d: InstanceDescriptor
     try {
-      d = await descriptorOf(env, domain)
+      d = await descriptorOf(env, domain, domain === first ? undefined : budget)
     } catch (error) {
       // The domain asked for must answer; a peer it lists may be down without failing the rest.
       if (domain === first) throw error
+      if (error instanceof VivimError && error.code === ErrorCode.RateLimited) break
       continue
     }
     if (domain !== self) {

@@ -2,9 +2,14 @@
  * Signed server-to-server requests (`shared/src/federation-request.ts`):
  * `sendSigned` signs what this instance sends; `verifySigned` decides
  * whether a request came from an admitted instance, fresh and not replayed,
- * before anything acts on it. Checks run cheapest first, and the nonce is
- * remembered only once everything else passed, so refused requests leave no
- * trace.
+ * before anything acts on it. Checks run cheapest first, and every check
+ * this instance can make alone (signature, lists, time, nonce) runs before
+ * the one that may need the sender's descriptor from the network: a
+ * request with a bad signature, or one already received, never makes this
+ * instance fetch anything, and a fetch for a domain not in the discovery
+ * cache is paid from the caller's budget first (`callerBudget`). The nonce
+ * is remembered once the signature verifies for its `keyid`, so only that
+ * key's holder can have used it: a refused request burns no one else's.
  *
  * @example
  * ```ts
@@ -33,7 +38,7 @@ import {
 } from '@vivim/shared'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { admits, type FederationConfig, federatesWith, federationConfig } from './config.ts'
-import { descriptorOf } from './discovery.ts'
+import { callerBudget, descriptorOf } from './discovery.ts'
 import { nonceHub } from './hub.ts'
 
 export interface SignedInit {
@@ -135,13 +140,14 @@ export async function verifySigned(
   if (nonce === undefined || nonce.length < 22 || nonce.length > 128) {
     throw new VivimError(ErrorCode.InvalidSignature, 'the signature needs a nonce of at least 16 bytes')
   }
-  const descriptor = await descriptorOf(env, domain)
-  if (descriptor.did !== keyid) {
-    throw new VivimError(ErrorCode.UnknownInstance, `the request is not signed by the instance at ${domain}`)
-  }
+  // Before the descriptor, which may be fetched: a replay is refused without one.
   const until = created * 1000 + Limits.maxFederationRequestAgeMs
   if (!(await nonceHub(env, keyid).firstUse(keyid, nonce, until))) {
     throw new VivimError(ErrorCode.RequestReplayed, 'this signed request was received before')
+  }
+  const descriptor = await descriptorOf(env, domain, callerBudget(env, request))
+  if (descriptor.did !== keyid) {
+    throw new VivimError(ErrorCode.UnknownInstance, `the request is not signed by the instance at ${domain}`)
   }
   return { peer: { did: keyid, domain }, body }
 }

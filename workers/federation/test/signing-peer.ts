@@ -32,6 +32,8 @@ export interface SignedRequestInit {
   readonly alg?: string | null
   /** An `expires` parameter, seconds since the epoch. */
   readonly expires?: number
+  /** The method signed; `POST` by default. */
+  readonly method?: 'GET' | 'POST'
 }
 
 export class SigningPeer {
@@ -42,17 +44,26 @@ export class SigningPeer {
   peers: string[] = []
   /** The domain its descriptor names; its own by default (another one makes it invalid for this domain). */
   claims: string | null = null
+  /** How long each descriptor it serves is valid; the protocol's longest by default. */
+  descriptorTtlMs: number | undefined = undefined
+  /** How many times its descriptor was asked for: what an edge fetched from it. */
+  descriptorFetches = 0
+  /** When the last descriptor it served expires (ms since the epoch). */
+  descriptorExpiresAt = 0
 
   /** Listens on a free loopback port and serves the descriptor there. */
   async listen(): Promise<void> {
     this.server = createServer((req, res) => {
       if (req.url !== '/.well-known/vivim') return void res.writeHead(404).end()
+      this.descriptorFetches++
       const signed = createDescriptor(this.identity, {
         domain: this.claims ?? this.domain,
         version: 'node-peer',
         capabilities: ['topics'],
         peers: this.peers,
+        ...(this.descriptorTtlMs === undefined ? {} : { ttlMs: this.descriptorTtlMs }),
       })
+      this.descriptorExpiresAt = signed.descriptor.expiresAt
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(signed))
     })
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve))
@@ -87,7 +98,7 @@ export class SigningPeer {
     }
     const signed = signMessage(
       signer,
-      { method: 'POST', url: init.url, header: (n) => headers[n] ?? null },
+      { method: init.method ?? 'POST', url: init.url, header: (n) => headers[n] ?? null },
       {
         components: FEDERATION_SIGNED_COMPONENTS,
         created: init.created ?? Math.floor(Date.now() / 1000),
