@@ -110,3 +110,28 @@ describe('a flood of forged requests from one caller', () => {
     expect(last.descriptorFetches).toBe(1)
   })
 })
+
+describe('discovery through a long peer list', () => {
+  const listed = Array.from({ length: DISCOVER_RATE_LIMIT.requests + 5 }, () => new SigningPeer())
+  const root = new SigningPeer()
+
+  beforeAll(async () => {
+    await Promise.all([root, ...listed].map((s) => s.listen()))
+    root.peers = listed.map((s) => s.domain)
+  })
+  afterAll(() => Promise.all([root, ...listed].map((s) => s.close())))
+
+  it('fetches listed peers only while the caller’s budget lasts, and answers what it found', async () => {
+    const url = `${a.url}/v1/federation/discover?domain=${root.domain}&limit=64`
+    const response = await fetch(url, { headers: { 'CF-Connecting-IP': '198.51.100.62' } })
+    expect(response.status).toBe(200)
+    const { instances } = (await response.json()) as { instances: { did: string }[] }
+    // The request itself pays one (and covers the root), each listed peer fetched one more.
+    const affordable = DISCOVER_RATE_LIMIT.requests - 1
+    expect(instances.map((i) => i.did)).toEqual([
+      root.identity.did,
+      ...listed.slice(0, affordable).map((s) => s.identity.did),
+    ])
+    expect(listed.map((s) => s.descriptorFetches)).toEqual(listed.map((_, i) => (i < affordable ? 1 : 0)))
+  })
+})
