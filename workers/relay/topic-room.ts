@@ -9,7 +9,10 @@
  * Back-pressure is explicit: subscribers acknowledge cursors, and one that
  * falls `Limits.maxTopicUnacked` messages behind is dropped with 4430,
  * because the runtime offers no view of a socket's send buffer and a room
- * must not hold unbounded memory for a reader that cannot keep up.
+ * must not hold unbounded memory for a reader that cannot keep up. So that
+ * no publisher can push the others there, publishers are throttled first
+ * (`topic-publishers.ts`), and acknowledgements that move a reader forward
+ * never count against its frame rate.
  */
 
 import {
@@ -21,6 +24,7 @@ import {
   encodeTopicFrame,
   Limits,
   messageId,
+  type TopicClientFrame,
   type TopicEnvelope,
   TopicFrameType,
   VivimError,
@@ -29,15 +33,10 @@ import {
 import { topicMessageStored } from '../federation/hooks.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
-import { socketState } from './socket-state.ts'
+import { frameBudget, socketState } from './socket-state.ts'
+import { TopicFlows } from './topic-flows.ts'
+import { ANONYMOUS_PUBLISHER, TopicPublishers } from './topic-publishers.ts'
 import { type TopicRetention, TopicStore } from './topic-store.ts'
-
-interface Flow {
-  /** The last cursor sent to the socket. */
-  sent: number
-  /** The last cursor the socket acknowledged. */
-  acked: number
-}
 
 export interface PublishResult {
   readonly id: string
@@ -53,7 +52,8 @@ interface Published extends PublishResult {
 export class TopicRoom extends Room {
   private readonly store: TopicStore
   private readonly retention: TopicRetention
-  private readonly flows = new WeakMap<WebSocket, Flow>()
+  private readonly flows = new TopicFlows()
+  private readonly publishers = new TopicPublishers()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -68,8 +68,13 @@ export class TopicRoom extends Room {
       const topic = this.store.bindTopic(name)
       if (!isUpgrade(request)) {
         if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
+        const key = access.did ?? ANONYMOUS_PUBLISHER
+        const horizon = this.flows.horizon(this.readers(), this.store.latest, Date.now())
+        const refusal = this.publishers.admitHttp(key, horizon)
+        if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
         const envelope = decodeEnvelope(new Uint8Array(await request.arrayBuffer()))
         const { handedOn, ...result } = this.publish(topic, envelope)
+        if (!result.duplicate) this.publishers.storedByHttp(key, result.cursor)
         await handedOn
         return Response.json(result)
       }
@@ -80,26 +85,58 @@ export class TopicRoom extends Room {
   }
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
-    const bytes = this.screen(ws, message)
-    if (bytes !== null) this.receive(ws, bytes)
+    const frame = this.screenFrame(ws, message)
+    if (frame !== null) this.receive(ws, frame)
   }
 
-  private receive(ws: WebSocket, bytes: Uint8Array): void {
-    let frame: ReturnType<typeof decodeTopicClientFrame>
+  /**
+   * `Room.screen` for topic frames, with one difference: an ack that moves
+   * the socket's acknowledged cursor forward is free, so a reader that
+   * acknowledges every message of a busy topic is never closed for it. An ack
+   * that moves nothing counts like any frame, so ack spam stays bounded.
+   */
+  private screenFrame(ws: WebSocket, message: ArrayBuffer | string): TopicClientFrame | null {
+    if (this.rejected.has(ws)) return null
+    if (typeof message === 'string') {
+      this.reject(ws, CloseCode.UnsupportedData, 'binary frames only')
+      return null
+    }
+    if (message.byteLength > Limits.maxFrameBytes) {
+      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
+      return null
+    }
+    let frame: TopicClientFrame
     try {
-      frame = decodeTopicClientFrame(bytes)
+      frame = decodeTopicClientFrame(new Uint8Array(message))
     } catch (error) {
       this.reject(ws, CloseCode.BadFrame, `not a topic frame: ${(error as Error).message}`)
-      return
+      return null
     }
+    if (frame.t === TopicFrameType.Ack && this.flows.advances(ws, frame.c, this.store.latest)) return frame
+    if (!frameBudget(ws).take()) {
+      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
+      return null
+    }
+    return frame
+  }
+
+  private receive(ws: WebSocket, frame: TopicClientFrame): void {
     if (frame.t === TopicFrameType.Ack) {
-      const flow = this.flow(ws)
-      flow.acked = Math.min(flow.sent, Math.max(flow.acked, frame.c))
+      this.flows.ack(ws, frame.c, this.store.latest)
       return
     }
     try {
       if (!socketState(ws).canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
+      const refusal = this.publishers.admitSocket(ws, this.flows.get(ws, this.store.latest).acked)
+      if (refusal !== null) {
+        if (!this.publishers.refused(ws)) {
+          this.reject(ws, CloseCode.RateLimited, 'kept publishing past its publish rate')
+          return
+        }
+        throw new VivimError(ErrorCode.RateLimited, refusal)
+      }
       const result = this.publish(this.store.topic() ?? '', frame.e)
+      if (!result.duplicate) this.publishers.storedBySocket(ws, result.cursor)
       const ok = encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate })
       void result.handedOn.then(() => this.send(ws, ok))
     } catch (error) {
@@ -140,31 +177,26 @@ export class TopicRoom extends Room {
     for (const m of this.store.after(from)) {
       this.send(ws, encodeTopicFrame({ t: TopicFrameType.Message, c: m.cursor, e: decodeEnvelope(m.envelope) }))
     }
-    this.flows.set(ws, { sent: latest, acked: Math.max(from, 0) })
+    this.flows.start(ws, latest, Math.max(from, 0), Date.now())
     this.send(ws, encodeTopicFrame({ t: TopicFrameType.Live, c: latest }))
   }
 
   private broadcast(cursor: number, frame: Uint8Array): void {
-    for (const ws of this.ctx.getWebSockets()) {
-      if (this.rejected.has(ws)) continue
-      const flow = this.flow(ws)
+    const now = Date.now()
+    for (const ws of this.readers()) {
+      const flow = this.flows.get(ws, cursor - 1)
       if (flow.sent - flow.acked >= Limits.maxTopicUnacked) {
         this.reject(ws, CloseCode.TooSlow, `more than ${Limits.maxTopicUnacked} messages unacknowledged`)
         continue
       }
       this.send(ws, frame)
-      flow.sent = cursor
+      this.flows.sent(ws, cursor, now)
     }
   }
 
-  /** A socket's flow; after hibernation it starts level with the room, since nothing was in flight. */
-  private flow(ws: WebSocket): Flow {
-    let flow = this.flows.get(ws)
-    if (!flow) {
-      flow = { sent: this.store.latest, acked: this.store.latest }
-      this.flows.set(ws, flow)
-    }
-    return flow
+  /** The sockets still served (not refused or closing). */
+  private readers(): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => !this.rejected.has(ws))
   }
 }
 

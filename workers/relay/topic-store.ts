@@ -1,10 +1,12 @@
 /**
  * A topic room's SQLite: the bounded history of stored messages, keyed by a
- * cursor that rises by one per message and by message id (unique, which is
- * what drops duplicates). History keeps the last `maxMessages` messages and
- * nothing older than `maxAgeMs`; the latest cursor is kept apart so it
- * survives the history emptying.
+ * cursor that rises by one per message and by message id. History keeps the
+ * last `maxMessages` messages and nothing older than `maxAgeMs`; the latest
+ * cursor is kept apart so it survives the history emptying. Duplicates are
+ * dropped by the ids of `topic-seen-ids.ts`, which outlive the history.
  */
+import { Limits } from '@vivim/shared'
+import { TopicSeenIds } from './topic-seen-ids.ts'
 
 export interface TopicRetention {
   readonly maxMessages: number
@@ -25,14 +27,17 @@ export interface AppendResult {
 export class TopicStore {
   private readonly sql: SqlStorage
   private latestCursor: number
+  private readonly seen: TopicSeenIds
 
-  constructor(storage: DurableObjectStorage) {
+  /** `maxSeenIds` bounds the remembered message ids (`Limits.maxTopicSeenIds`; smaller in tests). */
+  constructor(storage: DurableObjectStorage, maxSeenIds: number = Limits.maxTopicSeenIds) {
     this.sql = storage.sql
     this.sql.exec(`CREATE TABLE IF NOT EXISTS topic_messages (
         cursor INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, data BLOB NOT NULL);
       CREATE INDEX IF NOT EXISTS topic_messages_ts ON topic_messages (ts);
       CREATE TABLE IF NOT EXISTS topic_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`)
     this.latestCursor = Number(this.meta('latest') ?? 0)
+    this.seen = new TopicSeenIds(this.sql, maxSeenIds)
   }
 
   /** The topic bound by `bindTopic`, or null before the first request. */
@@ -50,10 +55,15 @@ export class TopicStore {
     return this.meta('topic') as string
   }
 
-  /** Stores a message unless its id is known; prunes what falls out of the window. */
+  /**
+   * Stores a message unless its id is known (then answers the cursor it was
+   * stored at, even if it left the history); prunes what falls out of the
+   * window. Throws `stale_record` for a timestamp at or below the seen-id floor.
+   */
   append(id: string, timestamp: number, envelope: Uint8Array, retention: TopicRetention, now: number): AppendResult {
-    const known = this.cursorOf(id)
+    const known = this.seen.cursorOf(id) ?? this.cursorOf(id)
     if (known !== null) return { cursor: known, duplicate: true }
+    this.seen.checkFloor(timestamp)
     const cursor = this.latestCursor + 1
     this.sql.exec(
       'INSERT INTO topic_messages (cursor, id, ts, data) VALUES (?, ?, ?, ?)',
@@ -69,6 +79,7 @@ export class TopicStore {
       cursor - retention.maxMessages,
       now - retention.maxAgeMs,
     )
+    this.seen.remember(id, timestamp, cursor, now - retention.maxAgeMs)
     return { cursor, duplicate: false }
   }
 

@@ -1,7 +1,9 @@
 /**
  * A topic subscriber and publisher for tests inside workerd, speaking the
- * topic protocol through the edge's real fetch handler. It acknowledges
- * every hundredth cursor as it arrives unless told not to (a slow subscriber).
+ * topic protocol through the edge's real fetch handler. Unless told not to (a
+ * slow subscriber), it acknowledges as the SDK does (once 50 cursors have
+ * arrived since its last ack) and, as a socket publisher must, acknowledges
+ * what it has received whenever one of its publishes is answered.
  */
 import {
   decodeTopicServerFrame,
@@ -13,6 +15,9 @@ import {
 import type { Closed } from './doc-peer.ts'
 import { openSocket } from './doc-peer.ts'
 
+/** As `client/src/topic-client.ts`. */
+const ACK_EVERY = 50
+
 type Frame<T extends TopicServerFrame['t']> = Extract<TopicServerFrame, { t: T }>
 
 export class TopicPeer {
@@ -20,6 +25,8 @@ export class TopicPeer {
   readonly frames: TopicServerFrame[] = []
   closed: Closed | null = null
   private readonly autoAck: boolean
+  private lastAck = 0
+  private lastSeen = 0
   private readonly waiters = new Set<() => void>()
 
   private constructor(ws: WebSocket, autoAck: boolean) {
@@ -28,8 +35,11 @@ export class TopicPeer {
     ws.addEventListener('message', (event) => {
       const frame = decodeTopicServerFrame(new Uint8Array(event.data as ArrayBuffer))
       this.frames.push(frame)
-      // Acknowledging in batches, as a real client does, keeps acks within the frame budget.
-      if (this.autoAck && frame.t === TopicFrameType.Message && frame.c % 100 === 0) this.ack(frame.c)
+      if (frame.t === TopicFrameType.Message) this.lastSeen = Math.max(this.lastSeen, frame.c)
+      const batchDone = frame.t === TopicFrameType.Message && this.lastSeen - this.lastAck >= ACK_EVERY
+      // The room sends a publish's `msg` before its `ok`, so the ack covers the message published.
+      const answered = frame.t === TopicFrameType.Ok || frame.t === TopicFrameType.Error
+      if (this.autoAck && (batchDone || (answered && this.lastSeen > this.lastAck))) this.ack(this.lastSeen)
       this.notify()
     })
     ws.addEventListener('close', (event) => {
@@ -64,6 +74,7 @@ export class TopicPeer {
   }
 
   ack(cursor: number): void {
+    this.lastAck = Math.max(this.lastAck, cursor)
     this.ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: cursor }))
   }
 

@@ -96,22 +96,23 @@ describe('topic rooms', () => {
     const topic = freshTopic()
     const slow = await TopicPeer.connect(topic, { autoAck: false })
     const fast = await TopicPeer.connect(topic)
-    const publishers = await Promise.all([1, 2, 3].map(() => TopicPeer.connect(topic)))
-    const batches = Math.ceil(Limits.maxTopicUnacked / 300) + 1
-    // Publishers pace themselves in batches, as the frame budget makes them; the fast
-    // subscriber's acks interleave with the batches, the slow one never acks.
-    await Promise.all(
-      publishers.map(async (p, i) => {
-        for (let b = 0; b < batches; b++) {
+    const waves = Math.ceil(Limits.maxTopicUnacked / 300) + 1
+    // Each publisher publishes one burst, as the publish rate allows, three at a time; the fast
+    // subscriber's acks interleave with the waves, the slow one never acks.
+    for (let w = 0; w < waves; w++) {
+      await Promise.all(
+        [0, 1, 2].map(async (i) => {
+          const publisher = await TopicPeer.connect(topic)
           await publishAll(
-            p,
+            publisher,
             topic,
-            Array.from({ length: 100 }, (_, n) => `${i}-${b}-${n}`),
+            Array.from({ length: Limits.topicPublishBurst }, (_, n) => `${w}-${i}-${n}`),
           )
-        }
-      }),
-    )
-    const total = batches * 300
+          publisher.close()
+        }),
+      )
+    }
+    const total = waves * 3 * Limits.topicPublishBurst
     expect(await slow.whenClosed()).toMatchObject({ code: CloseCode.TooSlow })
     await fast.until(() => fast.texts().length === total)
     expect(new Set(fast.texts()).size).toBe(total)
