@@ -1,9 +1,12 @@
 /**
  * Who owns a resource, when its name says so: records and provider lists by
  * the owner in the record key, profile and settings documents and `user:`
- * topics by the DID in their id. Other documents and topics (circles,
- * conversations, public topics) are owned by their creator, which only their
- * room knows (`null` here).
+ * topics by the DID in their id. A circle's or a conversation's topics
+ * (`circle:<channel>:X`, `conversation:<channel>:X`) belong to whoever owns
+ * the document `circle:X` or `conversation:X` (`governingDoc`), so members
+ * granted the circle reach its channels and nobody can claim them apart.
+ * Other documents and public topics are owned by their creator, which only
+ * their room knows (`null` here).
  */
 import { isDid, parseRecordKey } from '@vivim/shared'
 
@@ -20,6 +23,16 @@ export function ownerFromName(resource: string): string | null {
   }
   const topic = /^topic:user:[a-z][a-z0-9-]*:(.+)$/.exec(resource)
   return topic ? didOrNull(topic[1] as string) : null
+}
+
+/**
+ * The document id whose owner owns `resource`, for resources that follow a
+ * document: `topic:circle:<channel>:X` → `circle:X`,
+ * `topic:conversation:<channel>:X` → `conversation:X`; null otherwise.
+ */
+export function governingDoc(resource: string): string | null {
+  const match = /^topic:(circle|conversation):[a-z][a-z0-9-]*:(.+)$/.exec(resource)
+  return match ? `${match[1]}:${match[2]}` : null
 }
 
 function didOrNull(value: string): string | null {

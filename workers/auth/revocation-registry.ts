@@ -19,7 +19,7 @@ import {
 } from '@vivim/shared'
 import { revocationStored } from '../federation/hooks.ts'
 
-export type RoomKind = 'doc' | 'topic' | 'sealed'
+export type RoomKind = 'doc' | 'topic' | 'sealed' | 'signaling'
 
 export type RevokeResult = { ok: true; id: string } | { ok: false; code: ErrorCode; message: string }
 
@@ -89,5 +89,6 @@ export function revocationRegistry(env: Env): DurableObjectStub<RevocationRegist
 function roomStub(env: Env, room: RoomRef) {
   if (room.kind === 'doc') return env.DOC_ROOM.getByName(room.name)
   if (room.kind === 'topic') return env.TOPIC_ROOM.getByName(room.name)
+  if (room.kind === 'signaling') return env.SIGNALING_HUB.getByName(room.name)
   return env.SEALED_DOC_ROOM.getByName(room.name)
 }

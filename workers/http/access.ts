@@ -11,6 +11,7 @@
  */
 import {
   actionAllowed,
+  type Capability,
   capabilityChain,
   capabilityId,
   decodeCapabilityText,
@@ -32,11 +33,23 @@ export interface Access {
   readonly tokens: readonly string[]
   /** The resource's owner as established by this request; set when it made its creator the owner. */
   readonly newOwner: string | null
+  /**
+   * Whether the credential may act as the owner (the owner invoking, or a
+   * chain granting `admin`): replacing a sealed document's history needs it.
+   * Absent means no.
+   */
+  readonly canAdmin?: boolean
 }
 
 export interface AuthorizeOptions {
-  /** For resources whose room holds the owner: ask it (null when the room is new). */
+  /** For resources whose room (or governing document) holds the owner: ask it (null while nobody owns it). */
   readonly roomOwner?: () => Promise<string | null>
+  /**
+   * Whether this request may make its creator the owner of a resource nobody
+   * owns: only a WebSocket connect to the resource's own room. Even then the
+   * credential must grant write, so a reader never squats a name.
+   */
+  readonly claim?: boolean
   /** Where to push later revocations of the token chain. */
   readonly watch?: RoomRef
 }
@@ -51,6 +64,13 @@ export function credentialOf(request: Request): string | null {
   return match?.[1] ?? null
 }
 
+/** The access of a development-mode request without a capability, or null when the request needs one. */
+export function developmentAccess(token: string | null, env: Env): Access | null {
+  if (env.VIVIM_ENV !== 'development' || (token !== null && token !== DEV_READ_ONLY_TOKEN)) return null
+  const canWrite = token !== DEV_READ_ONLY_TOKEN
+  return { did: null, canWrite, exp: null, tokens: [], newOwner: null, canAdmin: canWrite }
+}
+
 /**
  * Decides what the request's credential allows on `resource` (for example
  * `doc:<id>`): reading at least, writing when `canWrite`. Throws a
@@ -63,21 +83,46 @@ export async function authorize(
   options: AuthorizeOptions = {},
 ): Promise<Access> {
   const token = credentialOf(request)
-  if (env.VIVIM_ENV === 'development' && (token === null || token === DEV_READ_ONLY_TOKEN)) {
-    return { did: null, canWrite: token !== DEV_READ_ONLY_TOKEN, exp: null, tokens: [], newOwner: null }
-  }
+  const dev = developmentAccess(token, env)
+  if (dev !== null) return dev
   if (token === null) throw new VivimError(ErrorCode.Unauthorized, 'a capability token is required')
   const leaf = decodeCapabilityText(token)
-  const chain = capabilityChain(leaf)
+  const root = (capabilityChain(leaf).at(-1) as Capability).iss
   let owner = ownerFromName(resource)
-  let newOwner: string | null = null
-  if (owner === null && options.roomOwner) {
-    owner = await options.roomOwner()
-    // A resource nobody owns yet belongs to whoever creates it: the root of the first valid chain.
-    if (owner === null) newOwner = owner = (chain.at(-1) as (typeof chain)[number]).iss
+  if (owner === null && options.roomOwner) owner = await options.roomOwner()
+  const claiming = owner === null
+  if (claiming && !options.claim) {
+    throw new VivimError(
+      ErrorCode.Forbidden,
+      `nobody owns ${resource} yet; it is created by a WebSocket connect to it whose credential may write`,
+    )
   }
-  const ids = chain.map((link) => capabilityId(link))
-  const revoked = new Set(await revocationRegistry(env).revokedAmong(ids, options.watch))
+  // A resource nobody owns yet belongs to whoever creates it: the root of the first valid chain that may write.
+  const access = await verifiedAccess(env, leaf, resource, owner ?? root, options.watch)
+  if (!claiming) return access
+  if (!access.canWrite) {
+    throw new VivimError(
+      ErrorCode.Forbidden,
+      `nobody owns ${resource} yet, and a read-only credential cannot create it`,
+    )
+  }
+  return { ...access, newOwner: root }
+}
+
+/**
+ * Verifies `leaf` for `resource` owned by `owner`, against the revocation
+ * registry (which pushes later revocations to `watch`). The action checked is
+ * read when the leaf allows it, else write.
+ */
+export async function verifiedAccess(
+  env: Env,
+  leaf: Capability,
+  resource: string,
+  owner: string,
+  watch?: RoomRef,
+): Promise<Access> {
+  const ids = capabilityChain(leaf).map((link) => capabilityId(link))
+  const revoked = new Set(await revocationRegistry(env).revokedAmong(ids, watch))
   const verified = verifyCapability(leaf, {
     resource,
     action: actionAllowed(leaf.can, 'read') ? 'read' : 'write',
@@ -90,6 +135,7 @@ export async function authorize(
     canWrite: actionAllowed(verified.can, 'write'),
     exp: verified.exp,
     tokens: verified.ids,
-    newOwner,
+    newOwner: null,
+    canAdmin: verified.invoker === owner || actionAllowed(verified.can, 'admin'),
   }
 }

@@ -1,14 +1,22 @@
 /**
  * The relay: Yjs document rooms (`/v1/docs/<docId>`), pubsub topic rooms
- * (`/v1/topics/<topic>`) and WebRTC signaling (`/v1/signaling`), each backed
- * by Durable Objects.
+ * (`/v1/topics/<topic>`), sealed documents (`/v1/sealed/<docId>`) and WebRTC
+ * signaling (`/v1/signaling`), each backed by Durable Objects.
+ *
+ * Ownership: a document or public topic nobody owns is claimed only by a
+ * WebSocket connect to its own room whose credential may write. A circle's
+ * or conversation's topics and a document's sealed twin follow the owner of
+ * the document (`governingDoc`, `DOC_ROOM`) and never claim on their own.
  */
 import { ErrorCode, parseDocId, parseTopic, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
+import { governingDoc } from '../auth/resource-owner.ts'
 import { docOpened, topicOpened } from '../federation/hooks.ts'
 import { authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
 import { connectRequest, isUpgrade, roomRequest } from './room-headers.ts'
+import { authorizeSignaling, SIGNALING_HUB_NAME } from './signaling-access.ts'
+import type { TopicRoom } from './topic-room.ts'
 
 export const relay = new Hono<AppEnv>()
 
@@ -20,6 +28,7 @@ relay.get('/v1/docs/:docId', async (c) => {
   const room = c.env.DOC_ROOM.getByName(docId)
   const access = await authorize(c.req.raw, c.env, `doc:${docId}`, {
     roomOwner: () => room.owner(),
+    claim: true,
     watch: { kind: 'doc', name: docId },
   })
   c.executionCtx.waitUntil(docOpened(c.env, docId, c.req.query('home')))
@@ -45,7 +54,7 @@ relay.get('/v1/topics/:topic', async (c) => {
   }
   const room = c.env.TOPIC_ROOM.getByName(topic)
   const access = await authorize(c.req.raw, c.env, `topic:${topic}`, {
-    roomOwner: () => room.owner(),
+    ...topicOwnership(c.env, topic, room),
     watch: { kind: 'topic', name: topic },
   })
   c.executionCtx.waitUntil(topicOpened(c.env, topic))
@@ -56,7 +65,9 @@ relay.post('/v1/topics/:topic', async (c) => {
   const topic = c.req.param('topic')
   parseTopic(topic)
   const room = c.env.TOPIC_ROOM.getByName(topic)
-  const access = await authorize(c.req.raw, c.env, `topic:${topic}`, { roomOwner: () => room.owner() })
+  // A publish never creates a topic: claiming by one POST would let anyone squat a name.
+  const { roomOwner } = topicOwnership(c.env, topic, room)
+  const access = await authorize(c.req.raw, c.env, `topic:${topic}`, { roomOwner })
   if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
   const body = new Uint8Array(await c.req.arrayBuffer())
   return room.fetch(roomRequest('/publish', topic, access, body))
@@ -64,9 +75,9 @@ relay.post('/v1/topics/:topic', async (c) => {
 
 relay.get('/v1/signaling', async (c) => {
   if (!isUpgrade(c.req.raw)) throw new VivimError(ErrorCode.UpgradeRequired, 'signaling runs over a WebSocket')
-  // Signaling belongs to no one: any valid invocation of the caller's own serves.
-  const access = await authorize(c.req.raw, c.env, 'signaling', { roomOwner: async () => null })
-  return c.env.SIGNALING_HUB.getByName('hub').fetch(connectRequest('hub', access))
+  // The rooms a socket may join are decided per subscribe by the hub, from the grant decided here.
+  const access = await authorizeSignaling(c.req.raw, c.env)
+  return c.env.SIGNALING_HUB.getByName(SIGNALING_HUB_NAME).fetch(connectRequest(SIGNALING_HUB_NAME, access))
 })
 
 relay.get('/v1/sealed/:docId', async (c) => {
@@ -78,9 +89,21 @@ relay.get('/v1/sealed/:docId', async (c) => {
     throw new VivimError(ErrorCode.BadRequest, 'after is a non-negative integer')
   }
   const room = c.env.SEALED_DOC_ROOM.getByName(docId)
+  // The sealed twin of X shares X's resource and owner: whoever may read or write X may do so here.
   const access = await authorize(c.req.raw, c.env, `doc:${docId}`, {
-    roomOwner: () => room.owner(),
+    roomOwner: () => c.env.DOC_ROOM.getByName(docId).owner(),
     watch: { kind: 'sealed', name: docId },
   })
   return room.fetch(connectRequest(docId, access, after === undefined ? null : `cursor:${after}`))
 })
+
+/** Who owns `topic` and whether a connect may claim it: a circle's or conversation's topic follows its document. */
+function topicOwnership(
+  env: Env,
+  topic: string,
+  room: DurableObjectStub<TopicRoom>,
+): { roomOwner: () => Promise<string | null>; claim: boolean } {
+  const doc = governingDoc(`topic:${topic}`)
+  if (doc === null) return { roomOwner: () => room.owner(), claim: true }
+  return { roomOwner: () => env.DOC_ROOM.getByName(doc).owner(), claim: false }
+}

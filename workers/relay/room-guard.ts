@@ -5,32 +5,23 @@
  * or is revoked (pushed by the revocation registry). Most Yjs servers check
  * a token once, at connect; here a permission that changes takes effect on
  * the live connection.
+ *
+ * `CredentialGuard` is the expiry and revocation part alone, for objects
+ * that hold sockets but own nothing (the signaling hub); `RoomGuard` adds
+ * the owner.
  */
 import { CloseCode, closeReason } from '@vivim/shared'
 import { socketState } from './socket-state.ts'
 
-export class RoomGuard {
-  private readonly ctx: DurableObjectState
+/** Closes sockets whose credential expired or was revoked; their attachment holds `exp` and `tokens`. */
+export class CredentialGuard {
+  protected readonly ctx: DurableObjectState
   private readonly onClose: (ws: WebSocket) => void
 
   /** `onClose` runs for each socket the guard closes, before it is closed. */
   constructor(ctx: DurableObjectState, onClose: (ws: WebSocket) => void) {
     this.ctx = ctx
     this.onClose = onClose
-    ctx.storage.sql.exec(
-      'CREATE TABLE IF NOT EXISTS room_owner (id INTEGER PRIMARY KEY CHECK (id = 1), did TEXT NOT NULL)',
-    )
-  }
-
-  owner(): string | null {
-    const row = this.ctx.storage.sql.exec<{ did: string }>('SELECT did FROM room_owner').toArray()[0]
-    return row?.did ?? null
-  }
-
-  /** Makes `did` the owner unless someone already is; whether `did` is the owner afterwards. */
-  claim(did: string): boolean {
-    this.ctx.storage.sql.exec('INSERT OR IGNORE INTO room_owner (id, did) VALUES (1, ?)', did)
-    return this.owner() === did
   }
 
   /** Call after accepting a socket whose credential expires at `exp`. */
@@ -71,5 +62,26 @@ export class RoomGuard {
     try {
       ws.close(code, closeReason(reason))
     } catch {}
+  }
+}
+
+/** A room's guard: expiry and revocation, and the resource's owner in the room's SQLite. */
+export class RoomGuard extends CredentialGuard {
+  constructor(ctx: DurableObjectState, onClose: (ws: WebSocket) => void) {
+    super(ctx, onClose)
+    ctx.storage.sql.exec(
+      'CREATE TABLE IF NOT EXISTS room_owner (id INTEGER PRIMARY KEY CHECK (id = 1), did TEXT NOT NULL)',
+    )
+  }
+
+  owner(): string | null {
+    const row = this.ctx.storage.sql.exec<{ did: string }>('SELECT did FROM room_owner').toArray()[0]
+    return row?.did ?? null
+  }
+
+  /** Makes `did` the owner unless someone already is; whether `did` is the owner afterwards. */
+  claim(did: string): boolean {
+    this.ctx.storage.sql.exec('INSERT OR IGNORE INTO room_owner (id, did) VALUES (1, ?)', did)
+    return this.owner() === did
   }
 }

@@ -2,8 +2,10 @@
  * `SealedDocRoom`, one Durable Object per end-to-end encrypted document
  * (protocol: `shared/src/sealed-doc.ts`). It holds and relays ciphertext
  * only: it orders entries, enforces write rights and the size limit, and
- * lets clients replace history with an encrypted snapshot. Access, expiry
- * and revocation work as in the other rooms (`room-guard.ts`).
+ * lets the document's owner replace history with an encrypted snapshot.
+ * Access, expiry and revocation work as in the other rooms (`room-guard.ts`);
+ * the owner is the owner of the plain document of the same id (the Worker
+ * asks `DOC_ROOM`), so this room never claims one of its own.
  */
 
 import {
@@ -18,7 +20,10 @@ import {
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { SealedDocStore } from './sealed-doc-store.ts'
-import { socketState } from './socket-state.ts'
+import { type SocketState, setSocketState, socketState } from './socket-state.ts'
+
+/** A sealed socket's attachment: whether it may replace history (the owner, or a chain granting admin). */
+type SealedSocketState = SocketState & { readonly canAdmin?: boolean }
 
 export class SealedDocRoom extends Room {
   private readonly store: SealedDocStore
@@ -33,8 +38,9 @@ export class SealedDocRoom extends Room {
       const { access, resume } = readRoomRequest(request)
       if (!isUpgrade(request))
         throw new VivimError(ErrorCode.UpgradeRequired, 'a sealed document takes WebSockets only')
-      this.claim(access, 'document')
       const [client, server] = await this.acceptSocket(access)
+      const state: SealedSocketState = { ...socketState(server), canAdmin: access.canAdmin === true }
+      setSocketState(server, state)
       const after = resume?.startsWith('cursor:') ? Number(resume.slice('cursor:'.length)) : 0
       for (const e of this.store.after(after)) {
         server.send(encodeSealedFrame({ t: SealedFrameType.Entry, s: e.seq, snap: e.snap, c: e.data }))
@@ -68,6 +74,13 @@ export class SealedDocRoom extends Room {
         return
       }
       if (frame.t === SealedFrameType.Snapshot) {
+        // A snapshot drops every entry it covers: one writer could erase the others' edits.
+        if (!(socketState(ws) as SealedSocketState).canAdmin) {
+          throw new VivimError(
+            ErrorCode.Forbidden,
+            'only the document’s owner or an admin grant may replace its history',
+          )
+        }
         this.store.snapshot(frame.upto, frame.c)
         this.send(ws, encodeSealedFrame({ t: SealedFrameType.Ok, s: frame.upto }))
         return

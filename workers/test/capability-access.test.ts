@@ -145,12 +145,12 @@ describe('capabilities at the relay', () => {
   })
 
   it('a revocation also closes sockets of topics and sealed documents', async () => {
-    const topic = `circle:messages:${crypto.randomUUID()}`
-    const sealed = `sealed-${crypto.randomUUID()}`
+    // The circle's topic and the sealed twin of its document both follow the circle document's owner.
+    const sealed = `circle:${crypto.randomUUID()}`
+    const topic = `circle:messages:${sealed.slice('circle:'.length)}`
     const toBob = (res: string) => invoke(alice, res, ['read', 'admin'], { aud: bob.did })
     const grants = { topic: toBob(`topic:${topic}`), sealed: toBob(`doc:${sealed}`) }
-    await openSocket(`/v1/topics/${topic}?token=${encodeCapabilityText(invoke(alice, `topic:${topic}`, ['admin']))}`)
-    await openSocket(`/v1/sealed/${sealed}?token=${encodeCapabilityText(invoke(alice, `doc:${sealed}`, ['admin']))}`)
+    await connect(sealed, invoke(alice, `doc:${sealed}`, ['admin']))
     const sockets = [
       await openSocket(
         `/v1/topics/${topic}?token=${encodeCapabilityText(invoke(bob, `topic:${topic}`, ['read'], { prf: grants.topic }))}`,
