@@ -83,11 +83,11 @@ export const Limits = {
   maxIncompleteUpdates: 16,
   /** Sockets one identity (DID, or one development-mode credential) may hold open on one room. */
   maxSocketsPerIdentity: 16,
-  /** Largest awareness (presence) state of one client, in bytes of JSON. */
+  /** Largest awareness (presence) state of one client, in characters of JSON. */
   maxAwarenessStateBytes: 8 * 1024,
   /** Most awareness client ids one socket may speak for. */
   maxAwarenessIdsPerSocket: 4,
-  /** Most bytes of awareness states one room holds (and so the largest snapshot a joiner receives). */
+  /** Most characters of awareness state JSON one room holds (so a joiner's snapshot stays within about this size). */
   maxAwarenessRoomBytes: 512 * 1024,
   /** Topic messages one publisher (a socket, or one identity over HTTP) may publish per second, sustained. */
   maxTopicPublishesPerSecond: 50,

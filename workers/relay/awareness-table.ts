@@ -48,9 +48,29 @@ export function encodeAwarenessUpdate(entries: readonly AwarenessEntry[]): Uint8
 export class AwarenessTable {
   private readonly clocks = new Map<number, number>()
   private readonly states = new Map<number, string>()
+  private stateBytes = 0
 
   get size(): number {
     return this.states.size
+  }
+
+  /** The characters of JSON every state holds together. */
+  get bytes(): number {
+    return this.stateBytes
+  }
+
+  stateOf(clientId: number): string | undefined {
+    return this.states.get(clientId)
+  }
+
+  private setState(clientId: number, state: string | null): void {
+    this.stateBytes -= this.states.get(clientId)?.length ?? 0
+    if (state === null) {
+      this.states.delete(clientId)
+      return
+    }
+    this.states.set(clientId, state)
+    this.stateBytes += state.length
   }
 
   /** Merges entries; returns those that changed the table, to relay on. */
@@ -61,8 +81,7 @@ export class AwarenessTable {
       const removal = e.state === 'null'
       if (current < e.clock || (current === e.clock && removal && this.states.has(e.clientId))) {
         this.clocks.set(e.clientId, e.clock)
-        if (removal) this.states.delete(e.clientId)
-        else this.states.set(e.clientId, e.state)
+        this.setState(e.clientId, removal ? null : e.state)
         changed.push(e)
       }
     }
@@ -75,7 +94,7 @@ export class AwarenessTable {
     for (const clientId of clientIds) {
       const clock = (this.clocks.get(clientId) ?? 0) + 1
       this.clocks.set(clientId, clock)
-      this.states.delete(clientId)
+      this.setState(clientId, null)
       gone.push({ clientId, clock, state: 'null' })
     }
     return gone

@@ -15,7 +15,6 @@
 import {
   CloseCode,
   createSchemaGuard,
-  DocSchemas,
   type DocType,
   decodeDocMessage,
   defineRoots,
@@ -33,8 +32,11 @@ import {
   VivimError,
 } from '@vivim/shared'
 import * as Y from 'yjs'
+import { ownerFromName } from '../auth/resource-owner.ts'
 import { docFlushed } from '../federation/hooks.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
+import { ClientOwners, ownerKey } from './client-owners.ts'
+import { applyIncoming, storableBatches } from './doc-apply.ts'
 import { DocStore } from './doc-store.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
@@ -43,32 +45,6 @@ import { socketState } from './socket-state.ts'
 
 /** How long updates gather before a flush, once the room is busy. */
 const FLUSH_WINDOW_MS = 5
-
-/** Whether Yjs holds structs or deletes of this doc back, waiting for updates they depend on. */
-function hasPendingContent(doc: Y.Doc): boolean {
-  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
-}
-
-/** A merged flush must fit one SQLite value (2 MB in a Durable Object); a burst is stored as several rows. */
-const MAX_ROW_BYTES = 1 << 20
-
-/** `updates` in order, grouped so each group's bytes stay within one row (a single update always fits: frames are smaller). */
-function storableBatches(updates: readonly Uint8Array[]): Uint8Array[][] {
-  const batches: Uint8Array[][] = []
-  let batch: Uint8Array[] = []
-  let bytes = 0
-  for (const update of updates) {
-    if (batch.length > 0 && bytes + update.length > MAX_ROW_BYTES) {
-      batches.push(batch)
-      batch = []
-      bytes = 0
-    }
-    batch.push(update)
-    bytes += update.length
-  }
-  if (batch.length > 0) batches.push(batch)
-  return batches
-}
 
 interface LoadedDoc {
   readonly doc: Y.Doc
@@ -83,11 +59,22 @@ export class DocRoom extends Room {
   private flushTimer: ReturnType<typeof setTimeout> | null = null
   private lastFlushAt = 0
   private readonly presence: RoomPresence
+  private readonly clients: ClientOwners
+  /** The socket whose update is being applied: the writer the schema guard checks the rules for. */
+  private writing: WebSocket | null = null
+  /** The document's owner once known (it never changes after). */
+  private knownOwner: string | null = null
+  /** Updates in a row each socket sent that depended on content the room lacks. */
+  private readonly incomplete = new WeakMap<WebSocket, number>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.store = new DocStore(ctx.storage)
-    this.presence = new RoomPresence(() => ctx.getWebSockets())
+    this.clients = new ClientOwners(ctx.storage.sql, ctx.getWebSockets())
+    this.presence = new RoomPresence(() => ctx.getWebSockets(), {
+      foreign: (ws, ids) => this.clients.foreign(ids, ownerKey(socketState(ws))),
+      claim: (ws, ids) => this.clients.claim(ids, ownerKey(socketState(ws))),
+    })
     // Answered by the runtime without waking the room: clients detect dead links for free.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
   }
@@ -147,8 +134,18 @@ export class DocRoom extends Room {
     if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
     for (const update of stored.updates) Y.applyUpdate(doc, update)
     for (const update of this.pending) Y.applyUpdate(doc, update)
-    this.loaded = { doc, type, guard: type === null ? null : createSchemaGuard(doc, DocSchemas[type]) }
+    const guard = type === null ? null : createSchemaGuard(doc, type, () => this.writer())
+    this.loaded = { doc, type, guard }
     return this.loaded
+  }
+
+  /** Who writes the update being applied, for the rules; null (schema only) for a socket without a DID. */
+  private writer(): { did: string; owner: string | null } | null {
+    const did = this.writing === null ? null : socketState(this.writing).did
+    if (did === null) return null
+    const docId = this.store.docId()
+    this.knownOwner ??= (docId === null ? null : ownerFromName(`doc:${docId}`)) ?? this.owner()
+    return { did, owner: this.knownOwner }
   }
 
   /** Throws the in-memory document away; the next use reloads what is stored plus what is pending. */
@@ -187,38 +184,37 @@ export class DocRoom extends Room {
       }
     }
     const { doc, guard } = this.room()
-    const held = hasPendingContent(doc)
-    let changed = false
-    let encoded = false
-    const effective: Uint8Array[] = []
-    const collect = (u: Uint8Array) => effective.push(u)
-    // Yjs encodes a transaction's update only for 'update' listeners, right after this event.
-    // Re-encoding costs more than applying, and the bytes received say the same unless Yjs
-    // holds some content back for missing dependencies: only then is the encoded part needed.
-    const cleaned = (tr: Y.Transaction) => {
-      changed = tr.changed.size > 0 || tr.deleteSet.clients.size > 0
-      encoded = held || hasPendingContent(doc)
-      if (encoded) doc.on('update', collect)
-    }
-    doc.on('afterTransactionCleanup', cleaned)
-    let problem: string | null = null
-    try {
-      Y.applyUpdate(doc, update, ws)
-    } catch {
-      problem = 'Yjs cannot apply this update'
-    } finally {
-      doc.off('afterTransactionCleanup', cleaned)
-      doc.off('update', collect)
-    }
-    problem ??= guard?.take() ?? null
-    if (problem !== null) {
+    this.writing = ws
+    const applied = applyIncoming(doc, update, ws)
+    this.writing = null
+    const problem = applied.error === null ? (guard?.take() ?? null) : { reason: applied.error, forbidden: false }
+    const key = ownerKey(socketState(ws))
+    const foreign = problem === null ? this.clients.foreign(applied.written, key) : null
+    if (problem !== null || foreign !== null) {
+      // Yjs cannot undo: the document is reloaded from storage plus what others sent, which never saw this update.
       this.rollback()
-      this.reject(ws, CloseCode.InvalidUpdate, problem)
+      if (problem === null) this.reject(ws, CloseCode.Forbidden, `Yjs client ${foreign} writes for another identity`)
+      else this.reject(ws, problem.forbidden ? CloseCode.Forbidden : CloseCode.InvalidUpdate, problem.reason)
       return
     }
-    if (encoded) this.pending.push(...effective)
-    else if (changed) this.pending.push(update)
-    if (this.pending.length > 0) this.scheduleFlush()
+    this.clients.claim(applied.written, key)
+    if (applied.incomplete) this.askForMissing(ws, doc)
+    else this.incomplete.delete(ws)
+    if (applied.effective.length > 0) {
+      this.pending.push(...applied.effective)
+      this.scheduleFlush()
+    }
+  }
+
+  /** Part of the socket's update was dropped (see `doc-apply.ts`): ask it for all the room lacks, a bounded number of times. */
+  private askForMissing(ws: WebSocket, doc: Y.Doc): void {
+    const count = (this.incomplete.get(ws) ?? 0) + 1
+    this.incomplete.set(ws, count)
+    if (count > Limits.maxIncompleteUpdates) {
+      this.reject(ws, CloseCode.InvalidUpdate, `${count} updates in a row depend on content this document lacks`)
+      return
+    }
+    this.send(ws, encodeSyncStep1(Y.encodeStateVector(doc)))
   }
 
   private scheduleFlush(): void {
@@ -243,24 +239,13 @@ export class DocRoom extends Room {
   }
 
   private compact(): void {
-    const { doc } = this.room()
-    // Content Yjs holds back for missing dependencies was never validated or stored: keep it out.
-    if (!hasPendingContent(doc) && this.pending.length === 0) {
-      this.store.compact(Y.encodeStateAsUpdate(doc))
-      return
-    }
-    const stored = this.store.load()
-    const clean = new Y.Doc()
-    if (stored.snapshot) Y.applyUpdate(clean, stored.snapshot)
-    for (const update of stored.updates) Y.applyUpdate(clean, update)
-    this.store.compact(Y.encodeStateAsUpdate(clean))
-    clean.destroy()
+    this.store.compact(Y.encodeStateAsUpdate(this.room().doc))
   }
 
   private receiveAwareness(ws: WebSocket, update: Uint8Array): void {
     const result = this.presence.receive(ws, update)
     if (!result.ok) {
-      this.reject(ws, result.forbidden ? CloseCode.Forbidden : CloseCode.BadFrame, result.reason)
+      this.reject(ws, result.code, result.reason)
       return
     }
     if (result.frame) this.broadcast(result.frame)
@@ -268,6 +253,7 @@ export class DocRoom extends Room {
 
   /** A socket left: its awareness states go, and the others are told. */
   protected override left(ws: WebSocket): void {
+    this.clients.release(ownerKey(socketState(ws)))
     const frame = this.presence.leave(ws)
     if (frame) this.broadcast(frame, ws)
   }

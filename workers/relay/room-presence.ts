@@ -5,19 +5,31 @@
  * only speak for the client ids it introduced, so no one can rewrite or
  * remove another person's cursor.
  */
-import { encodeAwarenessFrame } from '@vivim/shared'
-import { AwarenessTable, decodeAwarenessUpdate, encodeAwarenessUpdate } from './awareness-table.ts'
+import { CloseCode, encodeAwarenessFrame, Limits } from '@vivim/shared'
+import { type AwarenessEntry, AwarenessTable, decodeAwarenessUpdate, encodeAwarenessUpdate } from './awareness-table.ts'
 import { awarenessIds, setSocketState, socketState, withAwareness } from './socket-state.ts'
 
-export type PresenceResult = { ok: true; frame: Uint8Array | null } | { ok: false; reason: string; forbidden: boolean }
+export type PresenceResult = { ok: true; frame: Uint8Array | null } | { ok: false; reason: string; code: CloseCode }
+
+/** How presence shares the room's ownership of client ids with its document (`client-owners.ts`). */
+export interface ClientIdOwnership {
+  /** The first of `ids` that another identity owns, or null. */
+  foreign(ws: WebSocket, ids: number[]): number | null
+  /** Makes the socket's identity the owner of those of `ids` nobody owns. */
+  claim(ws: WebSocket, ids: number[]): void
+}
+
+const NO_OWNERSHIP: ClientIdOwnership = { foreign: () => null, claim: () => {} }
 
 export class RoomPresence {
   private table: AwarenessTable | null = null
   private readonly owners = new Map<number, WebSocket>()
   private readonly sockets: () => WebSocket[]
+  private readonly ownership: ClientIdOwnership
 
-  constructor(sockets: () => WebSocket[]) {
+  constructor(sockets: () => WebSocket[], ownership: ClientIdOwnership = NO_OWNERSHIP) {
     this.sockets = sockets
+    this.ownership = ownership
   }
 
   /** Every known state, as a frame for a socket that just joined or asked; null when empty. */
@@ -32,17 +44,17 @@ export class RoomPresence {
     try {
       entries = decodeAwarenessUpdate(update)
     } catch {
-      return { ok: false, reason: 'malformed awareness update', forbidden: false }
+      return { ok: false, reason: 'malformed awareness update', code: CloseCode.BadFrame }
     }
     const table = this.load()
-    for (const e of entries) {
-      const owner = this.owners.get(e.clientId)
-      if (owner !== undefined && owner !== ws) {
-        return { ok: false, reason: `awareness client ${e.clientId} belongs to another connection`, forbidden: true }
-      }
-    }
+    const refused = this.refusal(ws, table, entries)
+    if (refused !== null) return refused
     const changed = table.apply(entries)
     if (changed.length === 0) return { ok: true, frame: null }
+    this.ownership.claim(
+      ws,
+      changed.filter((e) => e.state !== 'null').map((e) => e.clientId),
+    )
     for (const e of changed) {
       if (e.state === 'null') this.owners.delete(e.clientId)
       else this.owners.set(e.clientId, ws)
@@ -60,6 +72,56 @@ export class RoomPresence {
     for (const id of ids) this.owners.delete(id)
     setSocketState(ws, { ...socketState(ws), awareness: {} })
     return encodeAwarenessFrame(encodeAwarenessUpdate(gone))
+  }
+
+  /**
+   * Why the socket may not apply these entries, or null. Caps keep one socket from flooding every
+   * reader: a state's size, the ids one socket speaks for, and the room's total (which bounds the
+   * snapshot a joiner receives).
+   */
+  private refusal(ws: WebSocket, table: AwarenessTable, entries: readonly AwarenessEntry[]): PresenceResult | null {
+    const ids = new Set(awarenessIds(socketState(ws)))
+    let added = 0
+    for (const e of entries) {
+      const owner = this.owners.get(e.clientId)
+      if (owner !== undefined && owner !== ws) {
+        return {
+          ok: false,
+          reason: `awareness client ${e.clientId} belongs to another connection`,
+          code: CloseCode.Forbidden,
+        }
+      }
+      if (e.state.length > Limits.maxAwarenessStateBytes) {
+        return {
+          ok: false,
+          reason: `awareness state larger than ${Limits.maxAwarenessStateBytes} bytes`,
+          code: CloseCode.MessageTooBig,
+        }
+      }
+      if (e.state !== 'null') {
+        ids.add(e.clientId)
+        added += e.state.length - (table.stateOf(e.clientId)?.length ?? 0)
+      }
+    }
+    if (ids.size > Limits.maxAwarenessIdsPerSocket) {
+      return {
+        ok: false,
+        reason: `at most ${Limits.maxAwarenessIdsPerSocket} awareness clients per connection`,
+        code: CloseCode.Forbidden,
+      }
+    }
+    if (added > 0 && table.bytes + added > Limits.maxAwarenessRoomBytes) {
+      return {
+        ok: false,
+        reason: `the room holds at most ${Limits.maxAwarenessRoomBytes} bytes of presence`,
+        code: CloseCode.RateLimited,
+      }
+    }
+    const foreign = this.ownership.foreign(ws, [...ids])
+    if (foreign !== null) {
+      return { ok: false, reason: `Yjs client ${foreign} belongs to another identity`, code: CloseCode.Forbidden }
+    }
+    return null
   }
 
   private load(): AwarenessTable {

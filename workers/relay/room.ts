@@ -67,10 +67,21 @@ export abstract class Room extends DurableObject<Env> {
     }
   }
 
-  /** Accepts a hibernatable socket for `access`: its state in the attachment, an alarm at its expiry. */
+  /**
+   * Accepts a hibernatable socket for `access`: its state in the attachment, an alarm at its expiry.
+   * One identity holds at most `Limits.maxSocketsPerIdentity` sockets here (a tag per DID lets the
+   * runtime count them), so one credential cannot fill a room's memory with connections.
+   */
   protected async acceptSocket(access: Access): Promise<[client: WebSocket, server: WebSocket]> {
+    const tags = access.did === null ? [] : [`did:${access.did}`.slice(0, 256)]
+    if (tags[0] !== undefined && this.ctx.getWebSockets(tags[0]).length >= Limits.maxSocketsPerIdentity) {
+      throw new VivimError(
+        ErrorCode.RateLimited,
+        `one identity may hold at most ${Limits.maxSocketsPerIdentity} connections to one room`,
+      )
+    }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-    this.ctx.acceptWebSocket(server)
+    this.ctx.acceptWebSocket(server, tags)
     setSocketState(server, admittedState(access))
     await this.guard.admitted(access.exp)
     return [client, server]

@@ -10,6 +10,8 @@ import type { Access } from '../http/access.ts'
 import type { AwarenessEntry } from './awareness-table.ts'
 
 export interface SocketState {
+  /** A random id of this socket, for rooms that key state by socket (client ids of DID-less sockets). */
+  readonly sid: string
   readonly did: string | null
   readonly canWrite: boolean
   /** When the socket's credential expires, ms since the epoch; null for never. */
@@ -31,6 +33,7 @@ export function socketState(ws: WebSocket): SocketState {
   let state = cache.get(ws)
   if (!state) {
     state = (ws.deserializeAttachment() as SocketState | null) ?? {
+      sid: '',
       did: null,
       canWrite: false,
       exp: null,
@@ -44,7 +47,14 @@ export function socketState(ws: WebSocket): SocketState {
 
 /** The state of a socket just admitted with `access`. */
 export function admittedState(access: Access): SocketState {
-  return { did: access.did, canWrite: access.canWrite, exp: access.exp, tokens: access.tokens, awareness: {} }
+  return {
+    sid: crypto.randomUUID(),
+    did: access.did,
+    canWrite: access.canWrite,
+    exp: access.exp,
+    tokens: access.tokens,
+    awareness: {},
+  }
 }
 
 export function setSocketState(ws: WebSocket, state: SocketState): void {

@@ -1,0 +1,88 @@
+/**
+ * What a document room does with one incoming Yjs update before any rule is
+ * checked: apply it, learn which client ids it wrote with, and drop whatever
+ * Yjs would hold back.
+ *
+ * Yjs keeps content whose dependencies it lacks ("pending" structs and
+ * deletes) and integrates it when they arrive. A room does not: held-back
+ * content has no sender once it integrates (the update that completes it may
+ * be someone else's, who would then be blamed for it), it escapes every
+ * check until then, and it costs memory nobody is charged for. So the room
+ * keeps what integrates and drops the rest; its sender is asked, with sync
+ * step 1, for everything the room lacks, and a y-protocols client answers
+ * with the dependencies and the dropped part together. The room therefore
+ * never holds pending content, which is why nothing here needs a budget in
+ * bytes: the per-socket count of such updates is bounded by the caller.
+ */
+import * as Y from 'yjs'
+
+export interface AppliedUpdate {
+  /** Why Yjs could not apply the update, or null. */
+  readonly error: string | null
+  /** Whether the document changed. */
+  readonly changed: boolean
+  /** The client ids the update added structs for. */
+  readonly written: readonly number[]
+  /** Whether part of the update was dropped because the room lacks what it depends on. */
+  readonly incomplete: boolean
+  /**
+   * What to store and relay: the update's own bytes when all of it applied, else Yjs' encoding of
+   * the part that did (re-encoding costs more than applying, so only then).
+   */
+  readonly effective: readonly Uint8Array[]
+}
+
+/** Whether Yjs holds structs or deletes of this doc back, waiting for updates they depend on. */
+function hasPendingContent(doc: Y.Doc): boolean {
+  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+}
+
+/** Applies `update` to `doc` (which holds nothing pending) with `origin`, keeping only what integrates. */
+export function applyIncoming(doc: Y.Doc, update: Uint8Array, origin: unknown): AppliedUpdate {
+  let changed = false
+  let incomplete = false
+  const written: number[] = []
+  const encoded: Uint8Array[] = []
+  const collect = (u: Uint8Array) => encoded.push(u)
+  // Yjs encodes a transaction's update only for 'update' listeners, right after this event.
+  const cleaned = (tr: Y.Transaction) => {
+    changed = tr.changed.size > 0 || tr.deleteSet.clients.size > 0
+    for (const [client, after] of tr.afterState) if (after > (tr.beforeState.get(client) ?? 0)) written.push(client)
+    incomplete = hasPendingContent(doc)
+    if (incomplete) doc.on('update', collect)
+  }
+  doc.on('afterTransactionCleanup', cleaned)
+  let error: string | null = null
+  try {
+    Y.applyUpdate(doc, update, origin)
+  } catch {
+    error = 'Yjs cannot apply this update'
+  } finally {
+    doc.off('afterTransactionCleanup', cleaned)
+    doc.off('update', collect)
+    doc.store.pendingStructs = null
+    doc.store.pendingDs = null
+  }
+  return { error, changed, written, incomplete, effective: incomplete ? encoded : changed ? [update] : [] }
+}
+
+/** A merged flush must fit one SQLite value (2 MB in a Durable Object); a burst is stored as several rows. */
+const MAX_ROW_BYTES = 1 << 20
+
+/** `updates` in order, grouped so each group's bytes stay within one row (a single update always fits: frames are smaller). */
+export function storableBatches(updates: readonly Uint8Array[]): Uint8Array[][] {
+  const batches: Uint8Array[][] = []
+  let batch: Uint8Array[] = []
+  let bytes = 0
+  for (const update of updates) {
+    if (batch.length > 0 && bytes + update.length > MAX_ROW_BYTES) {
+      batches.push(batch)
+      batch = []
+      bytes = 0
+    }
+    batch.push(update)
+    bytes += update.length
+  }
+  if (batch.length > 0) batches.push(batch)
+  return batches
+}

@@ -1,0 +1,205 @@
+import { env, runInDurableObject } from 'cloudflare:test'
+import {
+  Circle,
+  CloseCode,
+  Conversation,
+  type ConversationMessage,
+  encodeSyncUpdate,
+  generateIdentity,
+  Limits,
+  Profile,
+} from '@vivim/shared'
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import type { DocRoom } from '../relay/doc-room.ts'
+import { type DocPeer, openSocket, refusal } from './doc-peer.ts'
+import { docToken, peerOf } from './doc-tokens.ts'
+
+const alice = generateIdentity()
+const bob = generateIdentity()
+const carol = generateIdentity()
+const fresh = (type: string) => `${type}:${crypto.randomUUID()}`
+const msg = (id: string, author: string, text = 'hi'): ConversationMessage => ({ id, author, text, ts: 1 })
+const texts = (p: DocPeer) =>
+  Conversation.messages(p.doc)
+    .toArray()
+    .map((m) => m.text)
+
+/** A raw socket of `user` on the document, for frames no Yjs client would send; records how it closed. */
+async function rawSocket(docId: string, token: string) {
+  const ws = await openSocket(`/v1/docs/${docId}?token=${encodeURIComponent(token)}`)
+  const closed = new Promise<number>((resolve) => ws.addEventListener('close', (e) => resolve(e.code)))
+  return { ws, closed }
+}
+
+/** Two updates by a replica that writes with `clientId` after `base`: the second depends on the first. */
+function twoUpdates(base: Y.Doc, clientId: number, first: unknown, second: unknown): [Uint8Array, Uint8Array] {
+  const replica = new Y.Doc()
+  Y.applyUpdate(replica, Y.encodeStateAsUpdate(base))
+  // Set after: a replica that receives structs of its own client id picks a new one.
+  replica.clientID = clientId
+  const updates: Uint8Array[] = []
+  replica.on('update', (u: Uint8Array) => updates.push(u))
+  replica.getArray('messages').push([first])
+  replica.getArray('messages').push([second])
+  return updates as [Uint8Array, Uint8Array]
+}
+
+describe('a writer cannot lock another user out of a document', () => {
+  it('the victim’s edits keep landing while an attacker with her client id keeps retrying', async () => {
+    const docId = fresh('conversation')
+    const victim = await peerOf(alice, alice, docId)
+    const watcher = await peerOf(alice, carol, docId, ['read'])
+    Conversation.append(victim.doc, msg('a0', alice.did, 'alice 0'))
+    await watcher.until(() => texts(watcher).includes('alice 0'))
+    for (let round = 1; round <= 4; round++) {
+      const attacker = await rawSocket(docId, docToken(alice, bob, docId, ['read', 'write']))
+      // The second update is held back by Yjs until its first arrives; a bad message waits inside it.
+      const [, second] = twoUpdates(victim.doc, victim.doc.clientID, msg(`b${round}`, bob.did), { junk: 1 })
+      attacker.ws.send(encodeSyncUpdate(second))
+      Conversation.append(victim.doc, msg(`a${round}`, alice.did, `alice ${round}`))
+      await watcher.until(() => texts(watcher).includes(`alice ${round}`))
+      // Writing with her client id outright, at her next clock, is refused, and only the attacker is closed.
+      const [next] = twoUpdates(victim.doc, victim.doc.clientID, msg(`c${round}`, bob.did), msg('-', bob.did))
+      attacker.ws.send(encodeSyncUpdate(next))
+      expect(await attacker.closed).toBe(CloseCode.Forbidden)
+    }
+    expect(victim.closed).toBeNull()
+    expect(texts(watcher)).toEqual(['alice 0', 'alice 1', 'alice 2', 'alice 3', 'alice 4'])
+  })
+
+  it('a client id announced in presence belongs to its announcer before she writes with it', async () => {
+    const docId = fresh('conversation')
+    const victim = await peerOf(alice, alice, docId)
+    const attacker = await peerOf(alice, bob, docId)
+    victim.setPresence({ name: 'Alice' })
+    await attacker.until(() => attacker.awareness.has(victim.doc.clientID))
+    const [first] = twoUpdates(attacker.doc, victim.doc.clientID, msg('b1', bob.did), msg('b2', bob.did))
+    attacker.send(encodeSyncUpdate(first))
+    expect((await attacker.whenClosed()).code).toBe(CloseCode.Forbidden)
+    Conversation.append(victim.doc, msg('a1', alice.did, 'mine'))
+    const late = await peerOf(alice, carol, docId, ['read'])
+    await late.until(() => texts(late).includes('mine'))
+    expect(texts(late)).toEqual(['mine'])
+  })
+})
+
+describe('a writer cannot exhaust a room with content it holds back', () => {
+  it('updates of about 1 MB missing their first struct: nothing is kept, the sender is closed, the room answers', async () => {
+    const docId = `free-${crypto.randomUUID()}`
+    const sender = await rawSocket(docId, docToken(alice, alice, docId, ['read', 'write']))
+    const other = await peerOf(alice, alice, docId)
+    const big = 'x'.repeat(900_000)
+    let sent = 0
+    for (; sent < 40; sent++) {
+      const replica = new Y.Doc()
+      const updates: Uint8Array[] = []
+      replica.on('update', (u: Uint8Array) => updates.push(u))
+      replica.getText('t').insert(0, 'a')
+      replica.getText('t').insert(1, big)
+      try {
+        sender.ws.send(encodeSyncUpdate(updates[1] as Uint8Array))
+      } catch {
+        break // closed under us
+      }
+    }
+    expect(await sender.closed).toBe(CloseCode.InvalidUpdate)
+    other.doc.getArray<string>('log').push(['still here'])
+    const late = await peerOf(alice, carol, docId, ['read'])
+    await late.until(() => late.doc.getArray('log').length === 1)
+    expect(late.doc.getText('t').length).toBe(0)
+    const pending = await runInDurableObject(env.DOC_ROOM.getByName(docId), (room: DocRoom) => {
+      const doc = (room as unknown as { loaded: { doc: Y.Doc } | null }).loaded?.doc
+      return doc ? doc.store.pendingStructs !== null || doc.store.pendingDs !== null : false
+    })
+    expect(pending).toBe(false)
+  })
+})
+
+describe('authorship and roles inside typed documents', () => {
+  it('a writer cannot post as Alice, delete her messages or rename her conversation; others are unharmed', async () => {
+    const docId = fresh('conversation')
+    const owner = await peerOf(alice, alice, docId)
+    Conversation.append(owner.doc, msg('a1', alice.did, 'hello'))
+    Conversation.setTitle(owner.doc, 'Plans')
+    const attempts: ((d: Y.Doc) => void)[] = [
+      (d) => Conversation.append(d, msg('b1', alice.did, 'forged')),
+      (d) => Conversation.append(d, msg('b2', 'SYSTEM ADMIN', 'forged')),
+      (d) => Conversation.messages(d).delete(0, 1),
+      (d) => Conversation.setTitle(d, 'mine'),
+    ]
+    for (const attempt of attempts) {
+      const writer = await peerOf(alice, bob, docId)
+      await writer.until(() => texts(writer).includes('hello'))
+      attempt(writer.doc)
+      expect((await writer.whenClosed()).code).toBe(CloseCode.Forbidden)
+    }
+    const honest = await peerOf(alice, bob, docId)
+    Conversation.append(honest.doc, msg('b3', bob.did, 'mine, honestly'))
+    const late = await peerOf(alice, carol, docId, ['read'])
+    await late.until(() => texts(late).length === 2)
+    expect(texts(late)).toEqual(['hello', 'mine, honestly'])
+    expect(Conversation.meta(late.doc).get('title')).toBe('Plans')
+    expect(owner.closed).toBeNull()
+  })
+
+  it('in a circle, a plain member cannot make himself owner, add an admin or remove the owner', async () => {
+    const docId = fresh('circle')
+    const owner = await peerOf(alice, alice, docId)
+    Circle.addMember(owner.doc, alice.did, 'owner', 1)
+    Circle.addMember(owner.doc, bob.did, 'member', 1)
+    const attempts: ((d: Y.Doc) => void)[] = [
+      (d) => Circle.members(d).set(bob.did, { role: 'owner', joinedAt: 1 }),
+      (d) => Circle.members(d).set(carol.did, { role: 'admin', joinedAt: 1 }),
+      (d) => Circle.members(d).delete(alice.did),
+    ]
+    for (const attempt of attempts) {
+      const member = await peerOf(alice, bob, docId)
+      await member.until(() => Circle.members(member.doc).size === 2)
+      attempt(member.doc)
+      expect((await member.whenClosed()).code).toBe(CloseCode.Forbidden)
+    }
+    const leaving = await peerOf(alice, bob, docId)
+    await leaving.until(() => Circle.members(leaving.doc).size === 2)
+    Circle.removeMember(leaving.doc, bob.did)
+    await owner.until(() => Circle.members(owner.doc).size === 1)
+    expect(Circle.members(owner.doc).toJSON()).toEqual({ [alice.did]: { role: 'owner', joinedAt: 1 } })
+    expect(leaving.closed).toBeNull()
+  })
+
+  it('a profile is written only by the DID it belongs to, even with a write grant', async () => {
+    const docId = `profile:${alice.did}`
+    const writer = await peerOf(alice, bob, docId)
+    Profile.attributes(writer.doc).set('displayName', 'Not Alice')
+    expect((await writer.whenClosed()).code).toBe(CloseCode.Forbidden)
+    const owner = await peerOf(alice, alice, docId)
+    Profile.set(owner.doc, 'displayName', 'Alice')
+    const late = await peerOf(alice, alice, docId, ['read'])
+    await late.until(() => Profile.attributes(late.doc).get('displayName') === 'Alice')
+    expect(owner.closed).toBeNull()
+  })
+
+  it('content inserted and deleted within one update is checked like any other', async () => {
+    const docId = fresh('conversation')
+    const writer = await peerOf(alice, alice, docId)
+    writer.doc.gc = false
+    writer.doc.transact(() => {
+      writer.doc.getArray('spam').push(['x'.repeat(500_000)])
+      writer.doc.getArray('spam').delete(0, 1)
+    })
+    expect((await writer.whenClosed()).code).toBe(CloseCode.InvalidUpdate)
+  })
+})
+
+describe('caps on what one identity holds in a room', () => {
+  it('one identity opens at most the limit of sockets on one room', async () => {
+    const docId = fresh('conversation')
+    const token = () => docToken(alice, alice, docId, ['read', 'write'])
+    for (let i = 0; i < Limits.maxSocketsPerIdentity; i++) await rawSocket(docId, token())
+    expect(await refusal(`/v1/docs/${docId}?token=${encodeURIComponent(token())}`)).toEqual({
+      status: 429,
+      code: 'rate_limited',
+    })
+    expect((await peerOf(alice, bob, docId)).closed).toBeNull()
+  })
+})
