@@ -11,8 +11,9 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
 import type { DocRoom } from '../relay/doc-room.ts'
-import { type DocPeer, openSocket, refusal } from './doc-peer.ts'
+import { DocPeer, openSocket, refusal } from './doc-peer.ts'
 import { docToken, peerOf } from './doc-tokens.ts'
 
 const alice = generateIdentity()
@@ -201,5 +202,49 @@ describe('caps on what one identity holds in a room', () => {
       code: 'rate_limited',
     })
     expect((await peerOf(alice, bob, docId)).closed).toBeNull()
+  })
+})
+
+describe('presence caps', () => {
+  const pad = (chars: number) => ({ pad: 'x'.repeat(chars - 10) })
+
+  it('an awareness state over the size cap closes its sender and reaches nobody', async () => {
+    const docId = `free-${crypto.randomUUID()}`
+    const reader = await DocPeer.connect(docId, { token: DEV_READ_ONLY_TOKEN })
+    const watcher = await DocPeer.connect(docId)
+    reader.setPresence(pad(Limits.maxAwarenessStateBytes + 100))
+    expect((await reader.whenClosed()).code).toBe(CloseCode.MessageTooBig)
+    watcher.setPresence({ name: 'w' })
+    await watcher.until(() => watcher.awareness.has(watcher.doc.clientID))
+    expect(watcher.awareness.has(reader.doc.clientID)).toBe(false)
+  })
+
+  it('one socket speaks for at most the cap of awareness ids', async () => {
+    const docId = `free-${crypto.randomUUID()}`
+    const peer = await DocPeer.connect(docId)
+    for (let id = 1; id <= Limits.maxAwarenessIdsPerSocket + 1; id++) peer.setPresence({ id }, 1, 1000 + id)
+    expect((await peer.whenClosed()).code).toBe(CloseCode.Forbidden)
+  })
+
+  it('a room’s presence is bounded, so a joiner’s snapshot is too', async () => {
+    const docId = `free-${crypto.randomUUID()}`
+    const perState = 8_000
+    const perSocket = Limits.maxAwarenessIdsPerSocket
+    const fits = Math.floor(Limits.maxAwarenessRoomBytes / (perState * perSocket))
+    let next = 1
+    for (let i = 0; i < fits; i++) {
+      const peer = await DocPeer.connect(docId)
+      for (let k = 0; k < perSocket; k++) peer.setPresence(pad(perState), 1, next++)
+      await peer.until(() => peer.awareness.size === next - 1)
+    }
+    const extra = await DocPeer.connect(docId)
+    for (let k = 0; k < perSocket; k++) extra.setPresence(pad(perState), 1, next++)
+    expect((await extra.whenClosed()).code).toBe(CloseCode.RateLimited)
+    const joiner = await DocPeer.connect(docId)
+    const sizes: number[] = []
+    joiner.ws.addEventListener('message', (e) => sizes.push((e.data as ArrayBuffer).byteLength))
+    await joiner.until(() => joiner.awareness.size >= fits * perSocket)
+    expect(joiner.awareness.size).toBe(fits * perSocket)
+    expect(Math.max(...sizes)).toBeLessThan(Limits.maxAwarenessRoomBytes + 64 * 1024)
   })
 })
