@@ -1,59 +1,8 @@
 import { exports } from 'cloudflare:workers'
 import { CloseCode, ErrorCode, Limits } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
-import { EDGE, openSocket } from './doc-peer.ts'
-
-/**
- * A signaling client that sends exactly what the stock y-webrtc package
- * sends (`JSON.stringify` of its subscribe, publish and ping objects, as its
- * `SignalingConn` does through lib0's WebsocketClient) and records what it
- * receives.
- */
-class SignalingClient {
-  readonly received: Record<string, unknown>[] = []
-  closed: number | null = null
-  private readonly waiters = new Set<() => void>()
-  readonly ws: WebSocket
-  private constructor(ws: WebSocket) {
-    this.ws = ws
-    ws.addEventListener('message', (event) => {
-      this.received.push(JSON.parse(event.data as string))
-      for (const w of [...this.waiters]) w()
-    })
-    ws.addEventListener('close', (event) => {
-      this.closed = event.code
-      for (const w of [...this.waiters]) w()
-    })
-  }
-
-  static async connect(): Promise<SignalingClient> {
-    return new SignalingClient(await openSocket('/v1/signaling'))
-  }
-
-  send(message: object): void {
-    this.ws.send(JSON.stringify(message))
-  }
-
-  announce(room: string, peerId: string): void {
-    this.send({ type: 'publish', topic: room, data: { type: 'announce', from: peerId } })
-  }
-
-  announcementsFrom(peerId: string): unknown[] {
-    return this.received.filter((m) => (m.data as { from?: string } | undefined)?.from === peerId)
-  }
-
-  until(predicate: () => boolean): Promise<void> {
-    if (predicate()) return Promise.resolve()
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!predicate()) return
-        this.waiters.delete(check)
-        resolve()
-      }
-      this.waiters.add(check)
-    })
-  }
-}
+import { EDGE } from './doc-peer.ts'
+import { SignalingClient } from './signaling-client.ts'
 
 describe('WebRTC signaling', () => {
   it('peers in one room see each other’s announcements, and nothing from rooms they did not join', async () => {
