@@ -1,0 +1,101 @@
+import { env } from 'cloudflare:test'
+import { exports } from 'cloudflare:workers'
+import {
+  type Action,
+  createEnvelope,
+  ErrorCode,
+  encodeCapabilityText,
+  encodeEnvelope,
+  generateIdentity,
+  type Identity,
+  issueCapability,
+} from '@vivim/shared'
+import { describe, expect, it } from 'vitest'
+import { edgeIdentity } from '../auth/edge-identity.ts'
+import { DocPeer, EDGE, openSocket, refusal } from './doc-peer.ts'
+
+const edge = edgeIdentity(env)
+const alice = generateIdentity()
+const bob = generateIdentity()
+const mallory = generateIdentity()
+
+/** A self-issued invocation: it proves ownership only of what its issuer owns or may create. */
+const token = (issuer: Identity, res: string, can: Action[]) =>
+  encodeCapabilityText(issueCapability(issuer, { aud: edge.did, res, can, exp: Date.now() + 3_600_000 }))
+
+function publish(topic: string, author: Identity, credential: string): Promise<Response> {
+  const body = encodeEnvelope(createEnvelope(author, { topic, payload: new Uint8Array([1]) }))
+  return exports.default.fetch(
+    new Request(`${EDGE}/v1/topics/${topic}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${credential}` },
+      body,
+    }),
+  )
+}
+
+describe('ownership', () => {
+  it('a read-only token on an unowned document or topic claims nothing; a later writer owns it', async () => {
+    const docId = `circle:${crypto.randomUUID()}`
+    const topic = `public:news:${crypto.randomUUID()}`
+    expect(await refusal(`/v1/docs/${docId}?token=${token(mallory, `doc:${docId}`, ['read'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.Forbidden,
+    })
+    expect(await refusal(`/v1/topics/${topic}?token=${token(mallory, `topic:${topic}`, ['read'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.Forbidden,
+    })
+    const owner = await DocPeer.connect(docId, { token: token(alice, `doc:${docId}`, ['read', 'write']) })
+    await owner.until(() => owner.synced)
+    await openSocket(`/v1/topics/${topic}?token=${token(alice, `topic:${topic}`, ['write'])}`)
+    expect(await refusal(`/v1/docs/${docId}?token=${token(mallory, `doc:${docId}`, ['read'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.NotOwner,
+    })
+    expect(await refusal(`/v1/topics/${topic}?token=${token(mallory, `topic:${topic}`, ['read'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.NotOwner,
+    })
+  })
+
+  it('an HTTP publish to a topic nobody owns is refused 403 and claims nothing', async () => {
+    const topic = `public:news:${crypto.randomUUID()}`
+    const refused = await publish(topic, alice, token(alice, `topic:${topic}`, ['write']))
+    expect(refused.status).toBe(403)
+    const { error } = (await refused.json()) as { error: { code: string; message: string } }
+    expect(error.code).toBe(ErrorCode.Forbidden)
+    expect(error.message).toMatch(/nobody owns/)
+    // Bob, connecting later with write, becomes the owner: Alice's publish claimed nothing.
+    await openSocket(`/v1/topics/${topic}?token=${token(bob, `topic:${topic}`, ['write'])}`)
+    expect((await publish(topic, bob, token(bob, `topic:${topic}`, ['write']))).status).toBe(200)
+    expect((await publish(topic, alice, token(alice, `topic:${topic}`, ['write']))).status).toBe(403)
+  })
+
+  it('the sealed room of X and the circle’s topics follow the owner of document X', async () => {
+    const id = crypto.randomUUID()
+    const docId = `circle:${id}`
+    const topic = `circle:messages:${id}`
+    // Before X exists, neither its sealed room nor its topics can be claimed apart from it.
+    expect(await refusal(`/v1/sealed/${docId}?token=${token(mallory, `doc:${docId}`, ['admin'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.Forbidden,
+    })
+    expect(await refusal(`/v1/topics/${topic}?token=${token(mallory, `topic:${topic}`, ['admin'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.Forbidden,
+    })
+    await DocPeer.connect(docId, { token: token(alice, `doc:${docId}`, ['admin']) })
+    expect(await refusal(`/v1/sealed/${docId}?token=${token(mallory, `doc:${docId}`, ['admin'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.NotOwner,
+    })
+    expect(await refusal(`/v1/topics/${topic}?token=${token(mallory, `topic:${topic}`, ['admin'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.NotOwner,
+    })
+    await openSocket(`/v1/sealed/${docId}?token=${token(alice, `doc:${docId}`, ['write'])}`)
+    await openSocket(`/v1/topics/${topic}?token=${token(alice, `topic:${topic}`, ['write'])}`)
+    expect((await publish(topic, alice, token(alice, `topic:${topic}`, ['write']))).status).toBe(200)
+  })
+})
