@@ -1,0 +1,258 @@
+/**
+ * What the document room's authorship checks cost (`npm run bench:docs:rules`).
+ *
+ * In one invocation, on the same machine, it bundles and starts two edges:
+ * the current tree ("after": authorship and role rules per write, Yjs
+ * client-id ownership) and the commit before the checks ("before", a git
+ * worktree of `ac76cfa` at /tmp/relay-before, made when absent). Then, per
+ * offered rate, it runs one row on each, before then after (`--rounds`
+ * pairs per rate), each on a fresh `conversation:<uuid>` document whose 20
+ * senders each hold their own identity and capability token and append
+ * messages `{ id, author: <own DID>, text, ts }` to `messages`, so the
+ * rules run on every update. Prints one Markdown table with the p99 of each
+ * after row against the before row of its pair. Exits 1 if any row lost
+ * updates or failed.
+ *
+ *   node bench/docs/rules.ts [--rates 500,2000] [--duration 10] [--rounds 1] [--clients 20] [--json]
+ */
+
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { REPO_ROOT } from './child-processes.ts'
+import { LOAD_USAGE, type LoadOptions, parseLoadOptions } from './cli-options.ts'
+import { describeClosed } from './load-protocol.ts'
+import { machineLine, writeResults } from './report-table.ts'
+import {
+  BEFORE_COMMIT,
+  BEFORE_TREE,
+  bundleHolds,
+  bundleTree,
+  type Edge,
+  prepareBeforeTree,
+  type Side,
+  startEdge,
+} from './rules-edges.ts'
+import { type RulesRow, runRulesRow } from './rules-row.ts'
+import { guardRun, progress } from './run-environment.ts'
+import { count, ms, ratio } from './stats.ts'
+
+const DEFAULT_RATES = '500,2000'
+/** Only the after tree has the client-id ownership table: tells the two bundles apart. */
+const AFTER_MARK = 'doc_client_owner'
+/** The requirement: the checks add at most this much to the p99. */
+const P99_BUDGET = 1.1
+
+const USAGE = `usage: node bench/docs/rules.ts [flags]
+  --rounds N          before/after pairs per rate, alternating (1)
+  --before REV        the commit before the checks (${BEFORE_COMMIT})
+  --before-tree DIR   its worktree, made when absent (${BEFORE_TREE})
+${LOAD_USAGE.split('\n')
+  .slice(1)
+  .filter((line) => !/--only|--relay-url/.test(line))
+  .join('\n')
+  .replace('(500,2000,4000)', `(${DEFAULT_RATES})`)
+  .replace('rate and server', 'rate, before and after')}`
+
+interface RulesOptions extends LoadOptions {
+  rounds: number
+  before: string
+  beforeTree: string
+}
+
+function parseOptions(argv: string[]): RulesOptions | null {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    strict: false,
+    tokens: true,
+    options: {
+      rounds: { type: 'string' },
+      before: { type: 'string' },
+      'before-tree': { type: 'string' },
+    },
+  })
+  const ours = new Set(['rounds', 'before', 'before-tree'])
+  const rest: string[] = []
+  for (const token of tokens) {
+    if (token.kind === 'option' && ours.has(token.name)) continue
+    if (token.kind === 'option' && (token.name === 'only' || token.name === 'relay-url')) {
+      throw new Error(`--${token.name} does not apply here: both edges are started by the run`)
+    }
+    if (token.kind === 'option') {
+      rest.push(token.rawName)
+      if (token.value !== undefined) rest.push(token.value)
+    } else if (token.kind === 'positional') rest.push(token.value)
+  }
+  if (!rest.includes('--rates') && !rest.some((a) => a.startsWith('--rates='))) rest.push('--rates', DEFAULT_RATES)
+  const load = parseLoadOptions(rest)
+  if (load === null) return null
+  const rounds = Number(values.rounds ?? 1)
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('--rounds must be an integer in 1..20')
+  return {
+    ...load,
+    rounds,
+    before: typeof values.before === 'string' ? values.before : BEFORE_COMMIT,
+    beforeTree: typeof values['before-tree'] === 'string' ? values['before-tree'] : BEFORE_TREE,
+  }
+}
+
+const parsed = (() => {
+  try {
+    return parseOptions(process.argv.slice(2))
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`)
+    process.exit(64)
+  }
+})()
+if (parsed === null) {
+  console.log(USAGE)
+  process.exit(0)
+}
+const options: RulesOptions = parsed
+
+const rowBudgetS = options.quietWaitS + options.warmupS + options.durationS + options.drainS + 45
+guardRun((2 * options.rounds * options.rates.length * rowBudgetS + 600) * 1000)
+
+const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim()
+const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+  cwd: REPO_ROOT,
+  encoding: 'utf8',
+}).trim()
+progress(`before: ${options.before} in ${options.beforeTree}`)
+const beforeCommit = prepareBeforeTree(options.before, options.beforeTree)
+
+const work = mkdtempSync(join(tmpdir(), 'vivim-bench-rules-'))
+const edges: Edge[] = []
+const rows: RulesRow[] = []
+try {
+  progress('bundling the current tree and the tree before the checks')
+  const afterBundle = bundleTree(REPO_ROOT, join(work, 'after'))
+  const beforeBundle = bundleTree(options.beforeTree, join(work, 'before'))
+  if (!bundleHolds(afterBundle, AFTER_MARK) || bundleHolds(beforeBundle, AFTER_MARK)) {
+    throw new Error(`the bundles do not differ as expected (${AFTER_MARK} only in the current tree)`)
+  }
+  progress('starting both edges')
+  edges.push(await startEdge('before', beforeCommit, beforeBundle))
+  edges.push(await startEdge('after', head, afterBundle))
+  const bySide = (side: Side) => edges.find((e) => e.side === side) as Edge
+  for (const rate of options.rates) {
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const side of ['before', 'after'] as const) {
+        const edge = bySide(side)
+        progress(`${side} @ ${count(rate)}/s (round ${round}): ${options.clients} senders for ${options.durationS} s`)
+        const row = await runRulesRow(edge, edges, options, rate, round)
+        rows.push(row)
+        const state = row.error ?? (row.complete ? 'complete' : 'INCOMPLETE')
+        progress(
+          `${side} @ ${count(rate)}/s: delivered ${count(row.deliveredPerS)}/s, p50 ${ms(row.latency.p50)} ms, p99 ${ms(row.latency.p99)} ms, ${state}`,
+        )
+        if (!row.complete) progress(`${side}: last edge output:\n${edge.logTail().slice(-2_000)}`)
+        if (edge.died() !== null) throw new Error(`${side} edge died: ${edge.died()}`)
+      }
+    }
+  }
+} catch (error) {
+  progress(`stopped: ${(error as Error).message}`)
+} finally {
+  await Promise.all(edges.map((edge) => edge.stop()))
+  rmSync(work, { recursive: true, force: true })
+}
+
+/** The before row of the same rate and round. */
+const pairOf = (row: RulesRow) =>
+  rows.find((r) => r.side === 'before' && r.offered === row.offered && r.round === row.round && r.error === null)
+
+function completeCell(row: RulesRow): string {
+  if (row.error !== null && row.totalSent === 0) return `**error**: ${row.error}`
+  if (row.complete) return `yes: ${count(row.totalSent)}`
+  const where = [
+    row.missingAtObserver > 0 ? `observer lacks ${count(row.missingAtObserver)}` : '',
+    row.sendersIncomplete > 0
+      ? `${row.sendersIncomplete}/${row.clients} senders lack up to ${count(row.maxMissingAtSender)}`
+      : '',
+  ]
+    .filter((s) => s !== '')
+    .join(', ')
+  return `**NO**: ${where || 'check did not finish'} of ${count(row.totalSent)}${row.error ? ` (${row.error})` : ''}`
+}
+
+const cores = (value: number | null) => (value === null ? 'n/a' : value.toFixed(2))
+
+function table(): string {
+  const header = ['server', 'rate/s', 'p50 ms', 'p99 ms', 'delivered/s', 'complete', 'p99 after/before', 'server CPU']
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`]
+  for (const row of rows) {
+    const before = row.side === 'after' ? pairOf(row) : undefined
+    const cells = [
+      options.rounds > 1 ? `${row.side} (${row.round})` : row.side,
+      count(row.offered),
+      ms(row.latency.p50),
+      ms(row.latency.p99),
+      count(row.deliveredPerS),
+      completeCell(row),
+      row.side === 'after' ? ratio(row.latency.p99, before?.latency.p99) : '',
+      cores(row.serverCores),
+    ]
+    lines.push(`| ${cells.join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
+function warnings(): string[] {
+  const out: string[] = []
+  for (const row of rows) {
+    const name = `${row.side} @ ${count(row.offered)}/s${options.rounds > 1 ? ` (${row.round})` : ''}`
+    const busiest = Math.max(0, ...row.senderEventLoop)
+    if (busiest > 0.9 || row.observerEventLoop > 0.9) {
+      out.push(
+        `${name}: client threads saturated (sender event loop ${Math.round(busiest * 100)}%, observer ${Math.round(row.observerEventLoop * 100)}%)`,
+      )
+    }
+    if (row.sentPerS < row.offered * 0.97)
+      out.push(`${name}: senders sent ${count(row.sentPerS)}/s of ${count(row.offered)}/s`)
+    if (row.serverCores !== null && row.serverCores > 0.9)
+      out.push(`${name}: the edge used ${row.serverCores.toFixed(2)} cores`)
+    if (row.otherCores !== null && row.otherCores > 0.15) {
+      out.push(`${name}: other processes used ${row.otherCores.toFixed(2)} cores during the window: disturbed`)
+    }
+    if (row.outOfOrder > 0) out.push(`${name}: ${row.outOfOrder} messages reached the observer out of order`)
+    for (const line of describeClosed(row.closed)) out.push(`${name}: closed by the server: ${line}`)
+  }
+  return out
+}
+
+const verdicts = options.rates.map((rate) => {
+  const pairs = rows.filter((r) => r.side === 'after' && r.offered === rate && r.error === null)
+  const ratios = pairs.flatMap((r) => {
+    const before = pairOf(r)
+    return before === undefined ? [] : [r.latency.p99 / before.latency.p99]
+  })
+  if (ratios.length === 0) return `- ${count(rate)}/s: no complete pair`
+  const worst = Math.max(...ratios)
+  const list = ratios.map((x) => `${x.toFixed(2)}x`).join(', ')
+  return `- ${count(rate)}/s: p99 after/before ${list}: ${worst <= P99_BUDGET ? 'within' : 'OVER'} the ${P99_BUDGET.toFixed(2)}x budget`
+})
+
+const out: string[] = [
+  '## Authorship checks: document relay before and after',
+  '',
+  `before = ${beforeCommit.slice(0, 7)} (no authorship rules, no client-id ownership); after = ${head.slice(0, 7)}${dirty === '' ? '' : ' with uncommitted edits'}; both bundled from their trees and served by \`wrangler dev\` (VIVIM_ENV=development, tokens verified).`,
+  `${options.clients} senders (own identity, owner's grant + invocation to the edge) + 1 observer (the owner) on a fresh \`conversation:<uuid>\` per row; each update appends one \`{ id, author, text, ts }\` to \`messages\`; ${options.warmupS} s warm-up, ${options.durationS} s measured; rows alternate before, after.`,
+  `Machine: ${machineLine()}. Server CPU: cores used by the measured edge's processes over the window.`,
+  '',
+  table(),
+  '',
+  ...verdicts,
+  ...warnings().map((w) => `- ${w}`),
+]
+console.log(out.join('\n'))
+
+if (options.json) {
+  const file = writeResults('docs-rules', { machine: machineLine(), before: beforeCommit, after: head, options, rows })
+  progress(`raw results: ${file}`)
+}
+const failed =
+  rows.length !== 2 * options.rounds * options.rates.length || rows.some((r) => !r.complete || r.error !== null)
+process.exit(failed ? 1 : 0)
