@@ -50,6 +50,8 @@ export interface AuthorizeOptions {
    * credential must grant write, so a reader never squats a name.
    */
   readonly claim?: boolean
+  /** The document whose owner `roomOwner` answers for, when the resource follows one: named in refusals. */
+  readonly follows?: string
   /** Where to push later revocations of the token chain. */
   readonly watch?: RoomRef
 }
@@ -90,12 +92,14 @@ export async function authorize(
   const root = (capabilityChain(leaf).at(-1) as Capability).iss
   let owner = ownerFromName(resource)
   if (owner === null && options.roomOwner) owner = await options.roomOwner()
+  // A name that says no owner and no room to ask: the chain's check refuses it (not_owner), as ever.
+  if (owner === null && !options.roomOwner) return verifiedAccess(env, leaf, resource, null, options.watch)
   const claiming = owner === null
   if (claiming && !options.claim) {
-    throw new VivimError(
-      ErrorCode.Forbidden,
-      `nobody owns ${resource} yet; it is created by a WebSocket connect to it whose credential may write`,
-    )
+    const how = options.follows
+      ? `it follows the owner of doc:${options.follows}, created by opening that document with a credential that may write`
+      : 'it is created by a WebSocket connect to it whose credential may write'
+    throw new VivimError(ErrorCode.Forbidden, `nobody owns ${resource} yet; ${how}`)
   }
   // A resource nobody owns yet belongs to whoever creates it: the root of the first valid chain that may write.
   const access = await verifiedAccess(env, leaf, resource, owner ?? root, options.watch)
@@ -110,7 +114,7 @@ export async function authorize(
 }
 
 /**
- * Verifies `leaf` for `resource` owned by `owner`, against the revocation
+ * Verifies `leaf` for `resource` owned by `owner` (null: nobody, so no chain passes), against the revocation
  * registry (which pushes later revocations to `watch`). The action checked is
  * read when the leaf allows it, else write.
  */
@@ -118,7 +122,7 @@ export async function verifiedAccess(
   env: Env,
   leaf: Capability,
   resource: string,
-  owner: string,
+  owner: string | null,
   watch?: RoomRef,
 ): Promise<Access> {
   const ids = capabilityChain(leaf).map((link) => capabilityId(link))

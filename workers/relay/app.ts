@@ -66,8 +66,8 @@ relay.post('/v1/topics/:topic', async (c) => {
   parseTopic(topic)
   const room = c.env.TOPIC_ROOM.getByName(topic)
   // A publish never creates a topic: claiming by one POST would let anyone squat a name.
-  const { roomOwner } = topicOwnership(c.env, topic, room)
-  const access = await authorize(c.req.raw, c.env, `topic:${topic}`, { roomOwner })
+  const { roomOwner, follows } = topicOwnership(c.env, topic, room)
+  const access = await authorize(c.req.raw, c.env, `topic:${topic}`, { roomOwner, follows })
   if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
   const body = new Uint8Array(await c.req.arrayBuffer())
   return room.fetch(roomRequest('/publish', topic, access, body))
@@ -92,6 +92,7 @@ relay.get('/v1/sealed/:docId', async (c) => {
   // The sealed twin of X shares X's resource and owner: whoever may read or write X may do so here.
   const access = await authorize(c.req.raw, c.env, `doc:${docId}`, {
     roomOwner: () => c.env.DOC_ROOM.getByName(docId).owner(),
+    follows: docId,
     watch: { kind: 'sealed', name: docId },
   })
   return room.fetch(connectRequest(docId, access, after === undefined ? null : `cursor:${after}`))
@@ -102,8 +103,8 @@ function topicOwnership(
   env: Env,
   topic: string,
   room: DurableObjectStub<TopicRoom>,
-): { roomOwner: () => Promise<string | null>; claim: boolean } {
+): { roomOwner: () => Promise<string | null>; claim: boolean; follows?: string } {
   const doc = governingDoc(`topic:${topic}`)
   if (doc === null) return { roomOwner: () => room.owner(), claim: true }
-  return { roomOwner: () => env.DOC_ROOM.getByName(doc).owner(), claim: false }
+  return { roomOwner: () => env.DOC_ROOM.getByName(doc).owner(), claim: false, follows: doc }
 }
