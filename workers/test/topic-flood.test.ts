@@ -1,0 +1,123 @@
+import { exports } from 'cloudflare:workers'
+import {
+  CloseCode,
+  createEnvelope,
+  ErrorCode,
+  encodeEnvelope,
+  generateIdentity,
+  Limits,
+  messageId,
+  TopicFrameType,
+} from '@vivim/shared'
+import { describe, expect, it } from 'vitest'
+import { EDGE } from './doc-peer.ts'
+import { TopicPeer } from './topic-peer.ts'
+
+const alice = generateIdentity()
+const mallory = generateIdentity()
+const text = (s: string) => new TextEncoder().encode(s)
+const freshTopic = () => `circle:messages:${crypto.randomUUID()}`
+const messageIds = (peer: TopicPeer) => peer.of(TopicFrameType.Message).map((m) => messageId(m.e))
+
+async function subscribers(topic: string, n: number): Promise<TopicPeer[]> {
+  const peers = await Promise.all(Array.from({ length: n }, () => TopicPeer.connect(topic)))
+  await Promise.all(peers.map((p) => p.until(() => p.of(TopicFrameType.Live).length === 1)))
+  return peers
+}
+
+describe('a publisher flooding a topic', () => {
+  it('is throttled on its socket while every well-behaved subscriber stays and gets each accepted message', {
+    timeout: 120_000,
+  }, async () => {
+    const topic = freshTopic()
+    const readers = await subscribers(topic, 4)
+    const flooder = await TopicPeer.connect(topic)
+    await flooder.until(() => flooder.of(TopicFrameType.Live).length === 1)
+    const flood = Array.from({ length: 2500 }, (_, i) => createEnvelope(mallory, { topic, payload: text(`f${i}`) }))
+    for (const e of flood) flooder.publish(e)
+    const answered = () => flooder.of(TopicFrameType.Ok).length + flooder.of(TopicFrameType.Error).length
+    await flooder.until(() => flooder.closed !== null || answered() === flood.length)
+
+    const accepted = flooder.of(TopicFrameType.Ok).map((ok) => ok.id)
+    const refusals = flooder.of(TopicFrameType.Error)
+    expect(refusals.length > 0 || flooder.closed?.code === CloseCode.RateLimited).toBe(true)
+    expect(refusals.every((e) => e.code === ErrorCode.RateLimited)).toBe(true)
+    // None of its own acks can overtake its backlog, so the backlog stores at most one window.
+    expect(accepted.length).toBeGreaterThan(0)
+    expect(accepted.length).toBeLessThanOrEqual(Limits.topicPublishBurst)
+    for (const reader of readers) {
+      await reader.until(() => reader.closed !== null || reader.texts().length === accepted.length)
+      expect(reader.closed).toBeNull()
+      expect(messageIds(reader)).toEqual(accepted)
+    }
+    // The room still serves them: a later publish reaches everyone.
+    const later = await TopicPeer.connect(topic)
+    later.publish(createEnvelope(alice, { topic, payload: text('after the flood') }))
+    for (const reader of readers) {
+      await reader.until(() => reader.texts().includes('after the flood'))
+      expect(reader.closed).toBeNull()
+    }
+  })
+
+  it('is answered 429 rate_limited over HTTP past its burst, and subscribers get every accepted message', {
+    timeout: 120_000,
+  }, async () => {
+    const topic = freshTopic()
+    const readers = await subscribers(topic, 2)
+    const count = Limits.topicPublishBurst * 3
+    const responses = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        exports.default.fetch(
+          new Request(`${EDGE}/v1/topics/${topic}`, {
+            method: 'POST',
+            body: encodeEnvelope(createEnvelope(mallory, { topic, payload: text(`h${i}`) })),
+          }),
+        ),
+      ),
+    )
+    const bodies = await Promise.all(responses.map(async (r) => ({ status: r.status, body: await r.json() })))
+    const limited = bodies.filter((b) => b.status === 429)
+    const stored = bodies.filter((b) => b.status === 200) as { body: { id: string; cursor: number } }[]
+    expect(limited.length).toBeGreaterThan(0)
+    expect(stored.length + limited.length).toBe(count)
+    for (const b of limited) expect((b.body as { error: { code: string } }).error.code).toBe(ErrorCode.RateLimited)
+    const acceptedIds = stored.sort((a, b) => a.body.cursor - b.body.cursor).map((b) => b.body.id)
+    for (const reader of readers) {
+      await reader.until(() => reader.closed !== null || reader.texts().length === acceptedIds.length)
+      expect(reader.closed).toBeNull()
+      expect(messageIds(reader)).toEqual(acceptedIds)
+    }
+  })
+})
+
+describe('a subscriber of a busy topic', () => {
+  it('is never closed for acknowledging every message', { timeout: 120_000 }, async () => {
+    const topic = freshTopic()
+    const reader = await TopicPeer.connect(topic, { autoAck: false })
+    await reader.until(() => reader.of(TopicFrameType.Live).length === 1)
+    // As many messages as it may leave unacknowledged (about twice a socket's frame burst),
+    // published within the publish rate by several sockets.
+    const total = Limits.maxTopicUnacked - 1
+    const publishers = Math.ceil(total / Limits.topicPublishBurst)
+    await Promise.all(
+      Array.from({ length: publishers }, async (_, p) => {
+        const count = Math.min(Limits.topicPublishBurst, total - p * Limits.topicPublishBurst)
+        const publisher = await TopicPeer.connect(topic)
+        for (let n = 0; n < count; n++) {
+          publisher.publish(createEnvelope(alice, { topic, payload: text(`${p}-${n}`) }))
+        }
+        await publisher.until(() => publisher.of(TopicFrameType.Ok).length === count)
+        publisher.close()
+      }),
+    )
+    await reader.until(() => reader.texts().length === total)
+    // Its event loop was busy: it acknowledges each message it handled, one ack per message, at
+    // once. Counted as frames, these would pass the frame burst faster than the rate refills it.
+    for (const m of reader.of(TopicFrameType.Message)) reader.ack(m.c)
+    // Its frames reach the room in order, so once this publish is answered every ack was handled.
+    reader.publish(createEnvelope(alice, { topic, payload: text('still here') }))
+    await reader.until(() => reader.closed !== null || reader.texts().includes('still here'))
+    expect(reader.closed).toBeNull()
+    expect(reader.texts()).toHaveLength(total + 1)
+  })
+})

@@ -1,0 +1,113 @@
+import { env, runInDurableObject } from 'cloudflare:test'
+import { exports } from 'cloudflare:workers'
+import {
+  createEnvelope,
+  ErrorCode,
+  encodeEnvelope,
+  generateIdentity,
+  messageId,
+  TopicFrameType,
+  VivimError,
+} from '@vivim/shared'
+import { describe, expect, it } from 'vitest'
+import { TopicStore } from '../relay/topic-store.ts'
+import { EDGE } from './doc-peer.ts'
+import { TopicPeer } from './topic-peer.ts'
+
+const alice = generateIdentity()
+const text = (s: string) => new TextEncoder().encode(s)
+const freshTopic = () => `circle:messages:${crypto.randomUUID()}`
+const DAY = 86_400_000
+
+/** What `append` threw, as an error code, or null when it stored or deduplicated. */
+function staleOrNot(run: () => unknown): string | null {
+  try {
+    run()
+    return null
+  } catch (error) {
+    if (error instanceof VivimError) return error.code
+    throw error
+  }
+}
+
+describe('topic message replay', () => {
+  it('a message pushed out of the history is still a duplicate when sent again', async () => {
+    const topic = freshTopic()
+    const subscriber = await TopicPeer.connect(topic)
+    const publisher = await TopicPeer.connect(topic)
+    const original = createEnvelope(alice, { topic, payload: text('once') })
+    const later = Array.from({ length: 60 }, (_, i) => createEnvelope(alice, { topic, payload: text(`m${i}`) }))
+    // The tests keep 50 messages of history; 60 more push the first one out of it.
+    for (const e of [original, ...later]) publisher.publish(e)
+    await publisher.until(() => publisher.of(TopicFrameType.Ok).length === 61)
+    const history = await TopicPeer.connect(topic, { cursor: 0 })
+    await history.until(() => history.of(TopicFrameType.Live).length === 1)
+    expect(history.texts()).not.toContain('once')
+
+    publisher.publish(original)
+    await publisher.until(() => publisher.of(TopicFrameType.Ok).length === 62)
+    expect(publisher.of(TopicFrameType.Ok)[61]).toEqual({ t: 'ok', id: messageId(original), c: 1, dup: true })
+    const res = await exports.default.fetch(
+      new Request(`${EDGE}/v1/topics/${topic}`, { method: 'POST', body: encodeEnvelope(original) }),
+    )
+    expect(await res.json()).toEqual({ id: messageId(original), cursor: 1, duplicate: true })
+
+    publisher.publish(createEnvelope(alice, { topic, payload: text('marker') }))
+    await subscriber.until(() => subscriber.texts().includes('marker'))
+    expect(subscriber.texts()).toEqual(['once', ...later.map((_, i) => `m${i}`), 'marker'])
+  })
+
+  it('past the seen-id bound, the oldest ids are forgotten and timestamps at or below them refused', async () => {
+    const stub = env.TOPIC_ROOM.getByName(freshTopic())
+    await runInDurableObject(stub, (_, state) => {
+      const now = Date.now()
+      // A history of one message, so the ids below are known only as seen ids.
+      const retention = { maxMessages: 1, maxAgeMs: DAY }
+      const store = new TopicStore(state.storage, 3)
+      const append = (id: string, ts: number, at = now) =>
+        staleOrNot(() => store.append(id, ts, new Uint8Array([1]), retention, at))
+      const seenIds = () => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM topic_seen').one().n
+
+      for (const [id, ts] of [
+        ['a', now - 4000],
+        ['b', now - 3000],
+        ['c', now - 2000],
+        ['d', now - 1000],
+      ] as const) {
+        expect(append(id, ts)).toBeNull()
+      }
+      expect(seenIds()).toBe(3)
+      // `a` was forgotten: it, and anything no newer, is refused rather than taken as new.
+      expect(append('a', now - 4000)).toBe(ErrorCode.StaleRecord)
+      expect(append('e', now - 4000)).toBe(ErrorCode.StaleRecord)
+      expect(store.append('c', now - 2000, new Uint8Array([1]), retention, now)).toEqual({ cursor: 3, duplicate: true })
+      // A newer message drops the next oldest, `b`, and the floor rises to it.
+      expect(append('f', now)).toBeNull()
+      expect(seenIds()).toBe(3)
+      expect(append('b', now - 3000)).toBe(ErrorCode.StaleRecord)
+
+      // The floor is stored with the ids: it holds for the next instance of the room too.
+      const again = new TopicStore(state.storage, 3)
+      const appendAgain = (id: string, ts: number) =>
+        staleOrNot(() => again.append(id, ts, new Uint8Array([1]), retention, now))
+      expect(appendAgain('g', now - 3000)).toBe(ErrorCode.StaleRecord)
+      expect(appendAgain('h', now - 2999)).toBeNull()
+    })
+  })
+
+  it('ids whose timestamps passed the accepted age are forgotten without raising the floor', async () => {
+    const stub = env.TOPIC_ROOM.getByName(freshTopic())
+    await runInDurableObject(stub, (_, state) => {
+      const now = Date.now()
+      const retention = { maxMessages: 50, maxAgeMs: 10_000 }
+      const store = new TopicStore(state.storage, 3)
+      store.append('old', now - 9_000, new Uint8Array([1]), retention, now)
+      store.append('new', now, new Uint8Array([1]), retention, now + 2_000)
+      const ids = state.storage.sql.exec<{ id: string }>('SELECT id FROM topic_seen ORDER BY id').toArray()
+      expect(ids.map((r) => r.id)).toEqual(['new'])
+      expect(store.append('newer', now - 7_999, new Uint8Array([1]), retention, now + 2_000)).toMatchObject({
+        duplicate: false,
+      })
+    })
+  })
+})
