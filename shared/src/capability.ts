@@ -18,7 +18,7 @@
  * @example
  * ```ts
  * const grant = issueCapability(alice, { aud: bob.did, res: 'doc:circle:c1', can: ['read', 'write'], exp })
- * const invocation = issueCapability(bob, { aud: edge.did, res: 'doc:circle:c1', can: ['write'], exp, prf: [grant] })
+ * const invocation = issueCapability(bob, { aud: edge.did, res: 'doc:circle:c1', can: ['read', 'write'], exp, prf: [grant] })
  * const token = encodeCapabilityText(invocation) // the `token` query parameter
  * ```
  */

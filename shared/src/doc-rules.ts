@@ -7,8 +7,9 @@
  * cannot be made instead of seeing its socket closed.
  *
  *   conversation  messages: a message's `author` is its writer; only its author edits or deletes it
- *                 meta:     only the owner (the conversation's creator)
- *   circle        members:  only the owner or admins; only an owner grants or removes `owner`;
+ *                 meta:     only the owner (the conversation's creator) or an admin (a grant with `admin`)
+ *   circle        members:  only the owner or admins (by role in `members`, or by an `admin`
+ *                           grant); only an owner grants or removes `owner`;
  *                           nobody but the owner removes or demotes the owner; anyone may leave
  *                 meta:     only the owner or admins
  *   profile       only the DID in its id
@@ -44,6 +45,8 @@ export interface DocWriter {
   readonly did: string
   /** The document's owner: the DID its id names (profile, settings), else its creator; null if unknown. */
   readonly owner: string | null
+  /** Whether the writer's credential grants `admin` on the document: it acts as an admin whatever `members` says. */
+  readonly admin?: boolean
   /** A DID's role in a circle's `members` as it was before this write; null when it is not a member. */
   roleOf(did: string): CircleRole | null
 }
@@ -54,15 +57,12 @@ export type DocRule = (change: DocChange, writer: DocWriter) => string | null
 const authorOf = (value: unknown): unknown => (value as { author?: unknown } | null)?.author
 const roleIn = (value: unknown): unknown => (value as { role?: unknown } | null)?.role
 
-/** The writer's own role: the document's owner is always `owner`, whatever `members` says. */
+/** The writer's own role: the document's owner is always `owner`, an `admin` grant at least `admin`. */
 function roleOfWriter(writer: DocWriter): CircleRole | null {
-  return writer.did === writer.owner ? 'owner' : writer.roleOf(writer.did)
+  if (writer.did === writer.owner) return 'owner'
+  const role = writer.roleOf(writer.did)
+  return writer.admin === true && role !== 'owner' ? 'admin' : role
 }
-
-const ownerOnly =
-  (what: string): DocRule =>
-  (_change, writer) =>
-    writer.did === writer.owner ? null : `only the owner ${what}`
 
 const managersOnly =
   (what: string): DocRule =>
@@ -72,7 +72,7 @@ const managersOnly =
   }
 
 const conversation: DocRule = (change, writer) => {
-  if (change.root !== 'messages') return ownerOnly('changes the conversation’s title and topic')(change, writer)
+  if (change.root !== 'messages') return managersOnly('changes the conversation’s title and topic')(change, writer)
   if (authorOf(change.value) === writer.did) return null
   return change.op === 'insert'
     ? 'a message’s author must be the DID that writes it'

@@ -31,7 +31,7 @@ export interface SchemaGuard {
 }
 
 /** Who writes the next transaction: null checks the schema only (development mode without a token, federation). */
-export type WriterOf = () => Pick<DocWriter, 'did' | 'owner'> | null
+export type WriterOf = () => Pick<DocWriter, 'did' | 'owner' | 'admin'> | null
 
 /** Creates each root with its schema's type, so Yjs integrates writes into the right kind. */
 export function defineRoots(doc: Y.Doc, type: DocType): void {
@@ -58,7 +58,8 @@ export function createSchemaGuard(doc: Y.Doc, type: DocType, writerOf: WriterOf 
     }
     const writer = writerOf()
     if (writer === null) return
-    const forbidden = checkRules(doc, type, tr, { ...writer, roleOf: (did) => roleBefore(doc, tr, did) })
+    const roleOf = (did: string) => (type === 'circle' ? roleBefore(doc, tr, did) : null)
+    const forbidden = checkRules(doc, type, tr, { ...writer, roleOf })
     if (forbidden !== null) problem = { reason: forbidden, forbidden: true }
   }
   doc.on('afterTransaction', onTransaction)

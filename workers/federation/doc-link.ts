@@ -29,7 +29,14 @@ import type { Access } from '../http/access.ts'
 import { connectRequest } from '../relay/room-headers.ts'
 
 /** The access federation acts with: the peer was authenticated by its signature and its link. */
-export const FEDERATED_ACCESS: Access = { did: null, canWrite: true, exp: null, tokens: [], newOwner: null }
+export const FEDERATED_ACCESS: Access = {
+  did: null,
+  canRead: true,
+  canWrite: true,
+  exp: null,
+  tokens: [],
+  newOwner: null,
+}
 
 const WAIT_MS = 15_000
 

@@ -26,6 +26,8 @@ import { type RoomRef, revocationRegistry } from '../auth/revocation-registry.ts
 export interface Access {
   /** The DID acting (the invocation's issuer), when a capability names one. */
   readonly did: string | null
+  /** Whether the socket may receive the document or topic (a write-only grant may not). */
+  readonly canRead: boolean
   readonly canWrite: boolean
   /** When the credential stops being valid, ms since the epoch; null for never. */
   readonly exp: number | null
@@ -70,7 +72,7 @@ export function credentialOf(request: Request): string | null {
 export function developmentAccess(token: string | null, env: Env): Access | null {
   if (env.VIVIM_ENV !== 'development' || (token !== null && token !== DEV_READ_ONLY_TOKEN)) return null
   const canWrite = token !== DEV_READ_ONLY_TOKEN
-  return { did: null, canWrite, exp: null, tokens: [], newOwner: null, canAdmin: canWrite }
+  return { did: null, canRead: true, canWrite, exp: null, tokens: [], newOwner: null, canAdmin: canWrite }
 }
 
 /**
@@ -136,6 +138,7 @@ export async function verifiedAccess(
   })
   return {
     did: verified.invoker,
+    canRead: actionAllowed(verified.can, 'read'),
     canWrite: actionAllowed(verified.can, 'write'),
     exp: verified.exp,
     tokens: verified.ids,

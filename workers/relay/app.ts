@@ -4,15 +4,16 @@
  * signaling (`/v1/signaling`), each backed by Durable Objects.
  *
  * Ownership: a document or public topic nobody owns is claimed only by a
- * WebSocket connect to its own room whose credential may write. A circle's
- * or conversation's topics and a document's sealed twin follow the owner of
- * the document (`governingDoc`, `DOC_ROOM`) and never claim on their own.
+ * WebSocket connect whose credential may write. A circle's or
+ * conversation's topics and a document's sealed twin follow the owner of the
+ * document (`governingDoc`, `DOC_ROOM`): a write connect to one of them
+ * before the document is owned claims the document, in its own room.
  */
 import { ErrorCode, parseDocId, parseTopic, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import { governingDoc } from '../auth/resource-owner.ts'
 import { docOpened, topicOpened } from '../federation/hooks.ts'
-import { authorize } from '../http/access.ts'
+import { type Access, authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
 import { connectRequest, isUpgrade, roomRequest } from './room-headers.ts'
 import { authorizeSignaling, SIGNALING_HUB_NAME } from './signaling-access.ts'
@@ -53,12 +54,15 @@ relay.get('/v1/topics/:topic', async (c) => {
     resume = `after:${after}`
   }
   const room = c.env.TOPIC_ROOM.getByName(topic)
+  const ownership = topicOwnership(c.env, topic, room)
   const access = await authorize(c.req.raw, c.env, `topic:${topic}`, {
-    ...topicOwnership(c.env, topic, room),
+    ...ownership,
+    claim: true,
     watch: { kind: 'topic', name: topic },
   })
   c.executionCtx.waitUntil(topicOpened(c.env, topic))
-  return room.fetch(connectRequest(topic, access, resume))
+  const claimed = ownership.follows === undefined ? access : await claimFollowed(c.env, ownership.follows, access)
+  return room.fetch(connectRequest(topic, claimed, resume))
 })
 
 relay.post('/v1/topics/:topic', async (c) => {
@@ -92,19 +96,33 @@ relay.get('/v1/sealed/:docId', async (c) => {
   // The sealed twin of X shares X's resource and owner: whoever may read or write X may do so here.
   const access = await authorize(c.req.raw, c.env, `doc:${docId}`, {
     roomOwner: () => c.env.DOC_ROOM.getByName(docId).owner(),
+    claim: true,
     follows: docId,
     watch: { kind: 'sealed', name: docId },
   })
-  return room.fetch(connectRequest(docId, access, after === undefined ? null : `cursor:${after}`))
+  const claimed = await claimFollowed(c.env, docId, access)
+  return room.fetch(connectRequest(docId, claimed, after === undefined ? null : `cursor:${after}`))
 })
 
-/** Who owns `topic` and whether a connect may claim it: a circle's or conversation's topic follows its document. */
+/**
+ * A connect that creates a resource following document `docId` (its sealed twin, a circle's topic)
+ * makes its creator the document's owner, in the document's room; the resource's own room claims nothing.
+ */
+async function claimFollowed(env: Env, docId: string, access: Access): Promise<Access> {
+  if (access.newOwner === null) return access
+  if (!(await env.DOC_ROOM.getByName(docId).claimOwner(access.newOwner))) {
+    throw new VivimError(ErrorCode.Forbidden, `another creator claimed doc:${docId} first`)
+  }
+  return { ...access, newOwner: null }
+}
+
+/** Who owns `topic`: a circle's or conversation's topic follows its document. */
 function topicOwnership(
   env: Env,
   topic: string,
   room: DurableObjectStub<TopicRoom>,
-): { roomOwner: () => Promise<string | null>; claim: boolean; follows?: string } {
+): { roomOwner: () => Promise<string | null>; follows?: string } {
   const doc = governingDoc(`topic:${topic}`)
-  if (doc === null) return { roomOwner: () => room.owner(), claim: true }
-  return { roomOwner: () => env.DOC_ROOM.getByName(doc).owner(), claim: false, follows: doc }
+  if (doc === null) return { roomOwner: () => room.owner() }
+  return { roomOwner: () => env.DOC_ROOM.getByName(doc).owner(), follows: doc }
 }

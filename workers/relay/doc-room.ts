@@ -43,6 +43,9 @@ import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { RoomPresence } from './room-presence.ts'
 import { socketState } from './socket-state.ts'
 
+/** A Yjs update that changes nothing. */
+const EMPTY_UPDATE = new Uint8Array([0, 0])
+
 /** How long updates gather before a flush, once the room is busy. */
 const FLUSH_WINDOW_MS = 5
 
@@ -88,7 +91,7 @@ export class DocRoom extends Room {
       const { doc } = this.room()
       const [client, server] = await this.acceptSocket(access)
       server.send(encodeSyncStep1(Y.encodeStateVector(doc)))
-      const presence = this.presence.snapshotFrame()
+      const presence = access.canRead ? this.presence.snapshotFrame() : null
       if (presence) server.send(presence)
       return new Response(null, { status: 101, webSocket: client })
     })
@@ -116,7 +119,11 @@ export class DocRoom extends Room {
         this.receiveAwareness(ws, msg.update)
         return
       case MessageType.QueryAwareness:
-        this.send(ws, this.presence.snapshotFrame() ?? encodeAwarenessFrame(encodeAwarenessUpdate([])))
+        this.send(
+          ws,
+          (socketState(ws).canRead ? this.presence.snapshotFrame() : null) ??
+            encodeAwarenessFrame(encodeAwarenessUpdate([])),
+        )
         return
       case MessageType.Auth:
         return
@@ -140,12 +147,12 @@ export class DocRoom extends Room {
   }
 
   /** Who writes the update being applied, for the rules; null (schema only) for a socket without a DID. */
-  private writer(): { did: string; owner: string | null } | null {
-    const did = this.writing === null ? null : socketState(this.writing).did
-    if (did === null) return null
+  private writer(): { did: string; owner: string | null; admin: boolean } | null {
+    const state = this.writing === null ? null : socketState(this.writing)
+    if (state?.did == null) return null
     const docId = this.store.docId()
     this.knownOwner ??= (docId === null ? null : ownerFromName(`doc:${docId}`)) ?? this.owner()
-    return { did, owner: this.knownOwner }
+    return { did: state.did, owner: this.knownOwner, admin: state.canAdmin }
   }
 
   /** Throws the in-memory document away; the next use reloads what is stored plus what is pending. */
@@ -156,6 +163,11 @@ export class DocRoom extends Room {
   }
 
   private answerStep1(ws: WebSocket, stateVector: Uint8Array): void {
+    // A write-only grant sends without reading: an empty step 2 tells its client it is in sync.
+    if (!socketState(ws).canRead) {
+      this.send(ws, encodeSyncStep2(EMPTY_UPDATE))
+      return
+    }
     // Nothing leaves the room before it is stored: flush first.
     this.flush()
     let diff: Uint8Array
@@ -260,7 +272,7 @@ export class DocRoom extends Room {
 
   private broadcast(frame: Uint8Array, except?: WebSocket): void {
     for (const ws of this.ctx.getWebSockets()) {
-      if (ws !== except && !this.rejected.has(ws)) this.send(ws, frame)
+      if (ws !== except && !this.rejected.has(ws) && socketState(ws).canRead) this.send(ws, frame)
     }
   }
 }

@@ -30,6 +30,15 @@ export abstract class Room extends DurableObject<Env> {
     return this.guard.owner()
   }
 
+  /**
+   * Makes `did` the owner unless someone already is; whether `did` owns the room afterwards. For
+   * resources that follow this room's owner (a document's sealed twin, a circle's topics) opened
+   * before the room itself by a credential that may write.
+   */
+  claimOwner(did: string): boolean {
+    return this.guard.claim(did)
+  }
+
   /** Closes the sockets admitted on any of these (now revoked) tokens. */
   revoke(ids: string[]): number {
     return this.guard.revoke(ids)

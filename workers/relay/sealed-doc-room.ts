@@ -20,10 +20,7 @@ import {
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { SealedDocStore } from './sealed-doc-store.ts'
-import { type SocketState, setSocketState, socketState } from './socket-state.ts'
-
-/** A sealed socket's attachment: whether it may replace history (the owner, or a chain granting admin). */
-type SealedSocketState = SocketState & { readonly canAdmin?: boolean }
+import { socketState } from './socket-state.ts'
 
 export class SealedDocRoom extends Room {
   private readonly store: SealedDocStore
@@ -39,10 +36,9 @@ export class SealedDocRoom extends Room {
       if (!isUpgrade(request))
         throw new VivimError(ErrorCode.UpgradeRequired, 'a sealed document takes WebSockets only')
       const [client, server] = await this.acceptSocket(access)
-      const state: SealedSocketState = { ...socketState(server), canAdmin: access.canAdmin === true }
-      setSocketState(server, state)
       const after = resume?.startsWith('cursor:') ? Number(resume.slice('cursor:'.length)) : 0
-      for (const e of this.store.after(after)) {
+      // A write-only grant sends without reading: it learns only where the history ends.
+      for (const e of access.canRead ? this.store.after(after) : []) {
         server.send(encodeSealedFrame({ t: SealedFrameType.Entry, s: e.seq, snap: e.snap, c: e.data }))
       }
       server.send(encodeSealedFrame({ t: SealedFrameType.Live, s: this.store.latest }))
@@ -75,7 +71,7 @@ export class SealedDocRoom extends Room {
       }
       if (frame.t === SealedFrameType.Snapshot) {
         // A snapshot drops every entry it covers: one writer could erase the others' edits.
-        if (!(socketState(ws) as SealedSocketState).canAdmin) {
+        if (!socketState(ws).canAdmin) {
           throw new VivimError(
             ErrorCode.Forbidden,
             'only the document’s owner or an admin grant may replace its history',
@@ -88,7 +84,9 @@ export class SealedDocRoom extends Room {
       const seq = this.store.append(frame.c)
       this.send(ws, encodeSealedFrame({ t: SealedFrameType.Ok, s: seq }))
       const entry = encodeSealedFrame({ t: SealedFrameType.Entry, s: seq, snap: false, c: frame.c })
-      for (const other of this.ctx.getWebSockets()) if (!this.rejected.has(other)) this.send(other, entry)
+      for (const other of this.ctx.getWebSockets()) {
+        if (!this.rejected.has(other) && socketState(other).canRead) this.send(other, entry)
+      }
     } catch (error) {
       if (!(error instanceof VivimError)) throw error
       this.send(ws, encodeSealedFrame({ t: SealedFrameType.Error, code: error.code, message: error.message }))

@@ -13,7 +13,11 @@ export interface SocketState {
   /** A random id of this socket, for rooms that key state by socket (client ids of DID-less sockets). */
   readonly sid: string
   readonly did: string | null
+  /** Whether the socket receives content (a write-only grant sends without reading). */
+  readonly canRead: boolean
   readonly canWrite: boolean
+  /** Whether the credential acts as the owner: the owner itself, or a chain granting `admin`. */
+  readonly canAdmin: boolean
   /** When the socket's credential expires, ms since the epoch; null for never. */
   readonly exp: number | null
   /** The ids of the credential's token chain. */
@@ -35,7 +39,9 @@ export function socketState(ws: WebSocket): SocketState {
     state = (ws.deserializeAttachment() as SocketState | null) ?? {
       sid: '',
       did: null,
+      canRead: false,
       canWrite: false,
+      canAdmin: false,
       exp: null,
       tokens: [],
       awareness: {},
@@ -50,7 +56,9 @@ export function admittedState(access: Access): SocketState {
   return {
     sid: crypto.randomUUID(),
     did: access.did,
+    canRead: access.canRead,
     canWrite: access.canWrite,
+    canAdmin: access.canAdmin === true,
     exp: access.exp,
     tokens: access.tokens,
     awareness: {},

@@ -96,7 +96,7 @@ describe('capabilities at the relay', () => {
     const toCarol = invoke(bob, res, ['read', 'write'], { aud: carol.did, prf: toBob })
     // A circle's meta is written by its owner or admins (doc-rules.ts): the chain grants the socket, the role the key.
     creator.doc.getMap('members').set(carol.did, { role: 'admin', joinedAt: Date.now() })
-    const peer = await connect(docId, invoke(carol, res, ['write'], { prf: toCarol }))
+    const peer = await connect(docId, invoke(carol, res, ['read', 'write'], { prf: toCarol }))
     await peer.until(() => peer.doc.getMap('members').has(carol.did))
     peer.doc.getMap('meta').set('name', 'Book club')
     await creator.until(() => creator.doc.getMap('meta').get('name') === 'Book club')

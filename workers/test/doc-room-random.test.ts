@@ -28,10 +28,12 @@ class LossyPeer {
   closed: number | null = null
   /** Sync step 1 frames received: the first on connect, every other one the room asking for what it lacks. */
   stepOnes = 0
-  private constructor(
-    readonly who: Identity,
-    private readonly ws: WebSocket,
-  ) {
+  readonly who: Identity
+  private readonly ws: WebSocket
+
+  private constructor(who: Identity, ws: WebSocket) {
+    this.who = who
+    this.ws = ws
     ws.addEventListener('message', (event) => {
       const msg = decodeDocMessage(new Uint8Array(event.data as ArrayBuffer))
       if (msg.type !== MessageType.Sync) return

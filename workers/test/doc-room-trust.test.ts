@@ -192,6 +192,39 @@ describe('authorship and roles inside typed documents', () => {
   })
 })
 
+describe('what a grant lets a socket see and do', () => {
+  it('a write-only grant writes but receives neither the document nor anyone’s edits or presence', async () => {
+    const docId = fresh('conversation')
+    const owner = await peerOf(alice, alice, docId)
+    Conversation.append(owner.doc, msg('a1', alice.did, 'private'))
+    owner.setPresence({ name: 'Alice' })
+    const writer = await peerOf(alice, bob, docId, ['write'])
+    expect(writer.synced).toBe(true)
+    Conversation.append(writer.doc, msg('b1', bob.did, 'from bob'))
+    await owner.until(() => texts(owner).includes('from bob'))
+    Conversation.append(owner.doc, msg('a2', alice.did, 'also private'))
+    const reader = await peerOf(alice, carol, docId, ['read'])
+    await reader.until(() => texts(reader).includes('also private'))
+    expect(texts(writer)).toEqual(['from bob'])
+    expect(writer.awareness.size).toBe(0)
+  })
+
+  it('an admin grant makes its holder an admin under the rules: it renames, but cannot remove the owner', async () => {
+    const docId = fresh('circle')
+    const owner = await peerOf(alice, alice, docId)
+    Circle.addMember(owner.doc, alice.did, 'owner', 1)
+    const admin = await peerOf(alice, bob, docId, ['admin'])
+    await admin.until(() => Circle.members(admin.doc).size === 1)
+    Circle.meta(admin.doc).set('name', 'Book club')
+    Circle.addMember(admin.doc, carol.did, 'member', 1)
+    await owner.until(() => Circle.members(owner.doc).has(carol.did))
+    expect(Circle.meta(owner.doc).get('name')).toBe('Book club')
+    Circle.members(admin.doc).delete(alice.did)
+    expect((await admin.whenClosed()).code).toBe(CloseCode.Forbidden)
+    expect(Circle.members(owner.doc).has(alice.did)).toBe(true)
+  })
+})
+
 describe('caps on what one identity holds in a room', () => {
   it('one identity opens at most the limit of sockets on one room', async () => {
     const docId = fresh('conversation')

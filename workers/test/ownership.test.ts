@@ -76,26 +76,41 @@ describe('ownership', () => {
     const id = crypto.randomUUID()
     const docId = `circle:${id}`
     const topic = `circle:messages:${id}`
-    // Before X exists, neither its sealed room nor its topics can be claimed apart from it.
-    expect(await refusal(`/v1/sealed/${docId}?token=${token(mallory, `doc:${docId}`, ['admin'])}`)).toEqual({
+    // A reader cannot create X through its sealed room or its topics.
+    expect(await refusal(`/v1/sealed/${docId}?token=${token(mallory, `doc:${docId}`, ['read'])}`)).toEqual({
       status: 403,
       code: ErrorCode.Forbidden,
     })
-    expect(await refusal(`/v1/topics/${topic}?token=${token(mallory, `topic:${topic}`, ['admin'])}`)).toEqual({
+    expect(await refusal(`/v1/topics/${topic}?token=${token(mallory, `topic:${topic}`, ['read'])}`)).toEqual({
       status: 403,
       code: ErrorCode.Forbidden,
+    })
+    // A writer opening the circle's topic first creates the circle itself: its owner is X's.
+    await openSocket(`/v1/topics/${topic}?token=${token(alice, `topic:${topic}`, ['read', 'write'])}`)
+    expect(await env.DOC_ROOM.getByName(docId).owner()).toBe(alice.did)
+    expect(await env.TOPIC_ROOM.getByName(topic).owner()).toBeNull()
+    for (const path of [`/v1/docs/${docId}`, `/v1/sealed/${docId}`]) {
+      expect(await refusal(`${path}?token=${token(mallory, `doc:${docId}`, ['admin'])}`)).toEqual({
+        status: 403,
+        code: ErrorCode.NotOwner,
+      })
+    }
+    expect(await refusal(`/v1/topics/${topic}?token=${token(mallory, `topic:${topic}`, ['admin'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.NotOwner,
     })
     await DocPeer.connect(docId, { token: token(alice, `doc:${docId}`, ['admin']) })
-    expect(await refusal(`/v1/sealed/${docId}?token=${token(mallory, `doc:${docId}`, ['admin'])}`)).toEqual({
-      status: 403,
-      code: ErrorCode.NotOwner,
-    })
-    expect(await refusal(`/v1/topics/${topic}?token=${token(mallory, `topic:${topic}`, ['admin'])}`)).toEqual({
-      status: 403,
-      code: ErrorCode.NotOwner,
-    })
     await openSocket(`/v1/sealed/${docId}?token=${token(alice, `doc:${docId}`, ['write'])}`)
-    await openSocket(`/v1/topics/${topic}?token=${token(alice, `topic:${topic}`, ['write'])}`)
     expect((await publish(topic, alice, token(alice, `topic:${topic}`, ['write']))).status).toBe(200)
+  })
+
+  it('a writer opening the sealed room of an unowned document creates the document', async () => {
+    const docId = `conversation:${crypto.randomUUID()}`
+    await openSocket(`/v1/sealed/${docId}?token=${token(bob, `doc:${docId}`, ['read', 'write'])}`)
+    expect(await env.DOC_ROOM.getByName(docId).owner()).toBe(bob.did)
+    expect(await refusal(`/v1/docs/${docId}?token=${token(mallory, `doc:${docId}`, ['admin'])}`)).toEqual({
+      status: 403,
+      code: ErrorCode.NotOwner,
+    })
   })
 })

@@ -78,7 +78,7 @@ describe('sealed document history', () => {
       t: 'err',
       code: ErrorCode.Forbidden,
     })
-    const owner = await SealedSocket.open(docId, token(alice, res, ['write']))
+    const owner = await SealedSocket.open(docId, token(alice, res, ['read', 'write']))
     expect(await owner.history()).toEqual([
       { t: 'entry', s: 1, snap: false, c: new Uint8Array([1]) },
       { t: 'entry', s: 2, snap: false, c: new Uint8Array([2]) },
