@@ -31,6 +31,7 @@ import {
   validateEnvelope,
 } from '@vivim/shared'
 import { topicMessageStored } from '../federation/hooks.ts'
+import type { Access } from '../http/access.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { frameBudget, socketState } from './socket-state.ts'
@@ -68,13 +69,15 @@ export class TopicRoom extends Room {
       const topic = this.store.bindTopic(name)
       if (!isUpgrade(request)) {
         if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
-        const key = access.did ?? ANONYMOUS_PUBLISHER
-        const horizon = this.flows.horizon(this.readers(), this.store.latest, Date.now())
-        const refusal = this.publishers.admitHttp(key, horizon)
-        if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
+        const key = this.httpPublisher(access)
+        if (key !== null) {
+          const horizon = this.flows.horizon(this.readers(), this.store.latest, Date.now())
+          const refusal = this.publishers.admitHttp(key, horizon)
+          if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
+        }
         const envelope = decodeEnvelope(new Uint8Array(await request.arrayBuffer()))
         const { handedOn, ...result } = this.publish(topic, envelope)
-        if (!result.duplicate) this.publishers.storedByHttp(key, result.cursor)
+        if (key !== null && !result.duplicate) this.publishers.storedByHttp(key, result.cursor)
         await handedOn
         return Response.json(result)
       }
@@ -192,6 +195,20 @@ export class TopicRoom extends Room {
       this.send(ws, frame)
       this.flows.sent(ws, cursor, now)
     }
+  }
+
+  /**
+   * Whom an HTTP publish is counted against: its DID; in development mode,
+   * one key for every DID-less request of the room (nothing else about them
+   * is stable). Outside development every request from a user names a DID,
+   * so a DID-less one is federation's inbox handing on a peer's message: it
+   * is not throttled here (null), since the inbox hands on one message at a
+   * time per peer and awaits each, so it cannot build a backlog, and a
+   * refusal would drop the message for good.
+   */
+  private httpPublisher(access: Access): string | null {
+    if (access.did !== null) return access.did
+    return this.env.VIVIM_ENV === 'development' ? ANONYMOUS_PUBLISHER : null
   }
 
   /** The sockets still served (not refused or closing). */
