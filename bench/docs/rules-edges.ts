@@ -28,6 +28,7 @@ import { freePort, groupCpuMs, REPO_ROOT, spawnServer, waitForHttp } from './chi
 
 export const BEFORE_COMMIT = 'ac76cfa'
 export const BEFORE_TREE = '/tmp/relay-before'
+export const AFTER_TREE = '/tmp/relay-after'
 
 const READY_MS = 90_000
 const WRANGLER_JS = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
@@ -62,6 +63,19 @@ export function prepareBeforeTree(commit = BEFORE_COMMIT, dir = BEFORE_TREE): st
   const head = git(['rev-parse', 'HEAD'], dir)
   if (head !== want)
     throw new Error(`${dir} is at ${head.slice(0, 7)}, not ${commit}: remove it or pick another --before-tree`)
+  linkModules(dir)
+  return want
+}
+
+/**
+ * A clean worktree of the main tree's HEAD at `dir` (made when absent, moved to HEAD when not there),
+ * so the after side is committed code and not whatever edits are in progress; returns the commit id.
+ */
+export function prepareAfterTree(dir = AFTER_TREE): string {
+  const want = git(['rev-parse', '--verify', 'HEAD^{commit}'])
+  if (!existsSync(dir)) git(['worktree', 'add', '--detach', dir, want])
+  if (git(['rev-parse', 'HEAD'], dir) !== want) git(['checkout', '--detach', '--quiet', want], dir)
+  if (git(['status', '--porcelain', '--untracked-files=no'], dir) !== '') throw new Error(`${dir} has local edits`)
   linkModules(dir)
   return want
 }

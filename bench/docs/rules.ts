@@ -2,11 +2,14 @@
  * What the document room's authorship checks cost (`npm run bench:docs:rules`).
  *
  * In one invocation, on the same machine, it bundles and starts two edges:
- * the current tree ("after": authorship and role rules per write, Yjs
- * client-id ownership) and the commit before the checks ("before", a git
- * worktree of `ac76cfa` at /tmp/relay-before, made when absent). Then, per
- * offered rate, it runs one row on each, before then after (`--rounds`
- * pairs per rate), each on a fresh `conversation:<uuid>` document whose 20
+ * the current tree's HEAD ("after": authorship and role rules per write,
+ * Yjs client-id ownership; a clean worktree at /tmp/relay-after, so edits
+ * in progress are not measured, or this working tree with `--after-tree .`)
+ * and the commit before the checks ("before", a git worktree of `ac76cfa`
+ * at /tmp/relay-before, made when absent). The idle edge's CPU is not
+ * counted as disturbance. Each edge first gets an unreported warm-up row
+ * (a fresh workerd runs cold code). Then, per offered rate, it runs one
+ * row on each, before then after (`--rounds` pairs per rate), each on a fresh `conversation:<uuid>` document whose 20
  * senders each hold their own identity and capability token and append
  * messages `{ id, author: <own DID>, text, ts }` to `messages`, so the
  * rules run on every update. Prints one Markdown table with the p99 of each
@@ -19,18 +22,20 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { REPO_ROOT } from './child-processes.ts'
 import { LOAD_USAGE, type LoadOptions, parseLoadOptions } from './cli-options.ts'
 import { describeClosed } from './load-protocol.ts'
 import { machineLine, writeResults } from './report-table.ts'
 import {
+  AFTER_TREE,
   BEFORE_COMMIT,
   BEFORE_TREE,
   bundleHolds,
   bundleTree,
   type Edge,
+  prepareAfterTree,
   prepareBeforeTree,
   type Side,
   startEdge,
@@ -49,6 +54,9 @@ const USAGE = `usage: node bench/docs/rules.ts [flags]
   --rounds N          before/after pairs per rate, alternating (1)
   --before REV        the commit before the checks (${BEFORE_COMMIT})
   --before-tree DIR   its worktree, made when absent (${BEFORE_TREE})
+  --after-tree DIR    the tree of the after side: a clean worktree of HEAD, made or moved there (${AFTER_TREE});
+                      --after-tree . bundles this working tree as it is, uncommitted edits included
+  --edge-warmup S     an unreported row of S seconds on each edge first, at the lowest rate (3; 0: none)
 ${LOAD_USAGE.split('\n')
   .slice(1)
   .filter((line) => !/--only|--relay-url/.test(line))
@@ -58,6 +66,8 @@ ${LOAD_USAGE.split('\n')
 
 interface RulesOptions extends LoadOptions {
   rounds: number
+  afterTree: string
+  edgeWarmupS: number
   before: string
   beforeTree: string
 }
@@ -71,9 +81,11 @@ function parseOptions(argv: string[]): RulesOptions | null {
       rounds: { type: 'string' },
       before: { type: 'string' },
       'before-tree': { type: 'string' },
+      'edge-warmup': { type: 'string' },
+      'after-tree': { type: 'string' },
     },
   })
-  const ours = new Set(['rounds', 'before', 'before-tree'])
+  const ours = new Set(['rounds', 'before', 'before-tree', 'edge-warmup', 'after-tree'])
   const rest: string[] = []
   for (const token of tokens) {
     if (token.kind === 'option' && ours.has(token.name)) continue
@@ -90,9 +102,15 @@ function parseOptions(argv: string[]): RulesOptions | null {
   if (load === null) return null
   const rounds = Number(values.rounds ?? 1)
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('--rounds must be an integer in 1..20')
+  const edgeWarmupS = Number(values['edge-warmup'] ?? 3)
+  if (!Number.isInteger(edgeWarmupS) || edgeWarmupS < 0 || edgeWarmupS > 60) {
+    throw new Error('--edge-warmup must be an integer in 0..60')
+  }
   return {
     ...load,
     rounds,
+    edgeWarmupS,
+    afterTree: typeof values['after-tree'] === 'string' ? resolve(values['after-tree']) : AFTER_TREE,
     before: typeof values.before === 'string' ? values.before : BEFORE_COMMIT,
     beforeTree: typeof values['before-tree'] === 'string' ? values['before-tree'] : BEFORE_TREE,
   }
@@ -115,11 +133,21 @@ const options: RulesOptions = parsed
 const rowBudgetS = options.quietWaitS + options.warmupS + options.durationS + options.drainS + 45
 guardRun((2 * options.rounds * options.rates.length * rowBudgetS + 600) * 1000)
 
-const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim()
-const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-  cwd: REPO_ROOT,
-  encoding: 'utf8',
-}).trim()
+const workingTree = options.afterTree === REPO_ROOT
+const head = workingTree
+  ? execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim()
+  : prepareAfterTree(options.afterTree)
+/** With `--after-tree .`: uncommitted edits the after bundle includes, relay-side paths only. */
+const dirty = workingTree
+  ? execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'workers', 'shared'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .map((line) => line.slice(3).trim())
+      .filter((path) => path !== '')
+  : []
+progress(`after: ${head.slice(0, 7)} in ${options.afterTree}`)
 progress(`before: ${options.before} in ${options.beforeTree}`)
 const beforeCommit = prepareBeforeTree(options.before, options.beforeTree)
 
@@ -128,7 +156,7 @@ const edges: Edge[] = []
 const rows: RulesRow[] = []
 try {
   progress('bundling the current tree and the tree before the checks')
-  const afterBundle = bundleTree(REPO_ROOT, join(work, 'after'))
+  const afterBundle = bundleTree(options.afterTree, join(work, 'after'))
   const beforeBundle = bundleTree(options.beforeTree, join(work, 'before'))
   if (!bundleHolds(afterBundle, AFTER_MARK) || bundleHolds(beforeBundle, AFTER_MARK)) {
     throw new Error(`the bundles do not differ as expected (${AFTER_MARK} only in the current tree)`)
@@ -137,6 +165,17 @@ try {
   edges.push(await startEdge('before', beforeCommit, beforeBundle))
   edges.push(await startEdge('after', head, afterBundle))
   const bySide = (side: Side) => edges.find((e) => e.side === side) as Edge
+  if (options.edgeWarmupS > 0) {
+    // The first load a fresh workerd sees runs cold code: spend it on both edges alike, unreported.
+    const warm = { ...options, warmupS: 1, durationS: options.edgeWarmupS, quietWaitS: 0, injectLoss: false }
+    const rate = Math.min(...options.rates)
+    for (const edge of edges) {
+      const row = await runRulesRow(edge, edges, warm, rate, 0)
+      progress(
+        `${edge.side}: warm-up at ${count(rate)}/s, p99 ${ms(row.latency.p99)} ms${row.complete ? '' : ' (incomplete)'}`,
+      )
+    }
+  }
   for (const rate of options.rates) {
     for (let round = 1; round <= options.rounds; round++) {
       for (const side of ['before', 'after'] as const) {
@@ -238,7 +277,7 @@ const verdicts = options.rates.map((rate) => {
 const out: string[] = [
   '## Authorship checks: document relay before and after',
   '',
-  `before = ${beforeCommit.slice(0, 7)} (no authorship rules, no client-id ownership); after = ${head.slice(0, 7)}${dirty === '' ? '' : ' with uncommitted edits'}; both bundled from their trees and served by \`wrangler dev\` (VIVIM_ENV=development, tokens verified).`,
+  `before = ${beforeCommit.slice(0, 7)} (no authorship rules, no client-id ownership); after = ${head.slice(0, 7)}${dirty.length === 0 ? '' : ` plus uncommitted edits to ${dirty.join(', ')}`}; both bundled from their trees and served by \`wrangler dev\` (VIVIM_ENV=development, tokens verified).`,
   `${options.clients} senders (own identity, owner's grant + invocation to the edge) + 1 observer (the owner) on a fresh \`conversation:<uuid>\` per row; each update appends one \`{ id, author, text, ts }\` to \`messages\`; ${options.warmupS} s warm-up, ${options.durationS} s measured; rows alternate before, after.`,
   `Machine: ${machineLine()}. Server CPU: cores used by the measured edge's processes over the window.`,
   '',
