@@ -45,7 +45,7 @@ describe('a receiver that lost its state', () => {
   it('is moved past the gap and sent again the topic, the document and the revocation A still has', async () => {
     const topic = 'circle:messages:fed-lost'
     const docId = 'notes-fed-lost'
-    const guarded = 'circle:messages:fed-lost-guarded'
+    const guarded = `user:guarded:${alice.did}`
     const token = issueCapability(alice, {
       aud: b.identity.did,
       res: `topic:${guarded}`,
