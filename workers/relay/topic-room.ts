@@ -39,6 +39,9 @@ import { TopicFlows } from './topic-flows.ts'
 import { ANONYMOUS_PUBLISHER, TopicPublishers } from './topic-publishers.ts'
 import { type TopicRetention, TopicStore } from './topic-store.ts'
 
+/** The canonical encoding of `{ t: "ack", c }` is at most 18 bytes (a 9-byte cursor). */
+const MAX_ACK_BYTES = 24
+
 export interface PublishResult {
   readonly id: string
   readonly cursor: number
@@ -108,6 +111,9 @@ export class TopicRoom extends Room {
       this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
       return null
     }
+    // Only an ack may be free, so anything longer than the longest ack pays before it is decoded.
+    const mayBeAck = message.byteLength <= MAX_ACK_BYTES
+    if (!mayBeAck && !this.takeFrame(ws)) return null
     let frame: TopicClientFrame
     try {
       frame = decodeTopicClientFrame(new Uint8Array(message))
@@ -115,12 +121,16 @@ export class TopicRoom extends Room {
       this.reject(ws, CloseCode.BadFrame, `not a topic frame: ${(error as Error).message}`)
       return null
     }
-    if (frame.t === TopicFrameType.Ack && this.flows.advances(ws, frame.c, this.store.latest)) return frame
-    if (!frameBudget(ws).take()) {
-      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
-      return null
-    }
+    const free = frame.t === TopicFrameType.Ack && this.flows.advances(ws, frame.c, this.store.latest)
+    if (mayBeAck && !free && !this.takeFrame(ws)) return null
     return frame
+  }
+
+  /** Takes one frame from the socket's frame budget; closes the socket when it is spent. */
+  private takeFrame(ws: WebSocket): boolean {
+    if (frameBudget(ws).take()) return true
+    this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
+    return false
   }
 
   private receive(ws: WebSocket, frame: TopicClientFrame): void {
