@@ -21,7 +21,7 @@ import { sleep } from '../docs/child-processes.ts'
 import { type LatencySummary, summarize } from '../docs/stats.ts'
 import { now, Published, scheduledAt } from './bench-protocol.ts'
 
-const ACK_EVERY = 100
+const ACK_EVERY = 25
 const SHED_AFTER_MS = 1_000
 const MIN_IN_FLIGHT = 10
 const MAX_IN_FLIGHT = 2_000

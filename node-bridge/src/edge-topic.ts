@@ -38,8 +38,12 @@ export interface EdgeTopicInit {
   maxDelayMs?: number
 }
 
-/** Acknowledge after this many messages or this long, whichever comes first (acks count against the frame rate). */
-const ACK_EVERY = 100
+/**
+ * Acknowledge after this many messages or this long, whichever comes first. Acks that advance cost
+ * nothing against the frame rate, and the bridge's own publishes stay in flight until it acks their
+ * echo: well under the room's window (`Limits.maxTopicPublishesInFlight`).
+ */
+const ACK_EVERY = 25
 const ACK_AFTER_MS = 50
 
 export class EdgeTopic {

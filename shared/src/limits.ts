@@ -90,9 +90,11 @@ export const Limits = {
   /** Most characters of awareness state JSON one room holds (so a joiner's snapshot stays within about this size). */
   maxAwarenessRoomBytes: 512 * 1024,
   /** Topic messages one publisher (a socket, or one identity over HTTP) may publish per second, sustained. */
-  maxTopicPublishesPerSecond: 50,
+  maxTopicPublishesPerSecond: 200,
   /** Topic messages one publisher may publish in a burst above the sustained rate. */
-  topicPublishBurst: 100,
+  topicPublishBurst: 400,
+  /** Stored topic messages of one publisher not yet acknowledged (by its own socket, or for HTTP by a reader). */
+  maxTopicPublishesInFlight: 100,
   /** Most message ids a topic room remembers for deduplication; past it, older timestamps are refused. */
   maxTopicSeenIds: 100_000,
   /** Signaling bytes one socket may send per second, sustained. */

@@ -14,12 +14,12 @@ interface Flow {
   sent: number
   /** The last cursor the socket acknowledged (or the latest when it joined). */
   acked: number
-  /** When the socket last fell `Limits.topicPublishBurst` or more behind; null while it is not. */
+  /** When the socket last fell `Limits.maxTopicPublishesInFlight` or more behind; null while it is not. */
   behindSince: number | null
 }
 
 /**
- * How long a reader that is `Limits.topicPublishBurst` or more messages
+ * How long a reader that is `Limits.maxTopicPublishesInFlight` or more messages
  * behind may go without acknowledging before it stops holding HTTP publishers
  * back: a reader that never acknowledges (an old client, or one on purpose)
  * would otherwise stop every HTTP publisher of a quiet topic for good. It is
@@ -56,7 +56,7 @@ export class TopicFlows {
   ack(ws: WebSocket, c: number, latest: number): number {
     const flow = this.get(ws, latest)
     flow.acked = Math.min(flow.sent, Math.max(flow.acked, c))
-    if (flow.sent - flow.acked < Limits.topicPublishBurst) flow.behindSince = null
+    if (flow.sent - flow.acked < Limits.maxTopicPublishesInFlight) flow.behindSince = null
     return flow.acked
   }
 
@@ -84,6 +84,6 @@ export class TopicFlows {
   }
 
   private markBehind(flow: Flow, now: number): void {
-    if (flow.behindSince === null && flow.sent - flow.acked >= Limits.topicPublishBurst) flow.behindSince = now
+    if (flow.behindSince === null && flow.sent - flow.acked >= Limits.maxTopicPublishesInFlight) flow.behindSince = now
   }
 }

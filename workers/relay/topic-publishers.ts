@@ -13,7 +13,7 @@
  * readers' acknowledgements wait in the queue behind it until they are all
  * dropped as too slow.
  *
- * So each publisher also has a window of `Limits.topicPublishBurst` stored
+ * So each publisher also has a window of `Limits.maxTopicPublishesInFlight` stored
  * messages still in flight, and a publish past it is refused whatever the
  * time:
  *
@@ -119,8 +119,8 @@ export class TopicPublishers {
 function admit(publisher: Publisher, settled: number): string | null {
   const { inFlight } = publisher
   while (inFlight.length > 0 && (inFlight[0] as number) <= settled) inFlight.shift()
-  if (inFlight.length >= Limits.topicPublishBurst) {
-    return `${Limits.topicPublishBurst} messages published here are not yet acknowledged; wait for them`
+  if (inFlight.length >= Limits.maxTopicPublishesInFlight) {
+    return `${Limits.maxTopicPublishesInFlight} messages published here are not yet acknowledged; wait for them`
   }
   if (!publisher.rate.take()) {
     return `more than ${Limits.maxTopicPublishesPerSecond} publishes a second (bursts of ${Limits.topicPublishBurst})`

@@ -46,7 +46,7 @@ describe('a publisher flooding a topic', () => {
     expect(refusals.every((e) => e.code === ErrorCode.RateLimited)).toBe(true)
     // None of its own acks can overtake its backlog, so the backlog stores at most one window.
     expect(accepted.length).toBeGreaterThan(0)
-    expect(accepted.length).toBeLessThanOrEqual(Limits.topicPublishBurst)
+    expect(accepted.length).toBeLessThanOrEqual(Limits.maxTopicPublishesInFlight)
     for (const reader of readers) {
       await reader.until(() => reader.closed !== null || reader.texts().length === accepted.length)
       expect(reader.closed).toBeNull()
@@ -100,10 +100,11 @@ describe('a subscriber of a busy topic', () => {
     // As many messages as it may leave unacknowledged (about twice a socket's frame burst),
     // published within the publish rate by several sockets.
     const total = Limits.maxTopicUnacked - 1
-    const publishers = Math.ceil(total / Limits.topicPublishBurst)
+    const perPublisher = Math.min(Limits.maxTopicPublishesInFlight, Limits.topicPublishBurst)
+    const publishers = Math.ceil(total / perPublisher)
     await Promise.all(
       Array.from({ length: publishers }, async (_, p) => {
-        const count = Math.min(Limits.topicPublishBurst, total - p * Limits.topicPublishBurst)
+        const count = Math.min(perPublisher, total - p * perPublisher)
         const publisher = await TopicPeer.connect(topic)
         for (let n = 0; n < count; n++) {
           publisher.publish(createEnvelope(alice, { topic, payload: text(`${p}-${n}`) }))

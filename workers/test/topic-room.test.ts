@@ -106,13 +106,13 @@ describe('topic rooms', () => {
           await publishAll(
             publisher,
             topic,
-            Array.from({ length: Limits.topicPublishBurst }, (_, n) => `${w}-${i}-${n}`),
+            Array.from({ length: Limits.maxTopicPublishesInFlight }, (_, n) => `${w}-${i}-${n}`),
           )
           publisher.close()
         }),
       )
     }
-    const total = waves * 3 * Limits.topicPublishBurst
+    const total = waves * 3 * Limits.maxTopicPublishesInFlight
     expect(await slow.whenClosed()).toMatchObject({ code: CloseCode.TooSlow })
     await fast.until(() => fast.texts().length === total)
     expect(new Set(fast.texts()).size).toBe(total)
