@@ -58,6 +58,8 @@ export interface RulesRow {
   observerEventLoop: number
   maxSenderLag: number
   outOfOrder: number
+  /** Messages reaching the observer in each second from the senders' start (JSON only): shows stalls. */
+  observerPerSecond: number[]
   closed: ClosedSocket[]
   error: string | null
 }
@@ -78,10 +80,12 @@ function token(owner: Identity, user: Identity, edgeDid: string, docId: string, 
 /** The observer: the owner's socket; times each message from its embedded send time to its frame's arrival. */
 class RulesObserver {
   readonly latencies: number[] = []
+  readonly perSecond: number[] = []
   readonly counts: number[]
   deliveredInWindow = 0
   outOfOrder = 0
   private readonly lastSeq: number[]
+  private origin = Number.POSITIVE_INFINITY
   private from = Number.POSITIVE_INFINITY
   private to = Number.POSITIVE_INFINITY
   client: DocClient | null = null
@@ -102,7 +106,8 @@ class RulesObserver {
     })
   }
 
-  setWindow(from: number, to: number): void {
+  setWindow(origin: number, from: number, to: number): void {
+    this.origin = origin
     this.from = from
     this.to = to
   }
@@ -117,6 +122,11 @@ class RulesObserver {
     this.counts[key.c] = (this.counts[key.c] ?? 0) + 1
     if (key.n !== (this.lastSeq[key.c] ?? -1) + 1) this.outOfOrder++
     this.lastSeq[key.c] = key.n
+    const second = Math.floor((arrivedAt - this.origin) / 1000)
+    if (second >= 0 && second < 600) {
+      for (let i = this.perSecond.length; i <= second; i++) this.perSecond.push(0)
+      this.perSecond[second] = (this.perSecond[second] ?? 0) + 1
+    }
     if (arrivedAt >= this.from && arrivedAt < this.to) this.deliveredInWindow++
     if (key.t >= this.from && key.t < this.to) this.latencies.push(arrivedAt - key.t)
   }
@@ -261,6 +271,7 @@ export async function runRulesRow(
     observerEventLoop: 0,
     maxSenderLag: 0,
     outOfOrder: 0,
+    observerPerSecond: [],
     closed: [],
     error: null,
   }
@@ -299,7 +310,7 @@ export async function runRulesRow(
     const startAt = now() + 200
     const measureFrom = startAt + options.warmupS * 1000
     stopAt = measureFrom + options.durationS * 1000
-    observer.setWindow(measureFrom, stopAt)
+    observer.setWindow(startAt, measureFrom, stopAt)
     const mark: { start: CpuSample | null } = { start: null }
     setTimeout(() => (mark.start = sample()), Math.max(0, measureFrom - now()))
     const reports = await pool.run(startAt, measureFrom, stopAt)
@@ -335,6 +346,7 @@ export async function runRulesRow(
     row.deliveredPerS = observer.deliveredInWindow / options.durationS
     row.latency = summarize(observer.latencies)
     row.outOfOrder = observer.outOfOrder
+    row.observerPerSecond = [...observer.perSecond]
     const client = observer.client
     if (client?.closed) row.closed.push(closedSocket('observer', client.closed, client.closedAt, stopAt))
     await pool?.close()

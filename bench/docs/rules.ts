@@ -257,6 +257,9 @@ function warnings(): string[] {
       out.push(`${name}: other processes used ${row.otherCores.toFixed(2)} cores during the window: disturbed`)
     }
     if (row.outOfOrder > 0) out.push(`${name}: ${row.outOfOrder} messages reached the observer out of order`)
+    if (!row.complete) {
+      out.push(`${name}: messages reaching the observer per second from the start: ${row.observerPerSecond.join(' ')}`)
+    }
     for (const line of describeClosed(row.closed)) out.push(`${name}: closed by the server: ${line}`)
   }
   return out
