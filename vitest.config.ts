@@ -61,6 +61,16 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       },
+      {
+        // @vivim/react from its sources in Chromium, against its own edge under wrangler dev.
+        test: {
+          name: 'react',
+          environment: 'node',
+          include: ['react/test/**/*.test.ts'],
+          globalSetup: ['react/test/edge-setup.ts'],
+          testTimeout: 60_000,
+        },
+      },
     ],
   },
 })

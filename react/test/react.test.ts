@@ -1,0 +1,116 @@
+/**
+ * `@vivim/react` in Chromium against the real edge: a page built from
+ * `test/app.ts` (in StrictMode) and a Node client share a document, presence,
+ * a topic and a record. The page is served at the edge's own origin (a
+ * route in the browser answers its path), so it reaches the edge as an app
+ * served beside it would.
+ */
+import { VivimClient, type VivimDocProvider } from '@vivim/client'
+import { createRecord, formatRecordKey, generateIdentity } from '@vivim/shared'
+import { build } from 'esbuild'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { launchChromium } from '../../client/test/chromium.ts'
+
+const edge = inject('edgeUrl')
+let browser: Browser
+let script = ''
+
+beforeAll(async () => {
+  const bundle = await build({
+    entryPoints: [new URL('./app.ts', import.meta.url).pathname],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    define: { 'process.env.NODE_ENV': '"development"' },
+    logLevel: 'warning',
+  })
+  script = bundle.outputFiles[0]?.text ?? ''
+  browser = await launchChromium()
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+async function openPage(query: URLSearchParams): Promise<Page> {
+  const page = await browser.newPage()
+  await page.route(`${edge}/react-test/**`, (route) => {
+    const js = route.request().url().endsWith('.js')
+    return route.fulfill({
+      contentType: js ? 'text/javascript' : 'text/html',
+      body: js ? script : '<!doctype html><div id="root"></div><script type="module" src="app.js"></script>',
+    })
+  })
+  await page.goto(`${edge}/react-test/?${query}`)
+  return page
+}
+
+function synced(provider: VivimDocProvider): Promise<void> {
+  return new Promise((resolve) => {
+    if (provider.state.value === 'synced') return resolve()
+    provider.state.on((s) => s === 'synced' && resolve())
+  })
+}
+
+const names = (provider: VivimDocProvider) =>
+  [...provider.awareness.getStates().entries()]
+    .filter(([id]) => id !== provider.awareness.clientID)
+    .map(([, state]) => state.name as string)
+
+describe('@vivim/react in Chromium', () => {
+  it('shares a document, presence, a topic and a record with a Node client, and lets go on unmount', async () => {
+    const me = generateIdentity()
+    const node = new VivimClient({ edge, identity: me, token: null })
+    const docId = `notes:react-${crypto.randomUUID()}`
+    const topic = `public:chat:react-${crypto.randomUUID()}`
+    const recordKey = formatRecordKey({ kind: 'profile', owner: me.did })
+    const provider = node.document(docId)
+    await synced(provider)
+    provider.awareness.setLocalState({ name: 'node' })
+    const heard: string[] = []
+    const stop = node.subscribe(topic, (m) => heard.push(m.text()), { cursor: 0 })
+
+    const page = await openPage(new URLSearchParams({ doc: docId, topic, record: recordKey }))
+    await page.locator('#state[data-state="synced"]').waitFor()
+    await page.locator('#record[data-loading="false"]').waitFor()
+    expect(await page.textContent('#record')).toBe('none')
+
+    // The document, both ways.
+    provider.doc.getMap('note').set('text', 'from node')
+    await expect.poll(() => page.textContent('#note')).toBe('from node')
+    await page.click('#write')
+    await expect.poll(() => provider.doc.getMap('note').get('text')).toBe('from react')
+
+    // Presence, both ways.
+    await expect.poll(() => page.locator('#others li').allTextContents()).toEqual(['node'])
+    expect(await page.textContent('#me')).toBe('browser')
+    await expect.poll(() => names(provider)).toEqual(['browser'])
+
+    // The topic, both ways; the callback sees each message once.
+    await expect.poll(() => page.locator('#messages li').count()).toBe(0)
+    await node.publish(topic, 'hello react')
+    await expect.poll(() => page.locator('#messages li').allTextContents()).toEqual(['hello react'])
+    await page.click('#publish')
+    await expect.poll(() => heard).toContain('hello node')
+    await expect.poll(() => page.locator('#messages li').allTextContents()).toEqual(['hello react', 'hello node'])
+    expect(await page.textContent('#heard')).toBe('hello react,hello node')
+
+    // A record, read again on refresh.
+    await node.records.put(
+      createRecord(me, { key: recordKey, value: new TextEncoder().encode('a profile'), public: true }),
+    )
+    await page.click('#refresh')
+    await expect.poll(() => page.textContent('#record')).toBe('a profile')
+
+    // Unmounting the last component on the document closes its connection: the presence leaves.
+    await page.click('#toggle')
+    await expect.poll(() => names(provider)).toEqual([])
+
+    stop()
+    provider.destroy()
+    await page.close()
+  })
+})
