@@ -6,7 +6,11 @@
  * this implementation against them (`shared/test/fixtures.test.ts`), so a
  * change that would break another implementation fails here first.
  *
- *   node scripts/generate-fixtures.ts
+ *   node scripts/generate-fixtures.ts               every file
+ *   node scripts/generate-fixtures.ts topics.json   only the files named
+ *
+ * Naming files matters for `encryption.json`, whose ciphertexts are random:
+ * regenerate it only when its format changes.
  */
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -17,13 +21,19 @@ import {
   capabilitySigningBytes,
   createCircleKey,
   createRecord,
+  encodeCanonical,
   encodeCapability,
+  encodeEnvelope,
   encodeRecord,
+  encodeTopicFrame,
   encryptForCircle,
+  envelopeSigningBytes,
   formatRecordKey,
   identityFromSecretKey,
+  messageId,
   seal,
   sign,
+  type TopicEnvelope,
   wrapCircleKey,
 } from '../shared/src/index.ts'
 
@@ -37,7 +47,10 @@ const edge = id(0xed)
 const NOW = 1_800_000_000_000
 const HOUR = 3_600_000
 
+const only = process.argv.slice(2)
+
 function write(name: string, data: unknown): void {
+  if (only.length > 0 && !only.includes(name)) return
   writeFileSync(resolve(out, name), `${JSON.stringify(data, null, 2)}\n`)
 }
 
@@ -195,5 +208,53 @@ write('encryption.json', {
     message: bytesToHex(encryptForCircle(circleKey, utf8ToBytes('hello circle'))),
     plaintext: 'hello circle',
   },
+})
+// A deterministic topic message: a fixed nonce instead of a random one.
+const unsignedEnvelope = {
+  topic: 'circle:messages:book-club',
+  payload: utf8ToBytes('hello topic'),
+  author: alice.did,
+  timestamp: NOW - 1000,
+  nonce: hexToBytes('000102030405060708090a0b0c0d0e0f'),
+}
+const envelope: TopicEnvelope = { ...unsignedEnvelope, signature: sign(alice, envelopeSigningBytes(unsignedEnvelope)) }
+const tampered: TopicEnvelope = { ...envelope, payload: utf8ToBytes('hello topiC') }
+write('topics.json', {
+  about:
+    'A signed topic envelope (docs/protocol.md, Topics) and the socket frames that carry it. In a frame, `e` is the envelope as a nested CBOR map, not a byte string.',
+  now: NOW,
+  seed: bytesToHex(alice.secretKey),
+  envelope: {
+    topic: envelope.topic,
+    payload: bytesToHex(envelope.payload),
+    author: envelope.author,
+    timestamp: envelope.timestamp,
+    nonce: bytesToHex(envelope.nonce),
+    signature: bytesToHex(envelope.signature),
+  },
+  signingBytes: bytesToHex(envelopeSigningBytes(envelope)),
+  encoded: bytesToHex(encodeEnvelope(envelope)),
+  messageId: messageId(envelope),
+  frames: {
+    pub: bytesToHex(encodeTopicFrame({ t: 'pub', e: envelope })),
+    msg: bytesToHex(encodeTopicFrame({ t: 'msg', c: 1, e: envelope })),
+    live: bytesToHex(encodeTopicFrame({ t: 'live', c: 0 })),
+  },
+  cases: [
+    { name: 'the envelope above', valid: true, envelope: bytesToHex(encodeEnvelope(envelope)) },
+    {
+      name: 'payload changed after signing',
+      valid: false,
+      error: 'invalid_signature',
+      envelope: bytesToHex(encodeEnvelope(tampered)),
+    },
+  ],
+  badFrames: [
+    {
+      name: 'pub frame with the envelope as a byte string instead of a map',
+      error: 'invalid_envelope',
+      frame: bytesToHex(encodeCanonical({ t: 'pub', e: encodeEnvelope(envelope) })),
+    },
+  ],
 })
 console.log(`wrote fixtures to ${out}`)

@@ -1,16 +1,26 @@
-import { hexToBytes } from '@noble/hashes/utils.js'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { utf8 } from '@scure/base'
 import { describe, expect, it } from 'vitest'
 import capabilities from '../fixtures/capabilities.json' with { type: 'json' }
 import didKey from '../fixtures/did-key.json' with { type: 'json' }
 import encryption from '../fixtures/encryption.json' with { type: 'json' }
 import records from '../fixtures/records.json' with { type: 'json' }
+import topics from '../fixtures/topics.json' with { type: 'json' }
 import { type Action, decodeCapability } from '../src/capability.ts'
 import { verifyCapability } from '../src/capability-verify.ts'
 import { CircleKeyRing, decryptForCircle, unwrapCircleKey } from '../src/circle-keys.ts'
 import { identityFromSecretKey, publicKeyFromDid } from '../src/identity.ts'
 import { decodeRecord, validateRecord } from '../src/record.ts'
 import { openSealed } from '../src/seal.ts'
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  envelopeSigningBytes,
+  messageId,
+  type TopicEnvelope,
+  validateEnvelope,
+} from '../src/topic-envelope.ts'
+import { decodeTopicClientFrame, decodeTopicServerFrame, encodeTopicFrame } from '../src/topic-protocol.ts'
 
 /** Runs `check`; returns null when it passes, else the error code it threw. */
 function outcome(check: () => void): string | null {
@@ -68,5 +78,41 @@ describe('fixtures: encryption', () => {
     })
     const plain = decryptForCircle(new CircleKeyRing([key]), hexToBytes(encryption.circle.message))
     expect(utf8.encode(plain)).toBe(encryption.circle.plaintext)
+  })
+})
+
+describe('fixtures: topics', () => {
+  const e = topics.envelope
+  const envelope: TopicEnvelope = {
+    topic: e.topic,
+    payload: hexToBytes(e.payload),
+    author: e.author as TopicEnvelope['author'],
+    timestamp: e.timestamp,
+    nonce: hexToBytes(e.nonce),
+    signature: hexToBytes(e.signature),
+  }
+
+  it('the envelope: its author, signing bytes, encoding and message id', () => {
+    expect(identityFromSecretKey(hexToBytes(topics.seed)).did).toBe(e.author)
+    expect(bytesToHex(envelopeSigningBytes(envelope))).toBe(topics.signingBytes)
+    expect(bytesToHex(encodeEnvelope(envelope))).toBe(topics.encoded)
+    expect(messageId(envelope)).toBe(topics.messageId)
+  })
+
+  it('the frames carry the envelope as a nested map', () => {
+    expect(bytesToHex(encodeTopicFrame({ t: 'pub', e: envelope }))).toBe(topics.frames.pub)
+    expect(bytesToHex(encodeTopicFrame({ t: 'msg', c: 1, e: envelope }))).toBe(topics.frames.msg)
+    expect(bytesToHex(encodeTopicFrame({ t: 'live', c: 0 }))).toBe(topics.frames.live)
+    expect(decodeTopicClientFrame(hexToBytes(topics.frames.pub))).toEqual({ t: 'pub', e: envelope })
+    expect(decodeTopicServerFrame(hexToBytes(topics.frames.msg))).toEqual({ t: 'msg', c: 1, e: envelope })
+  })
+
+  it.each(topics.cases)('$name', (c) => {
+    const result = outcome(() => validateEnvelope(decodeEnvelope(hexToBytes(c.envelope)), { now: topics.now }))
+    expect(result).toBe(c.valid ? null : (c as { error?: string }).error)
+  })
+
+  it.each(topics.badFrames)('$name', (c) => {
+    expect(outcome(() => decodeTopicClientFrame(hexToBytes(c.frame)))).toBe(c.error)
   })
 })
