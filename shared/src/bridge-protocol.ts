@@ -35,6 +35,7 @@ import { Limits } from './limits.ts'
 import { parseRecordKey } from './record-key.ts'
 import { isMultiaddr, isProviderPeer } from './record-providers.ts'
 
+/** The `t` of every frame on the bridge link (`/v1/bridge`, `docs/bridge.md`). */
 export const BridgeFrameType = {
   Hello: 'hello',
   Found: 'found',
@@ -53,6 +54,7 @@ export const VIVIM_DHT_PROTOCOL = '/vivim/kad/1.0.0'
 /** The DHT namespace whose records are VIVIM's signed records (`/vivim/<kind>/<owner>…`). */
 export const VIVIM_DHT_NAMESPACE = 'vivim'
 
+/** Limits of the bridge link, on top of `Limits`. */
 export const BridgeLimits = {
   /** How long the hub waits for a bridge to answer a `find` before it reports a miss. */
   findTimeoutMs: 2_500,
@@ -64,6 +66,7 @@ export const BridgeLimits = {
   maxHelloAddrs: Limits.maxProviderMultiaddrs,
 } as const
 
+/** `{ t: "prov", key, peer, addrs, ttl }`: a provider of a record key, sent both ways on the link. */
 export interface ProviderFrame {
   t: typeof BridgeFrameType.Provider
   key: string
@@ -73,17 +76,20 @@ export interface ProviderFrame {
   ttl: number
 }
 
+/** A frame a bridge sends to the edge's hub. */
 export type BridgeClientFrame =
   | { t: typeof BridgeFrameType.Hello; peer: string; addrs: string[] }
   | { t: typeof BridgeFrameType.Found; id: number; r: Uint8Array | null }
   | ProviderFrame
 
+/** A frame the edge's hub sends to a bridge. */
 export type BridgeHubFrame =
   | { t: typeof BridgeFrameType.Find; id: number; key: string }
   | { t: typeof BridgeFrameType.Put; r: Uint8Array }
   | ProviderFrame
   | { t: typeof BridgeFrameType.Error; code: ErrorCode; message: string }
 
+/** The canonical CBOR of a bridge link frame, one per binary WebSocket frame. */
 export function encodeBridgeFrame(frame: BridgeClientFrame | BridgeHubFrame): Uint8Array {
   return encodeCanonical(frame as never)
 }

@@ -44,11 +44,20 @@ const decodeOptions = {
   tags: [],
 } as const
 
+/**
+ * Deterministic CBOR (RFC 8949 §4.2.1) of a value of the restricted data model; throws on anything outside it.
+ *
+ * @example
+ * ```ts
+ * encodeCanonical({ b: 1, a: [true, null] }) // keys sorted: a first
+ * ```
+ */
 export function encodeCanonical(value: CanonicalValue): Uint8Array {
   assertCanonicalValue(value)
   return encode(value, rfc8949EncodeOptions)
 }
 
+/** Decodes deterministic CBOR, accepting only the bytes `encodeCanonical` would produce for the result. */
 export function decodeCanonical(bytes: Uint8Array): CanonicalValue {
   let value: unknown
   try {

@@ -25,6 +25,7 @@ import { ErrorCode, VivimError } from './errors.ts'
 import { type Did, verify } from './identity.ts'
 import { Limits } from './limits.ts'
 
+/** What a capability chain is checked against. */
 export interface VerifyCapabilityContext {
   /** The resource acted on, e.g. `doc:<docId>`. */
   readonly resource: string
@@ -34,9 +35,11 @@ export interface VerifyCapabilityContext {
   readonly now?: number
   /** The DID that owns a resource (its creator), or null when unknown. */
   readonly ownerOf: (resource: string) => string | null
+  /** Whether a token id is revoked; none are when absent. */
   readonly isRevoked?: (tokenId: string) => boolean
 }
 
+/** What a verified chain allows, and until when. */
 export interface VerifiedCapability {
   /** The DID that issued the leaf: the one acting. */
   readonly invoker: Did
@@ -51,6 +54,7 @@ const fail = (code: ErrorCode, message: string): never => {
   throw new VivimError(code, message)
 }
 
+/** Verifies a chain leaf to root for acting on `ctx.resource`; throws a `VivimError` with the first failure's own code. */
 export function verifyCapability(leaf: Capability, ctx: VerifyCapabilityContext): VerifiedCapability {
   const now = ctx.now ?? Date.now()
   if (leaf.aud !== ctx.audience) fail(ErrorCode.WrongAudience, 'the token is addressed to another service')

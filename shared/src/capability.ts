@@ -30,10 +30,14 @@ import { ErrorCode, VivimError } from './errors.ts'
 import { type Did, type Identity, sign } from './identity.ts'
 import { Limits } from './limits.ts'
 
+/** The `v` of every capability token. */
 export const CAPABILITY_FORMAT = 'vivim-cap/1'
+/** The actions a token may allow; `admin` allows every other one and delegation. */
 export const Actions = ['read', 'write', 'delete', 'admin'] as const
+/** One of `Actions`. */
 export type Action = (typeof Actions)[number]
 
+/** A decoded capability token (`docs/protocol.md`, Credentials and capabilities). */
 export interface Capability {
   readonly iss: Did
   readonly aud: Did
@@ -50,6 +54,7 @@ export interface Capability {
   readonly sig: Uint8Array
 }
 
+/** What `issueCapability` needs; `prf` holds the parent token (at most one), none for a root. */
 export interface CapabilityInit {
   aud: string
   res: string
@@ -59,6 +64,7 @@ export interface CapabilityInit {
   prf?: readonly Capability[]
 }
 
+/** Issues a token signed by `issuer`, with a random nonce and `can` sorted. */
 export function issueCapability(issuer: Identity, init: CapabilityInit): Capability {
   const unsigned = {
     iss: issuer.did,
@@ -73,6 +79,7 @@ export function issueCapability(issuer: Identity, init: CapabilityInit): Capabil
   return { ...unsigned, sig: sign(issuer, capabilitySigningBytes(unsigned)) }
 }
 
+/** The bytes `sig` signs: the canonical encoding of every field but `sig`, with `v`. */
 export function capabilitySigningBytes(c: Omit<Capability, 'sig'>): Uint8Array {
   return encodeCanonical({
     v: CAPABILITY_FORMAT,
@@ -87,10 +94,12 @@ export function capabilitySigningBytes(c: Omit<Capability, 'sig'>): Uint8Array {
   })
 }
 
+/** A token's wire form: the canonical encoding of its ten fields. */
 export function encodeCapability(c: Capability): Uint8Array {
   return encodeCanonical({ v: CAPABILITY_FORMAT, ...c, can: [...c.can], prf: [...c.prf] })
 }
 
+/** Decodes a token's wire form and checks its shape (not its signature); throws `invalid_token`. */
 export function decodeCapability(bytes: Uint8Array): Capability {
   if (bytes.length > Limits.maxCapabilityBytes) {
     throw new VivimError(ErrorCode.InvalidToken, `a capability token is at most ${Limits.maxCapabilityBytes} bytes`)
@@ -131,6 +140,7 @@ export function encodeCapabilityText(c: Capability): string {
   return base64urlnopad.encode(encodeCapability(c))
 }
 
+/** Decodes the text form (`token` parameter, Bearer header); throws `invalid_token`. */
 export function decodeCapabilityText(text: string): Capability {
   let bytes: Uint8Array
   try {

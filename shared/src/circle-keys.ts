@@ -24,15 +24,19 @@ import { ErrorCode, VivimError } from './errors.ts'
 import type { Identity } from './identity.ts'
 import { openSealed, seal } from './seal.ts'
 
+/** The `v` of a message encrypted for a circle. */
 export const CIRCLE_MESSAGE_FORMAT = 'vivim-circle/1'
+/** The `v` of a circle key sealed to a member. */
 export const CIRCLE_KEY_FORMAT = 'vivim-circle-key/1'
 
+/** A circle's 32-byte key for one epoch. */
 export interface CircleKey {
   readonly circle: string
   readonly epoch: number
   readonly key: Uint8Array
 }
 
+/** A new random key for `circle` at `epoch`. */
 export function createCircleKey(circle: string, epoch = 0): CircleKey {
   return { circle, epoch, key: randomBytes(32) }
 }
@@ -43,6 +47,7 @@ export function wrapCircleKey(key: CircleKey, members: readonly string[]): Recor
   return Object.fromEntries(members.map((did) => [did, seal(did, plain)]))
 }
 
+/** Opens a circle key sealed to `member` (`wrapCircleKey`); throws `decrypt_failed`. */
 export function unwrapCircleKey(member: Pick<Identity, 'secretKey'>, wrapped: Uint8Array): CircleKey {
   const v = decodeCanonical(openSealed(member, wrapped)) as Record<string, unknown>
   if (
@@ -68,6 +73,7 @@ export function rotateCircleKey(
 
 const aad = (circle: string, epoch: number) => encodeCanonical({ circle, epoch })
 
+/** Encrypts for every member holding `key`: canonical `{ v, circle, epoch, nonce, ct }`. */
 export function encryptForCircle(key: CircleKey, plaintext: Uint8Array): Uint8Array {
   const nonce = randomBytes(24)
   const ct = xchacha20poly1305(key.key, nonce, aad(key.circle, key.epoch)).encrypt(plaintext)
@@ -82,15 +88,18 @@ export class CircleKeyRing {
     for (const k of keys) this.add(k)
   }
 
+  /** Keeps a key (a new epoch, or one received late). */
   add(key: CircleKey): void {
     this.keys.set(`${key.circle}\u0000${key.epoch}`, key)
   }
 
+  /** The key of `circle` at `epoch`, if held. */
   get(circle: string, epoch: number): CircleKey | undefined {
     return this.keys.get(`${circle}\u0000${epoch}`)
   }
 }
 
+/** Decrypts a circle message with the ring's key for its epoch; throws `decrypt_failed`. */
 export function decryptForCircle(ring: CircleKeyRing, message: Uint8Array): Uint8Array {
   const fail = (why: string) => new VivimError(ErrorCode.DecryptFailed, why)
   let m: Record<string, unknown>

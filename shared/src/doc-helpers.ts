@@ -62,11 +62,23 @@ function allowSet(type: DocType, doc: Y.Doc, root: string, key: string, value: u
   if (map.has(key)) allow(type, doc, { root, key, value: map.get(key), op: 'delete' }, writer)
 }
 
+/** A value of a settings document. */
 export type SettingValue = string | number | boolean | null
 
+/**
+ * Typed access to a `conversation:` document; given a writer, each change is checked against the rules first.
+ *
+ * @example
+ * ```ts
+ * Conversation.append(doc, { id: 'm1', author: me.did, text: 'hi', ts: Date.now() }, { did: me.did })
+ * ```
+ */
 export const Conversation = {
+  /** The `messages` array. */
   messages: (doc: Y.Doc): Y.Array<ConversationMessage> => doc.getArray('messages'),
+  /** The `meta` map (`title`, `topic`). */
   meta: (doc: Y.Doc): Y.Map<string> => doc.getMap('meta'),
+  /** Appends a message; with `writer`, throws `forbidden` unless its author is the writer. */
   append(doc: Y.Doc, message: ConversationMessage, writer?: LocalWriter): void {
     check('conversation', 'messages', message, null)
     allow('conversation', doc, { root: 'messages', key: null, value: message, op: 'insert' }, writer)
@@ -80,6 +92,7 @@ export const Conversation = {
     allow('conversation', doc, { root: 'messages', key: null, value: messages.get(index), op: 'delete' }, writer)
     messages.delete(index, 1)
   },
+  /** Sets the title; with `writer`, only the owner or an admin may. */
   setTitle(doc: Y.Doc, title: string, writer?: LocalWriter): void {
     check('conversation', 'meta', title, 'title')
     allowSet('conversation', doc, 'meta', 'title', title, writer)
@@ -87,9 +100,13 @@ export const Conversation = {
   },
 }
 
+/** Typed access to a `circle:` document. */
 export const Circle = {
+  /** The `members` map: member DID to role and join time. */
   members: (doc: Y.Doc): Y.Map<CircleMember> => doc.getMap('members'),
+  /** The `meta` map (`name`, `description`, `visibility`). */
   meta: (doc: Y.Doc): Y.Map<string> => doc.getMap('meta'),
+  /** Adds or updates a member; with `writer`, only the owner or an admin may (only the owner grants `owner`). */
   addMember(doc: Y.Doc, did: string, role: CircleRole, joinedAt = Date.now(), writer?: LocalWriter): void {
     const member: CircleMember = { role, joinedAt }
     check('circle', 'members', member, did)
@@ -105,8 +122,11 @@ export const Circle = {
   },
 }
 
+/** Typed access to a `profile:<did>` document. */
 export const Profile = {
+  /** The `profile` map of string attributes. */
   attributes: (doc: Y.Doc): Y.Map<string> => doc.getMap('profile'),
+  /** Sets one attribute; with `writer`, only the DID in the id may. */
   set(doc: Y.Doc, name: string, value: string, writer?: LocalWriter): void {
     check('profile', 'profile', value, name)
     allowSet('profile', doc, 'profile', name, value, writer)
@@ -114,8 +134,11 @@ export const Profile = {
   },
 }
 
+/** Typed access to a `settings:<did>` document. */
 export const Settings = {
+  /** The `settings` map. */
   values: (doc: Y.Doc): Y.Map<SettingValue> => doc.getMap('settings'),
+  /** Sets one setting; with `writer`, only the DID in the id may. */
   set(doc: Y.Doc, name: string, value: SettingValue, writer?: LocalWriter): void {
     check('settings', 'settings', value, name)
     allowSet('settings', doc, 'settings', name, value, writer)

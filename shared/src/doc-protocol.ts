@@ -21,6 +21,7 @@ import * as encoding from 'lib0/encoding'
 import * as auth from 'y-protocols/auth'
 import * as sync from 'y-protocols/sync'
 
+/** The outer tag of a document socket message. */
 export const MessageType = {
   Sync: 0,
   Awareness: 1,
@@ -28,8 +29,10 @@ export const MessageType = {
   QueryAwareness: 3,
 } as const
 
+/** One of `MessageType`. */
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
+/** The sync message kinds of `y-protocols/sync`. */
 export const SyncType = {
   Step1: sync.messageYjsSyncStep1,
   Step2: sync.messageYjsSyncStep2,
@@ -43,6 +46,7 @@ function frame(type: MessageType, write: (encoder: encoding.Encoder) => void): U
   return encoding.toUint8Array(encoder)
 }
 
+/** A sync step 1 frame: the sender's state vector. */
 export function encodeSyncStep1(stateVector: Uint8Array): Uint8Array {
   return frame(MessageType.Sync, (e) => {
     encoding.writeVarUint(e, SyncType.Step1)
@@ -50,6 +54,7 @@ export function encodeSyncStep1(stateVector: Uint8Array): Uint8Array {
   })
 }
 
+/** A sync step 2 frame: what the other side lacks. */
 export function encodeSyncStep2(update: Uint8Array): Uint8Array {
   return frame(MessageType.Sync, (e) => {
     encoding.writeVarUint(e, SyncType.Step2)
@@ -57,18 +62,22 @@ export function encodeSyncStep2(update: Uint8Array): Uint8Array {
   })
 }
 
+/** A sync update frame. */
 export function encodeSyncUpdate(update: Uint8Array): Uint8Array {
   return frame(MessageType.Sync, (e) => sync.writeUpdate(e, update))
 }
 
+/** An awareness frame around an encoded awareness update. */
 export function encodeAwarenessFrame(awarenessUpdate: Uint8Array): Uint8Array {
   return frame(MessageType.Awareness, (e) => encoding.writeVarUint8Array(e, awarenessUpdate))
 }
 
+/** An auth "permission denied" frame with its reason (room to client). */
 export function encodePermissionDenied(reason: string): Uint8Array {
   return frame(MessageType.Auth, (e) => auth.writePermissionDenied(e, reason))
 }
 
+/** A query awareness frame (client to room). */
 export function encodeQueryAwareness(): Uint8Array {
   return frame(MessageType.QueryAwareness, () => {})
 }

@@ -24,9 +24,11 @@ export interface GuardProblem {
   readonly forbidden: boolean
 }
 
+/** The checks `createSchemaGuard` attaches to a Y.Doc. */
 export interface SchemaGuard {
   /** The first violation since the last call, or null; clears it. */
   take(): GuardProblem | null
+  /** Detaches the guard from the document. */
   destroy(): void
 }
 

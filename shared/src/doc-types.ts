@@ -14,17 +14,21 @@
 import { ErrorCode, VivimError } from './errors.ts'
 import { isDid } from './identity.ts'
 
+/** The typed documents: the prefix of their ids. */
 export const DocTypes = ['conversation', 'circle', 'profile', 'settings'] as const
+/** One of `DocTypes`. */
 export type DocType = (typeof DocTypes)[number]
 
 const DOC_ID = /^[A-Za-z0-9._~:@+-]{1,256}$/
 
+/** A document id and the type its prefix names, if any. */
 export interface ParsedDocId {
   readonly docId: string
   /** The schema the room enforces, or null for a free-form document. */
   readonly type: DocType | null
 }
 
+/** Checks a document id (1-256 characters of `A-Z a-z 0-9 . _ ~ : @ + -`) and reads its type; throws `bad_request`. */
 export function parseDocId(docId: string): ParsedDocId {
   if (!DOC_ID.test(docId)) {
     throw new VivimError(ErrorCode.BadRequest, 'a document id is 1-256 characters of A-Z a-z 0-9 . _ ~ : @ + -')
@@ -40,13 +44,16 @@ export function parseDocId(docId: string): ParsedDocId {
 /** Checks one value; returns a reason when it is malformed, else null. */
 export type ValueCheck = (value: unknown, key: string | null) => string | null
 
+/** One root of a typed document: its Yjs type and what its values may be. */
 export interface RootSpec {
   readonly kind: 'array' | 'map'
   readonly check: ValueCheck
 }
 
+/** A typed document's roots, by name. */
 export type DocSchema = Readonly<Record<string, RootSpec>>
 
+/** A message of a conversation's `messages` array. */
 export interface ConversationMessage {
   id: string
   author: string
@@ -56,8 +63,10 @@ export interface ConversationMessage {
   replyTo?: string
 }
 
+/** A circle member's role. */
 export type CircleRole = 'owner' | 'admin' | 'member'
 
+/** An entry of a circle's `members` map. */
 export interface CircleMember {
   role: CircleRole
   joinedAt: number
@@ -103,6 +112,7 @@ const checkSetting: ValueCheck = (v, key) => {
   return scalar ? null : 'a setting is null, a boolean, a finite number or a string of at most 4096 characters'
 }
 
+/** The schema of each document type. */
 export const DocSchemas: Readonly<Record<DocType, DocSchema>> = {
   conversation: {
     messages: { kind: 'array', check: checkMessage },

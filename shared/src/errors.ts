@@ -112,6 +112,7 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string }
 }
 
+/** An error with a stable `code` and the HTTP status it maps to. */
 export class VivimError extends Error {
   override readonly name = 'VivimError'
   readonly code: ErrorCode
@@ -126,19 +127,23 @@ export class VivimError extends Error {
     return httpStatusOf(this.code)
   }
 
+  /** The JSON error shape the edge answers with. */
   toJSON(): ErrorBody {
     return { error: { code: this.code, message: this.message } }
   }
 }
 
+/** The HTTP status of an error code. */
 export function httpStatusOf(code: ErrorCode): number {
   return STATUS[code]
 }
 
+/** Whether a value is one of the `ErrorCode`s. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(STATUS, value)
 }
 
+/** Whether a value is a `VivimError`. */
 export function isVivimError(value: unknown): value is VivimError {
   return value instanceof VivimError
 }

@@ -26,6 +26,7 @@ import { ErrorCode, VivimError } from './errors.ts'
 import { type Did, type Identity, isDid, sign, verify } from './identity.ts'
 import { Limits } from './limits.ts'
 
+/** The `v` of the map an instance descriptor's signature covers. */
 export const INSTANCE_FORMAT = 'vivim-instance/1'
 
 /** The features an instance may federate; a descriptor lists the ones it does. */
@@ -37,6 +38,7 @@ export const FederationCapability = {
 } as const
 export type FederationCapability = (typeof FederationCapability)[keyof typeof FederationCapability]
 
+/** What an instance says about itself at `/.well-known/vivim` (`docs/federation.md`). */
 export interface InstanceDescriptor {
   readonly did: Did
   readonly domain: string
@@ -49,11 +51,13 @@ export interface InstanceDescriptor {
   readonly expiresAt: number
 }
 
+/** A descriptor and its detached signature, as served. */
 export interface SignedDescriptor {
   readonly descriptor: InstanceDescriptor
   readonly signature: string
 }
 
+/** What `createDescriptor` needs besides the instance's identity. */
 export interface DescriptorInit {
   readonly domain: string
   readonly version: string
@@ -76,6 +80,7 @@ export function parseDomain(domain: string): string {
   return lower
 }
 
+/** Whether a domain is loopback (`localhost`, `127.0.0.0/8`), which may be reached over plain HTTP. */
 export function isLoopbackDomain(domain: string): boolean {
   const host = domain.replace(/:\d+$/, '')
   return host === 'localhost' || host === '127.0.0.1' || /^127\.\d+\.\d+\.\d+$/.test(host)
@@ -99,6 +104,7 @@ const signingBytes = (d: InstanceDescriptor) =>
     expiresAt: d.expiresAt,
   })
 
+/** Signs a descriptor for `instance`, valid for `init.ttlMs` (at most `Limits.maxDescriptorTtlMs`) from its issue time. */
 export function createDescriptor(instance: Identity, init: DescriptorInit): SignedDescriptor {
   const issuedAt = init.now ?? Date.now()
   const domain = parseDomain(init.domain)

@@ -37,7 +37,9 @@ export const FEDERATION_SIGNED_COMPONENTS: readonly string[] = [
 
 /** The header naming the sending instance's domain. */
 export const FEDERATION_ORIGIN_HEADER = 'vivim-origin'
+/** Where an instance takes transactions. */
 export const FEDERATION_INBOX_PATH = '/v1/federation/inbox'
+/** The prefix of federated record lookups (`…/records/<key>`). */
 export const FEDERATION_RECORDS_PATH = '/v1/federation/records/'
 /** The signature label federation requests use. */
 export const FEDERATION_SIGNATURE_LABEL = 'sig1'

@@ -47,8 +47,10 @@ import { ErrorCode, VivimError } from './errors.ts'
 import { type Did, isDid } from './identity.ts'
 import { Limits } from './limits.ts'
 
+/** The `v` of every transaction. */
 export const FEDERATION_FORMAT = 'vivim-fed/1'
 
+/** The `t` of each activity a transaction carries. */
 export const ActivityType = {
   TopicSubscribe: 'topic.subscribe',
   TopicMessage: 'topic.message',
@@ -59,6 +61,8 @@ export const ActivityType = {
   Revocation: 'revocation',
   Gap: 'gap',
 } as const
+/** What a transaction asks the receiver to do (`docs/federation.md`, Transactions). */
+/** One of `ActivityType`. */
 export type ActivityType = (typeof ActivityType)[keyof typeof ActivityType]
 
 export type Activity =
@@ -78,6 +82,7 @@ export type Activity =
   | { readonly t: typeof ActivityType.Revocation; readonly revocation: Uint8Array; readonly token: Uint8Array }
   | { readonly t: typeof ActivityType.Gap; readonly after: number }
 
+/** One signed server-to-server delivery: `{ v, id, from, to, seq, at, activity }`. */
 export interface Transaction {
   readonly id: string
   readonly from: Did
@@ -96,10 +101,12 @@ export interface InboxReceipt {
 
 const TRANSACTION_ID = /^[A-Za-z0-9_-]{22}$/
 
+/** A fresh transaction id: 16 random bytes in base64url. */
 export function newTransactionId(): string {
   return base64urlnopad.encode(randomBytes(16))
 }
 
+/** A transaction's wire form, the body of an inbox request. */
 export function encodeTransaction(tx: Transaction): Uint8Array {
   return encodeCanonical({ v: FEDERATION_FORMAT, ...tx, activity: { ...tx.activity } })
 }
@@ -169,10 +176,12 @@ export function encodeActivity(activity: Activity): Uint8Array {
   return encodeCanonical({ ...activity })
 }
 
+/** Decodes an activity kept on its own (`encodeActivity`) and checks its fields. */
 export function decodeActivity(bytes: Uint8Array): Activity {
   return readActivity(decodeCanonical(bytes))
 }
 
+/** Decodes an inbox request's body and checks every field; throws a `VivimError`. */
 export function decodeTransaction(bytes: Uint8Array): Transaction {
   if (bytes.length > Limits.maxFederationTransactionBytes) {
     throw new VivimError(

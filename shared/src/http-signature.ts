@@ -42,6 +42,7 @@ export interface HttpMessage {
   readonly header: (name: string) => string | null
 }
 
+/** The parameters of one Signature-Input member (RFC 9421 §2.3). */
 export interface SignatureParams {
   /** Creation time, whole seconds since the epoch. */
   readonly created?: number
@@ -52,6 +53,7 @@ export interface SignatureParams {
   readonly tag?: string
 }
 
+/** What to sign a request with, besides the key. */
 export interface SignInit extends Omit<SignatureParams, 'created'> {
   readonly components: readonly string[]
   /** Seconds since the epoch; now by default. */
@@ -60,6 +62,7 @@ export interface SignInit extends Omit<SignatureParams, 'created'> {
   readonly label?: string
 }
 
+/** One parsed Signature-Input member. */
 export interface SignatureInput {
   readonly components: readonly string[]
   readonly params: SignatureParams
@@ -67,10 +70,12 @@ export interface SignatureInput {
   readonly serialized: string
 }
 
+/** A signature that verified, and the label it was found under. */
 export interface VerifiedSignature extends SignatureInput {
   readonly label: string
 }
 
+/** How to verify a request's signature. */
 export interface VerifyInit {
   /** The public key a `keyid` names; throw or return null to refuse it. */
   readonly publicKeyOf: (keyid: string) => Uint8Array | null

@@ -19,6 +19,7 @@ import { ErrorCode, VivimError } from './errors.ts'
 /** A did:key DID, `did:key:z6Mk…`. */
 export type Did = `did:key:z${string}`
 
+/** An Ed25519 key pair and the did:key that names it. */
 export interface Identity {
   readonly did: Did
   readonly publicKey: Uint8Array
@@ -28,13 +29,25 @@ export interface Identity {
 
 const DID_KEY_PREFIX = 'did:key:z'
 const ED25519_PUB_MULTICODEC = Uint8Array.of(0xed, 0x01)
+/** Length of an Ed25519 public key. */
 export const ED25519_PUBLIC_KEY_BYTES = 32
+/** Length of an Ed25519 signature. */
 export const ED25519_SIGNATURE_BYTES = 64
 
+/**
+ * A new identity from a random seed.
+ *
+ * @example
+ * ```ts
+ * const alice = generateIdentity()
+ * alice.did // 'did:key:z6Mk…'
+ * ```
+ */
 export function generateIdentity(): Identity {
   return identityFromSecretKey(ed25519.utils.randomSecretKey())
 }
 
+/** The identity of a 32-byte Ed25519 seed; throws `invalid_key`. */
 export function identityFromSecretKey(secretKey: Uint8Array): Identity {
   if (secretKey.length !== 32) {
     throw new VivimError(ErrorCode.InvalidKey, 'an Ed25519 secret key is 32 bytes')
@@ -43,6 +56,7 @@ export function identityFromSecretKey(secretKey: Uint8Array): Identity {
   return { did: didFromPublicKey(publicKey), publicKey, secretKey: secretKey.slice() }
 }
 
+/** The did:key of an Ed25519 public key. */
 export function didFromPublicKey(publicKey: Uint8Array): Did {
   if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES) {
     throw new VivimError(ErrorCode.InvalidDid, 'an Ed25519 public key is 32 bytes')
@@ -53,6 +67,7 @@ export function didFromPublicKey(publicKey: Uint8Array): Did {
   return `${DID_KEY_PREFIX}${base58.encode(bytes)}` as Did
 }
 
+/** The Ed25519 public key a did:key names; throws `invalid_did`. */
 export function publicKeyFromDid(did: string): Uint8Array {
   if (!did.startsWith(DID_KEY_PREFIX)) {
     throw new VivimError(ErrorCode.InvalidDid, 'expected a did:key DID in base58btc (did:key:z…)')
@@ -73,6 +88,7 @@ export function publicKeyFromDid(did: string): Uint8Array {
   return bytes.slice(ED25519_PUB_MULTICODEC.length)
 }
 
+/** Whether a value is a valid Ed25519 did:key. */
 export function isDid(value: unknown): value is Did {
   if (typeof value !== 'string') return false
   try {
@@ -83,6 +99,7 @@ export function isDid(value: unknown): value is Did {
   }
 }
 
+/** Signs `message` with the identity's Ed25519 key. */
 export function sign(signer: Pick<Identity, 'secretKey'>, message: Uint8Array): Uint8Array {
   return ed25519.sign(message, signer.secretKey)
 }

@@ -20,8 +20,10 @@ import { base64urlnopad } from '@scure/base'
 import { ErrorCode, VivimError } from './errors.ts'
 import { type Identity, identityFromSecretKey, publicKeyFromDid } from './identity.ts'
 
+/** The `v` of exported keys. */
 export const KEYS_FORMAT = 'vivim-keys/1'
 
+/** An X25519 key pair for key agreement. */
 export interface AgreementKeyPair {
   readonly publicKey: Uint8Array
   readonly secretKey: Uint8Array
@@ -38,10 +40,12 @@ export function agreementPublicKeyOf(did: string): Uint8Array {
   return ed25519.utils.toMontgomery(publicKeyFromDid(did))
 }
 
+/** The identity's secret as text: `{ "v": "vivim-keys/1", "seed": base64url }`. Keep it secret. */
 export function exportKeys(identity: Pick<Identity, 'secretKey'>): string {
   return JSON.stringify({ v: KEYS_FORMAT, seed: base64urlnopad.encode(identity.secretKey) })
 }
 
+/** The identity of exported keys; throws `invalid_key`. */
 export function importKeys(text: string): Identity {
   let parsed: { v?: unknown; seed?: unknown }
   try {

@@ -19,6 +19,7 @@ import { ErrorCode, VivimError } from './errors.ts'
 import type { Did } from './identity.ts'
 import type { ContentRecord } from './record.ts'
 
+/** The JSON form of a record: bytes in unpadded base64url. */
 export interface RecordJson {
   key: string
   /** The value bytes, unpadded base64url. */
@@ -36,6 +37,7 @@ export interface RecordJson {
 const FIELDS = ['author', 'key', 'providers', 'public', 'signature', 'timestamp', 'value']
 const FIELDS_WITH_CAP = ['author', 'cap', 'key', 'providers', 'public', 'signature', 'timestamp', 'value']
 
+/** A record in its JSON form. */
 export function recordToJson(record: ContentRecord): RecordJson {
   return {
     key: record.key,

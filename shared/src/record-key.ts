@@ -19,11 +19,15 @@ import { ErrorCode, VivimError } from './errors.ts'
 import { type Did, isDid } from './identity.ts'
 import { Limits } from './limits.ts'
 
+/** Every record key starts with this. */
 export const RECORD_KEY_PREFIX = '/vivim/'
 
+/** The kinds of record a key may name. */
 export const RecordKinds = ['profile', 'settings', 'circle', 'conversation', 'post', 'document'] as const
+/** One of `RecordKinds`. */
 export type RecordKind = (typeof RecordKinds)[number]
 
+/** A record key's parts. */
 export interface RecordKey {
   readonly kind: RecordKind
   readonly owner: Did
@@ -32,16 +36,26 @@ export interface RecordKey {
 
 const NAME = /^[A-Za-z0-9._~-]{1,128}$/
 
+/** Whether a value is one of `RecordKinds`. */
 export function isRecordKind(value: unknown): value is RecordKind {
   return typeof value === 'string' && (RecordKinds as readonly string[]).includes(value)
 }
 
+/**
+ * The key `/vivim/<kind>/<owner>[/<name>]`; throws `invalid_key` if it would not parse back.
+ *
+ * @example
+ * ```ts
+ * formatRecordKey({ kind: 'profile', owner: alice.did }) // '/vivim/profile/did:key:z6Mk…'
+ * ```
+ */
 export function formatRecordKey(key: RecordKey): string {
   const text = `${RECORD_KEY_PREFIX}${key.kind}/${key.owner}${key.name === undefined ? '' : `/${key.name}`}`
   parseRecordKey(text)
   return text
 }
 
+/** The parts of a record key; throws `invalid_key`. */
 export function parseRecordKey(key: string): RecordKey {
   if (utf8ToBytes(key).length > Limits.maxRecordKeyBytes) {
     invalid(`record key is longer than ${Limits.maxRecordKeyBytes} bytes`)

@@ -18,6 +18,7 @@ import { ErrorCode, VivimError } from './errors.ts'
 import { isDid } from './identity.ts'
 import { Limits } from './limits.ts'
 
+/** That a peer holds a key's content, reachable at its multiaddrs, until it expires. */
 export interface ProviderAnnouncement {
   readonly peer: string
   readonly multiaddrs: readonly string[]

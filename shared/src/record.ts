@@ -24,8 +24,10 @@ import { type Did, type Identity, isDid, sign, verify } from './identity.ts'
 import { Limits } from './limits.ts'
 import { parseRecordKey } from './record-key.ts'
 
+/** The domain tag (`v`) of a record's signing bytes. */
 export const RECORD_DOMAIN = 'vivim-record/1'
 
+/** A signed content record (`docs/protocol.md`, Content records). */
 export interface ContentRecord {
   readonly key: string
   readonly value: Uint8Array
@@ -46,8 +48,10 @@ export interface ContentRecord {
   readonly signature: Uint8Array
 }
 
+/** A record before it is signed. */
 export type UnsignedRecord = Omit<ContentRecord, 'signature'>
 
+/** What `createRecord` needs; the rest has defaults (now, private, no providers). */
 export interface RecordInit {
   key: string
   value: Uint8Array
@@ -58,6 +62,7 @@ export interface RecordInit {
   cap?: Capability
 }
 
+/** Creates and signs a record by `author`. */
 export function createRecord(author: Identity, init: RecordInit): ContentRecord {
   const unsigned: UnsignedRecord = {
     key: init.key,
@@ -71,6 +76,7 @@ export function createRecord(author: Identity, init: RecordInit): ContentRecord 
   return { ...unsigned, signature: sign(author, recordSigningBytes(unsigned)) }
 }
 
+/** The bytes a record's signature covers: every field but `signature`, plus `v`. */
 export function recordSigningBytes(record: UnsignedRecord): Uint8Array {
   return encodeCanonical({
     v: RECORD_DOMAIN,
@@ -84,6 +90,7 @@ export function recordSigningBytes(record: UnsignedRecord): Uint8Array {
   })
 }
 
+/** A record's wire form (canonical CBOR). */
 export function encodeRecord(record: ContentRecord): Uint8Array {
   return encodeCanonical({ ...record, providers: [...record.providers] })
 }
@@ -120,6 +127,7 @@ function assertRecordShape(value: unknown): asserts value is ContentRecord {
   }
 }
 
+/** How `validateRecord` checks a record. */
 export interface ValidateOptions {
   /** The validator's clock, in ms since the epoch. */
   now?: number

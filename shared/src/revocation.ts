@@ -18,8 +18,10 @@ import { type Capability, capabilityId, decodeCapability } from './capability.ts
 import { ErrorCode, VivimError } from './errors.ts'
 import { type Did, type Identity, sign, verify } from './identity.ts'
 
+/** The `v` of every revocation. */
 export const REVOCATION_FORMAT = 'vivim-revoke/1'
 
+/** A signed revocation of a capability token, by id. */
 export interface Revocation {
   readonly iss: Did
   /** The id of the revoked token. */
@@ -32,15 +34,18 @@ export interface Revocation {
 const signingBytes = (r: Omit<Revocation, 'sig'>) =>
   encodeCanonical({ v: REVOCATION_FORMAT, iss: r.iss, revoke: r.revoke, iat: r.iat })
 
+/** Revokes `token` (and everything delegated from it), signed by `issuer`. */
 export function createRevocation(issuer: Identity, token: Capability, iat = Date.now()): Revocation {
   const unsigned = { iss: issuer.did, revoke: capabilityId(token), iat }
   return { ...unsigned, sig: sign(issuer, signingBytes(unsigned)) }
 }
 
+/** A revocation's wire form (canonical CBOR). */
 export function encodeRevocation(r: Revocation): Uint8Array {
   return encodeCanonical({ v: REVOCATION_FORMAT, ...r })
 }
 
+/** Decodes a revocation and checks its shape; throws `invalid_token`. */
 export function decodeRevocation(bytes: Uint8Array): Revocation {
   const v = decodeCanonical(bytes) as Record<string, unknown>
   const ok =

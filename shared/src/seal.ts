@@ -25,6 +25,7 @@ import { ErrorCode, VivimError } from './errors.ts'
 import type { Identity } from './identity.ts'
 import { agreementKeyPair, agreementPublicKeyOf } from './keys.ts'
 
+/** The `v` of a sealed message, and the HKDF info. */
 export const SEAL_FORMAT = 'vivim-seal/1'
 const INFO = utf8ToBytes(SEAL_FORMAT)
 
@@ -32,6 +33,7 @@ function sealKey(shared: Uint8Array, epk: Uint8Array, rpk: Uint8Array): Uint8Arr
   return hkdf(sha256, shared, concatBytes(epk, rpk), INFO, 32)
 }
 
+/** Encrypts `plaintext` so that only `recipientDid` can open it (`openSealed`). */
 export function seal(recipientDid: string, plaintext: Uint8Array): Uint8Array {
   const rpk = agreementPublicKeyOf(recipientDid)
   const esk = x25519.utils.randomSecretKey()

@@ -30,6 +30,7 @@ import { randomBytes } from '@noble/hashes/utils.js'
 import { decodeCanonical, encodeCanonical } from './canonical.ts'
 import { ErrorCode, VivimError } from './errors.ts'
 
+/** The `t` of every sealed document frame. */
 export const SealedFrameType = {
   Put: 'put',
   Snapshot: 'snap',
@@ -39,14 +40,17 @@ export const SealedFrameType = {
   Error: 'err',
 } as const
 
+/** A frame a client sends to a sealed document room. */
 export type SealedClientFrame = { t: 'put'; c: Uint8Array } | { t: 'snap'; upto: number; c: Uint8Array }
 
+/** A frame a sealed document room sends to a client. */
 export type SealedServerFrame =
   | { t: 'entry'; s: number; snap: boolean; c: Uint8Array }
   | { t: 'ok'; s: number }
   | { t: 'live'; s: number }
   | { t: 'err'; code: ErrorCode; message: string }
 
+/** A sealed document frame's canonical CBOR. */
 export function encodeSealedFrame(frame: SealedClientFrame | SealedServerFrame): Uint8Array {
   return encodeCanonical(frame as never)
 }
@@ -54,6 +58,7 @@ export function encodeSealedFrame(frame: SealedClientFrame | SealedServerFrame):
 const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
 const keys = (v: Record<string, unknown>) => Object.keys(v).sort().join()
 
+/** Decodes a client's frame; throws on anything else. */
 export function decodeSealedClientFrame(bytes: Uint8Array): SealedClientFrame {
   const v = decodeCanonical(bytes) as Record<string, unknown>
   if (v?.t === 'put' && keys(v) === 'c,t' && v.c instanceof Uint8Array) return { t: 'put', c: v.c }
@@ -63,6 +68,7 @@ export function decodeSealedClientFrame(bytes: Uint8Array): SealedClientFrame {
   throw new Error('expected { t: "put", c } or { t: "snap", upto, c }')
 }
 
+/** Decodes a room's frame; throws on anything else. */
 export function decodeSealedServerFrame(bytes: Uint8Array): SealedServerFrame {
   const v = decodeCanonical(bytes) as Record<string, unknown>
   if (v?.t === 'entry' && isSeq(v.s) && typeof v.snap === 'boolean' && v.c instanceof Uint8Array) {
@@ -86,6 +92,7 @@ export class SealedDocCodec {
     this.aad = encodeCanonical({ v: 'vivim-sealed-doc/1', doc: docId })
   }
 
+  /** Encrypts one Yjs update: nonce ‖ ciphertext. */
   seal(update: Uint8Array): Uint8Array {
     const nonce = randomBytes(24)
     const ct = xchacha20poly1305(this.key, nonce, this.aad).encrypt(update)
@@ -95,6 +102,7 @@ export class SealedDocCodec {
     return out
   }
 
+  /** Decrypts an entry; throws `decrypt_failed`. */
   open(sealed: Uint8Array): Uint8Array {
     try {
       return xchacha20poly1305(this.key, sealed.subarray(0, 24), this.aad).decrypt(sealed.subarray(24))

@@ -23,8 +23,10 @@ import { type Did, type Identity, isDid, sign, verify } from './identity.ts'
 import { Limits } from './limits.ts'
 import { parseTopic } from './topic-name.ts'
 
+/** The domain tag (`v`) of a topic message's signing bytes. */
 export const TOPIC_DOMAIN = 'vivim-topic/1'
 
+/** A signed topic message (`docs/protocol.md`, Topics). */
 export interface TopicEnvelope {
   readonly topic: string
   readonly payload: Uint8Array
@@ -36,12 +38,14 @@ export interface TopicEnvelope {
   readonly signature: Uint8Array
 }
 
+/** What `createEnvelope` needs; the timestamp defaults to now. */
 export interface EnvelopeInit {
   topic: string
   payload: Uint8Array
   timestamp?: number
 }
 
+/** Creates and signs a topic message by `author`, with a random nonce. */
 export function createEnvelope(author: Identity, init: EnvelopeInit): TopicEnvelope {
   const unsigned = {
     topic: init.topic,
@@ -53,6 +57,7 @@ export function createEnvelope(author: Identity, init: EnvelopeInit): TopicEnvel
   return { ...unsigned, signature: sign(author, envelopeSigningBytes(unsigned)) }
 }
 
+/** The bytes a message's signature covers, and whose SHA-256 is its id. */
 export function envelopeSigningBytes(e: Omit<TopicEnvelope, 'signature'>): Uint8Array {
   return encodeCanonical({
     v: TOPIC_DOMAIN,
@@ -69,10 +74,12 @@ export function messageId(e: TopicEnvelope): string {
   return base64urlnopad.encode(sha256(envelopeSigningBytes(e)))
 }
 
+/** A message's wire form: the canonical encoding of its six fields. */
 export function encodeEnvelope(e: TopicEnvelope): Uint8Array {
   return encodeCanonical({ ...e })
 }
 
+/** Decodes a message and checks its shape (not its signature: `validateEnvelope`). */
 export function decodeEnvelope(bytes: Uint8Array): TopicEnvelope {
   if (bytes.length > Limits.maxTopicEnvelopeBytes) {
     throw new VivimError(ErrorCode.PayloadTooLarge, `a topic message is at most ${Limits.maxTopicEnvelopeBytes} bytes`)
@@ -101,6 +108,7 @@ export function envelopeFrom(value: unknown): TopicEnvelope {
   return value as TopicEnvelope
 }
 
+/** How `validateEnvelope` checks a message. */
 export interface EnvelopeCheck {
   /** The validator's clock, ms since the epoch. */
   now?: number

@@ -19,9 +19,12 @@ import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { ErrorCode, VivimError } from './errors.ts'
 import { Limits } from './limits.ts'
 
+/** The namespaces a topic name may start with. */
 export const TopicNamespaces = ['user', 'circle', 'conversation', 'public'] as const
+/** One of `TopicNamespaces`. */
 export type TopicNamespace = (typeof TopicNamespaces)[number]
 
+/** A topic name's parts: `<namespace>:<channel>:<id>`. */
 export interface TopicName {
   readonly namespace: TopicNamespace
   readonly channel: string
@@ -30,6 +33,7 @@ export interface TopicName {
 
 const TOPIC = /^(user|circle|conversation|public):([a-z][a-z0-9-]{0,31}):([A-Za-z0-9._~:@+-]{1,200})$/
 
+/** The parts of a topic name; throws `invalid_topic`. */
 export function parseTopic(name: string): TopicName {
   if (utf8ToBytes(name).length > Limits.maxTopicNameBytes) {
     throw new VivimError(ErrorCode.InvalidTopic, `a topic name is at most ${Limits.maxTopicNameBytes} bytes`)
@@ -44,6 +48,7 @@ export function parseTopic(name: string): TopicName {
   return { namespace: match[1] as TopicNamespace, channel: match[2] as string, id: match[3] as string }
 }
 
+/** Whether a value is a valid topic name. */
 export function isTopic(name: unknown): name is string {
   if (typeof name !== 'string') return false
   try {

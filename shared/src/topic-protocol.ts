@@ -19,6 +19,7 @@ import { decodeCanonical, encodeCanonical } from './canonical.ts'
 import type { ErrorCode } from './errors.ts'
 import { envelopeFrom, type TopicEnvelope } from './topic-envelope.ts'
 
+/** The `t` of every topic socket frame. */
 export const TopicFrameType = {
   Publish: 'pub',
   Ack: 'ack',
@@ -29,10 +30,12 @@ export const TopicFrameType = {
   Error: 'err',
 } as const
 
+/** A frame a client sends to a topic room; `e` is the envelope as a nested map. */
 export type TopicClientFrame =
   | { t: typeof TopicFrameType.Publish; e: TopicEnvelope }
   | { t: typeof TopicFrameType.Ack; c: number }
 
+/** A frame a topic room sends to a client. */
 export type TopicServerFrame =
   | { t: typeof TopicFrameType.Message; c: number; e: TopicEnvelope }
   | { t: typeof TopicFrameType.Ok; id: string; c: number; dup: boolean }
@@ -40,6 +43,7 @@ export type TopicServerFrame =
   | { t: typeof TopicFrameType.Gap; from: number; oldest: number }
   | { t: typeof TopicFrameType.Error; code: ErrorCode; message: string }
 
+/** A topic frame's canonical CBOR; the envelope is encoded as a nested map, not as bytes. */
 export function encodeTopicFrame(frame: TopicClientFrame | TopicServerFrame): Uint8Array {
   return encodeCanonical(frame as never)
 }

@@ -15,7 +15,9 @@
 import * as Y from 'yjs'
 import { ErrorCode, VivimError } from './errors.ts'
 
+/** Events seen, by replica id. */
 export type VectorClock = Readonly<Record<string, number>>
+/** How two clocks relate. */
 export type ClockOrder = 'after' | 'before' | 'concurrent' | 'equal'
 
 /** How `a` stands to `b`: `after` when `a` has seen everything `b` has and more. */
@@ -43,6 +45,7 @@ export function mergeClocks(a: VectorClock, b: VectorClock): VectorClock {
   return merged
 }
 
+/** A copy of `clock` with `replica` advanced by `by`. */
 export function incrementClock(clock: VectorClock, replica: string, by = 1): VectorClock {
   if (!Number.isSafeInteger(by) || by < 1) {
     throw new VivimError(ErrorCode.BadRequest, 'a clock only moves forward by a positive integer')
