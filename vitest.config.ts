@@ -71,6 +71,17 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
+      {
+        // The packed packages installed outside the repository: a Vite + React app and a Node script, against an edge.
+        test: {
+          name: 'consumer',
+          environment: 'node',
+          include: ['consumer/**/*.test.ts'],
+          globalSetup: ['consumer/setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 })
