@@ -50,8 +50,10 @@ export interface RulesRow {
   /** CPU of the measured edge's processes over the window, in cores. */
   serverCores: number | null
   clientCores: number
-  /** CPU of everything but this runner and the two edges over the window, in cores. */
+  /** CPU of everything but this runner and the measured edge over the window, in cores (the idle edge included). */
   otherCores: number | null
+  /** CPU of the other, idle edge over the window, in cores: work left over from its last row. */
+  idleEdgeCores: number | null
   /** Cores other processes used just before the row (after the quiet wait). */
   otherBefore: number | null
   senderEventLoop: number[]
@@ -230,7 +232,7 @@ class RulesPool {
 
 interface CpuSample {
   server: number | null
-  edges: number
+  idleEdge: number
   machine: number | null
   client: NodeJS.CpuUsage
   elu: EventLoopUtilization
@@ -238,7 +240,8 @@ interface CpuSample {
 
 /**
  * Runs one row on `edge`. `edges` are both edges of the run: the idle one's
- * CPU is the benchmark's own, not a disturbance.
+ * CPU counts as a disturbance (the quiet wait waits for it too) and is also
+ * reported apart.
  */
 export async function runRulesRow(
   edge: Edge,
@@ -266,6 +269,7 @@ export async function runRulesRow(
     serverCores: null,
     clientCores: 0,
     otherCores: null,
+    idleEdgeCores: null,
     otherBefore: null,
     senderEventLoop: [],
     observerEventLoop: 0,
@@ -275,10 +279,11 @@ export async function runRulesRow(
     closed: [],
     error: null,
   }
-  const edgesCpu = () => edges.reduce((sum, e) => sum + (e.cpuMs() ?? 0), 0)
+  // The idle edge is a disturbance like any other process: a row that fell behind leaves it busy.
+  const idleCpu = () => edges.reduce((sum, e) => (e === edge ? sum : sum + (e.cpuMs() ?? 0)), 0)
   const sample = (): CpuSample => ({
     server: edge.cpuMs(),
-    edges: edgesCpu(),
+    idleEdge: idleCpu(),
     machine: machineBusyMs(),
     client: process.cpuUsage(),
     elu: performance.eventLoopUtilization(),
@@ -288,7 +293,7 @@ export async function runRulesRow(
   const observer = new RulesObserver(options.clients)
   let pool: RulesPool | null = null
   let stopAt = Number.NaN
-  row.otherBefore = await waitForQuiet(edgesCpu, options.quietWaitS * 1000)
+  row.otherBefore = await waitForQuiet(() => edge.cpuMs(), options.quietWaitS * 1000)
   try {
     await observer.open(edge.docUrl(docId, token(owner, owner, edge.did, docId, ['read', 'write'])))
     const workers = Math.max(1, Math.min(options.workers, options.clients))
@@ -325,10 +330,10 @@ export async function runRulesRow(
         edge.died() === null && end.server !== null && start.server !== null
           ? (end.server - start.server) / windowMs
           : null
-      const both = (end.edges - start.edges) / windowMs
+      row.idleEdgeCores = (end.idleEdge - start.idleEdge) / windowMs
       row.otherCores =
         end.machine !== null && start.machine !== null
-          ? Math.max(0, (end.machine - start.machine) / windowMs - row.clientCores - both)
+          ? Math.max(0, (end.machine - start.machine) / windowMs - row.clientCores - (row.serverCores ?? 0))
           : null
       row.observerEventLoop = performance.eventLoopUtilization(start.elu).utilization
     }

@@ -253,6 +253,11 @@ function warnings(): string[] {
       out.push(`${name}: senders sent ${count(row.sentPerS)}/s of ${count(row.offered)}/s`)
     if (row.serverCores !== null && row.serverCores > 0.9)
       out.push(`${name}: the edge used ${row.serverCores.toFixed(2)} cores`)
+    if (row.idleEdgeCores !== null && row.idleEdgeCores > 0.05) {
+      out.push(
+        `${name}: the idle edge used ${row.idleEdgeCores.toFixed(2)} cores during the window (left over from its row)`,
+      )
+    }
     if (row.otherCores !== null && row.otherCores > 0.15) {
       out.push(`${name}: other processes used ${row.otherCores.toFixed(2)} cores during the window: disturbed`)
     }
@@ -282,7 +287,7 @@ const out: string[] = [
   '',
   `before = ${beforeCommit.slice(0, 7)} (no authorship rules, no client-id ownership); after = ${head.slice(0, 7)}${dirty.length === 0 ? '' : ` plus uncommitted edits to ${dirty.join(', ')}`}; both bundled from their trees and served by \`wrangler dev\` (VIVIM_ENV=development, tokens verified).`,
   `${options.clients} senders (own identity, owner's grant + invocation to the edge) + 1 observer (the owner) on a fresh \`conversation:<uuid>\` per row; each update appends one \`{ id, author, text, ts }\` to \`messages\`; ${options.warmupS} s warm-up, ${options.durationS} s measured; rows alternate before, after.`,
-  `Machine: ${machineLine()}. Server CPU: cores used by the measured edge's processes over the window.`,
+  `Machine: ${machineLine()}. Server CPU: cores used by the measured edge's processes over the window; other processes, the idle edge included, are a disturbance (each row first waits up to --quiet-wait s for them).`,
   '',
   table(),
   '',
