@@ -88,11 +88,13 @@ export class VivimDocProvider extends ObservableV2<Events> {
     return this.retryTimer !== null
   }
 
+  /** Connects (and keeps reconnecting after drops) until `disconnect`. */
   connect(): void {
     this.shouldConnect = true
     if (this.ws === null && this.retryTimer === null) void this.open()
   }
 
+  /** Closes the socket and stops reconnecting; the document stays as it is. */
   disconnect(): void {
     this.shouldConnect = false
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
@@ -100,6 +102,7 @@ export class VivimDocProvider extends ObservableV2<Events> {
     this.ws?.close(1000, 'disconnect')
   }
 
+  /** Disconnects and stops following the document's updates. */
   override destroy(): void {
     this.disconnect()
     this.doc.off('update', this.onDocUpdate)

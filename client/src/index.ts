@@ -1,7 +1,7 @@
 /**
  * `@vivim/client`, the SDK for browsers and Node apps: documents kept in sync
- * through the edge, with a sync state machine and typed errors, and key
- * storage (topics and records follow).
+ * through the edge, with a sync state machine and typed errors; topics with
+ * resume; the record registry, providers and search; and key storage.
  *
  * @example
  * ```ts

@@ -26,6 +26,7 @@ export class IndexedDbKeyStore implements KeyStore {
     return typeof value === 'string' ? value : null
   }
 
+  /** Stores the exported keys, replacing any before. */
   async save(exported: string): Promise<void> {
     const db = await open()
     const tx = db.transaction(STORE, 'readwrite')

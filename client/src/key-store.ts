@@ -13,9 +13,11 @@
  */
 import { exportKeys, generateIdentity, type Identity, importKeys } from '@vivim/shared'
 
+/** Where an identity's exported keys (`exportKeys`) are kept between runs. */
 export interface KeyStore {
   /** The stored export, or null when there is none. */
   load(): Promise<string | null>
+  /** Stores the exported keys, replacing any before. */
   save(exported: string): Promise<void>
 }
 

@@ -13,6 +13,7 @@
 import { IndexeddbPersistence } from 'y-indexeddb'
 import type * as Y from 'yjs'
 
+/** Keeps `doc` in IndexedDB (database `vivim:<docId>`); resolves once what was stored is loaded into it. */
 export async function keepOffline(docId: string, doc: Y.Doc): Promise<IndexeddbPersistence> {
   const persistence = new IndexeddbPersistence(`vivim:${docId}`, doc)
   await persistence.whenSynced

@@ -22,6 +22,7 @@ import {
 } from '@vivim/shared'
 import { request, type TokenSource } from './http.ts'
 
+/** One search result: a public record and its score (higher is better). */
 export interface SearchHit {
   readonly key: string
   readonly kind: RecordKind
@@ -30,11 +31,22 @@ export interface SearchHit {
   readonly record: ContentRecord
 }
 
+/** One page of results; pass `cursor` back for the next, null on the last. */
 export interface Page<T> {
   readonly results: T[]
   readonly cursor: string | null
 }
 
+/**
+ * The edge's record registry, providers and search over HTTP (`/v1/records`, `/v1/providers`, `/v1/search`).
+ *
+ * @example
+ * ```ts
+ * const record = createRecord(me, { key: formatRecordKey({ kind: 'post', owner: me.did, name: 'p1' }), value, public: true })
+ * await client.records.put(record)
+ * const page = await client.records.search('hello')
+ * ```
+ */
 export class RecordsClient {
   private readonly base: string
   private readonly token: TokenSource | undefined
@@ -44,6 +56,7 @@ export class RecordsClient {
     this.token = token
   }
 
+  /** Stores a signed record; `outcome` is `created`, `replaced` or `unchanged`. Throws `stale_record` if a newer one is stored. */
   async put(record: ContentRecord): Promise<{ key: string; etag: string; outcome: string }> {
     const res = await request(
       `${this.base}/v1/records${record.key}`,
@@ -66,6 +79,7 @@ export class RecordsClient {
     return record
   }
 
+  /** Announces that `peer` holds the content of `key` (for `ttl` seconds). */
   async provide(key: string, announcement: { peer: string; multiaddrs?: string[]; ttl?: number }): Promise<void> {
     await request(
       `${this.base}/v1/providers${key}`,
@@ -74,11 +88,13 @@ export class RecordsClient {
     )
   }
 
+  /** The live providers of `key`, longest-lived first. */
   async findProviders(key: string): Promise<ProviderEntry[]> {
     const res = await request(`${this.base}/v1/providers${key}`, {}, this.token)
     return ((await res.json()) as { providers: ProviderEntry[] }).providers
   }
 
+  /** Full-text search over public records, best first. */
   async search(
     q: string,
     options: { kind?: RecordKind; limit?: number; cursor?: string } = {},

@@ -12,6 +12,7 @@
  * ```
  */
 export const SyncStates = ['offline', 'connecting', 'syncing', 'conflict', 'resolved', 'synced'] as const
+/** One of `SyncStates`. */
 export type SyncState = (typeof SyncStates)[number]
 
 const ALLOWED: Record<SyncState, readonly SyncState[]> = {
@@ -23,10 +24,12 @@ const ALLOWED: Record<SyncState, readonly SyncState[]> = {
   synced: ['syncing', 'offline'],
 }
 
+/** The sync state of a provider, with only the moves the diagram allows. */
 export class SyncStateMachine {
   private current: SyncState = 'offline'
   private readonly listeners = new Set<(state: SyncState) => void>()
 
+  /** The current state. */
   get value(): SyncState {
     return this.current
   }

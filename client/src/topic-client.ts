@@ -30,6 +30,7 @@ import { Backoff } from './backoff.ts'
 import { closeError, connectionError, isTerminal } from './close-errors.ts'
 import { request, resolveToken, type TokenSource } from './http.ts'
 
+/** A message received on a topic. */
 export interface TopicMessage {
   readonly id: string
   readonly cursor: number
@@ -40,9 +41,11 @@ export interface TopicMessage {
   text(): string
 }
 
+/** How to subscribe: where to resume, and what to call on a gap or an error. */
 export interface SubscribeOptions {
   /** The resume point fell out of the edge's history: messages from `from` to `oldest - 1` are gone. */
   onGap?: (from: number, oldest: number) => void
+  /** A refusal or a connection error; the subscription stops on a terminal one. */
   onError?: (error: VivimError) => void
   /** Resume from this cursor (0: the whole history the edge holds). */
   cursor?: number
@@ -50,6 +53,7 @@ export interface SubscribeOptions {
 
 const ACK_EVERY = 50
 
+/** A subscription to a topic room that reconnects, resumes from its last cursor, and acknowledges what it received. */
 export class TopicSubscription {
   private ws: WebSocket | null = null
   private cursor: number | null
@@ -76,6 +80,7 @@ export class TopicSubscription {
     void this.open()
   }
 
+  /** Closes the subscription for good. */
   stop(): void {
     this.stopped = true
     this.ws?.close(1000, 'unsubscribed')

@@ -33,6 +33,7 @@ import { keepOffline } from './offline.ts'
 import { RecordsClient } from './records-client.ts'
 import { publishTopic, type SubscribeOptions, type TopicMessage, TopicSubscription } from './topic-client.ts'
 
+/** How a `VivimClient` reaches the edge and signs its credentials. */
 export interface VivimClientInit {
   /** The edge, `http(s)://host` (or `ws(s)://host`). */
   edge: string
@@ -48,6 +49,16 @@ export interface VivimClientInit {
   invocationTtlMs?: number
 }
 
+/**
+ * The SDK's entry point: documents, topics and records on one edge, with credentials signed from the identity it is given.
+ *
+ * @example
+ * ```ts
+ * const client = new VivimClient({ edge: 'http://127.0.0.1:8787', identity: generateIdentity() })
+ * const chat = client.conversation('c1')
+ * const stop = client.subscribe('public:news:today', (m) => console.log(m.text()))
+ * ```
+ */
 export class VivimClient {
   readonly records: RecordsClient
   private readonly init: VivimClientInit
@@ -62,6 +73,7 @@ export class VivimClient {
     this.records = new RecordsClient(this.urls.http, init.token ?? undefined)
   }
 
+  /** The identity this client acts as, if it has one. */
   get identity(): Identity | undefined {
     return this.init.identity
   }
@@ -87,6 +99,7 @@ export class VivimClient {
     }
   }
 
+  /** A provider for any document, with a credential for `doc:<docId>`. */
   document(docId: string, doc = new Y.Doc(), init: Omit<DocProviderInit, 'token'> = {}): VivimDocProvider {
     return new VivimDocProvider(this.urls.ws, docId, doc, { ...init, token: this.tokenFor(`doc:${docId}`) })
   }
@@ -101,28 +114,34 @@ export class VivimClient {
     return this.document(docId, doc, init)
   }
 
+  /** The provider of `conversation:<id>`. */
   conversation(id: string, doc?: Y.Doc): VivimDocProvider {
     return this.document(`conversation:${id}`, doc)
   }
 
+  /** The provider of `circle:<id>`. */
   circle(id: string, doc?: Y.Doc): VivimDocProvider {
     return this.document(`circle:${id}`, doc)
   }
 
+  /** The provider of `profile:<did>`. */
   profile(did: string, doc?: Y.Doc): VivimDocProvider {
     return this.document(`profile:${did}`, doc)
   }
 
+  /** The provider of `settings:<did>`. */
   settings(did: string, doc?: Y.Doc): VivimDocProvider {
     return this.document(`settings:${did}`, doc)
   }
 
+  /** Subscribes to a topic; returns the function that stops it. */
   subscribe(topic: string, handler: (message: TopicMessage) => void, options: SubscribeOptions = {}): () => void {
     const url = `${this.urls.ws}/v1/topics/${encodeURIComponent(topic)}`
     const subscription = new TopicSubscription(url, this.tokenFor(`topic:${topic}`), handler, options)
     return () => subscription.stop()
   }
 
+  /** Signs a message with this identity and publishes it over HTTP. */
   async publish(topic: string, data: Uint8Array | string): Promise<{ id: string; cursor: number; duplicate: boolean }> {
     return publishTopic(this.urls.http, this.requireIdentity(), topic, data, this.tokenFor(`topic:${topic}`))
   }

@@ -36,6 +36,7 @@ export class Backoff {
     return Math.floor((this.init.random ?? Math.random)() * cap)
   }
 
+  /** Starts again from the first delay (after a connection that held). */
   reset(): void {
     this.attempt = 0
   }

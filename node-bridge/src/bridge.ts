@@ -28,6 +28,7 @@ import { type BridgeStorage, openStorage } from './storage.ts'
 import { TopicBridge } from './topic-bridge.ts'
 import { YjsSync } from './yjs-sync.ts'
 
+/** How to run a bridge: its libp2p node, where it keeps state, and the edge it joins. */
 export interface BridgeInit extends BridgeNodeInit {
   /** Where the key, the peer store and DHT records live; `null` for memory only (a new peer id each start). */
   dataDir: string | null
@@ -48,10 +49,12 @@ export interface BridgeInit extends BridgeNodeInit {
 
 const REJOIN_INTERVAL_MS = 5_000
 
+/** What a bridge is given from outside. */
 export interface BridgeComponents {
   log?: Logger
 }
 
+/** A running bridge: its libp2p node, the topic bridge, the record mirror, document sync and the link to the edge. Made by `createBridge`. */
 export class VivimBridge {
   readonly node: BridgeLibp2p
   readonly storage: BridgeStorage
@@ -134,14 +137,17 @@ export class VivimBridge {
     }
   }
 
+  /** The libp2p peer id (the same key as the bridge's DID). */
   get peerId(): PeerId {
     return this.node.peerId
   }
 
+  /** Where `/metrics` is served, or null. */
   get metricsUrl(): string | null {
     return this.metricsServer?.url ?? null
   }
 
+  /** The multiaddrs peers can dial, with `/p2p/<peer id>`. */
   multiaddrs(): Multiaddr[] {
     return this.node.getMultiaddrs()
   }
@@ -156,6 +162,7 @@ export class VivimBridge {
     return doc
   }
 
+  /** Starts the edge link, the topics, document sync and, if asked, the metrics server. */
   async start(metrics: MetricsServerInit | null = null): Promise<void> {
     await this.yjs.start()
     this.topics.start()

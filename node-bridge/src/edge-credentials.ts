@@ -25,6 +25,7 @@ import {
   VivimError,
 } from '@vivim/shared'
 
+/** The edge and the grants the bridge holds there. */
 export interface EdgeCredentialsInit {
   /** The edge's base URL, `http(s)://host[:port]`. */
   edgeUrl: string
@@ -35,6 +36,7 @@ export interface EdgeCredentialsInit {
 /** How long an invocation for one connection lives: the link re-invokes on every reconnect. */
 const INVOCATION_TTL_MS = 60 * 60 * 1000
 
+/** The bridge's credentials at the edge: a fresh invocation per connection, from its grants. */
 export class EdgeCredentials {
   private readonly base: URL
   private readonly grants: Capability[]

@@ -26,20 +26,25 @@ import type { EdgeCredentials } from './edge-credentials.ts'
 import { EdgeSocket, type EdgeSocketState } from './edge-socket.ts'
 import { type Logger, silentLogger } from './log.ts'
 
+/** What the link is given from outside. */
 export interface EdgeLinkComponents {
   credentials: EdgeCredentials
   log?: Logger
 }
 
+/** What the link says and where its frames go. */
 export interface EdgeLinkInit {
   /** Who the bridge is in the mesh, read at each (re)connect. */
   hello: () => { peer: string; addrs: string[] }
+  /** Each well-formed frame from the hub (an `err` frame is only logged). */
   onFrame: (frame: BridgeHubFrame) => void
+  /** Each change of the socket's state. */
   onState?: (state: EdgeSocketState) => void
   initialDelayMs?: number
   maxDelayMs?: number
 }
 
+/** The bridge's link to the edge's hub (`/v1/bridge`): `hello` on every connect, then record and provider frames both ways. */
 export class EdgeLink {
   private readonly socket: EdgeSocket
   private readonly log: Logger
@@ -74,14 +79,17 @@ export class EdgeLink {
     })
   }
 
+  /** The socket's state. */
   get state(): EdgeSocketState {
     return this.socket.state
   }
 
+  /** Failed connects since the last one that held. */
   get retries(): number {
     return this.socket.retries
   }
 
+  /** Connects, and reconnects after every drop. */
   start(): void {
     this.socket.start()
   }
@@ -91,6 +99,7 @@ export class EdgeLink {
     return this.socket.send(encodeBridgeFrame(frame))
   }
 
+  /** Closes the link for good. */
   stop(): Promise<void> {
     return this.socket.stop()
   }

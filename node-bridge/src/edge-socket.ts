@@ -18,14 +18,20 @@ import WebSocket from 'ws'
 import { Backoff } from './backoff.ts'
 import { type Logger, silentLogger } from './log.ts'
 
+/** Where an edge socket is: dialing, open, waiting to retry, or stopped. */
 export type EdgeSocketState = 'connecting' | 'open' | 'waiting' | 'stopped'
 
+/** Where to connect and what to call on each event. */
 export interface EdgeSocketInit {
   /** The URL to dial, built afresh for each attempt (a fresh credential, a resume point). */
   url: () => Promise<string>
+  /** Each binary frame received. */
   onFrame: (bytes: Uint8Array) => void
+  /** Called on each successful connect. */
   onOpen?: () => void
+  /** Called on each close, with its code and reason. */
   onClose?: (code: number, reason: string) => void
+  /** Each change of state. */
   onState?: (state: EdgeSocketState) => void
   /** First back-off cap, ms. */
   initialDelayMs?: number
@@ -39,6 +45,7 @@ export interface EdgeSocketInit {
 /** An open connection that stays up this long resets the back-off. */
 const STABLE_MS = 10_000
 
+/** A WebSocket to the edge that reconnects with back-off and jitter until stopped. */
 export class EdgeSocket {
   private readonly init: EdgeSocketInit
   private readonly backoff: Backoff
@@ -55,6 +62,7 @@ export class EdgeSocket {
     this.log = init.log ?? silentLogger
   }
 
+  /** The current state. */
   get state(): EdgeSocketState {
     return this.current
   }
@@ -64,17 +72,20 @@ export class EdgeSocket {
     return this.failures
   }
 
+  /** Connects, and reconnects after every drop. */
   start(): void {
     if (this.current === 'stopped' || this.ws || this.timer) return
     void this.dial()
   }
 
+  /** Sends a frame; false while the socket is not open. */
   send(bytes: Uint8Array): boolean {
     if (this.current !== 'open' || !this.ws) return false
     this.ws.send(bytes)
     return true
   }
 
+  /** Closes the socket and stops reconnecting. */
   async stop(): Promise<void> {
     this.setState('stopped')
     if (this.timer) clearTimeout(this.timer)

@@ -24,13 +24,16 @@ import type { EdgeCredentials } from './edge-credentials.ts'
 import { EdgeSocket } from './edge-socket.ts'
 import { type Logger, silentLogger } from './log.ts'
 
+/** What an edge topic is given from outside. */
 export interface EdgeTopicComponents {
   credentials: EdgeCredentials
   log?: Logger
 }
 
+/** The topic, and where its messages go. */
 export interface EdgeTopicInit {
   topic: string
+  /** Each message the room sends, the bridge's own echoes included. */
   onEnvelope: (envelope: TopicEnvelope) => void
   /** Most publishes kept while the room is unreachable; the oldest are dropped past it. */
   maxQueued?: number
@@ -46,6 +49,7 @@ export interface EdgeTopicInit {
 const ACK_EVERY = 25
 const ACK_AFTER_MS = 50
 
+/** One topic room at the edge: subscribes, resumes from its last cursor after a drop, acknowledges, and queues publishes while the room is unreachable. */
 export class EdgeTopic {
   readonly topic: string
   private readonly socket: EdgeSocket
@@ -77,10 +81,12 @@ export class EdgeTopic {
     })
   }
 
+  /** Whether the socket is open. */
   get open(): boolean {
     return this.socket.state === 'open'
   }
 
+  /** Connects, and reconnects after every drop. */
   start(): void {
     this.socket.start()
   }
@@ -92,6 +98,7 @@ export class EdgeTopic {
     if (this.queue.length > (this.init.maxQueued ?? 1_000)) this.queue.shift()
   }
 
+  /** Closes the socket for good. */
   async stop(): Promise<void> {
     if (this.ackTimer) clearTimeout(this.ackTimer)
     await this.socket.stop()

@@ -18,13 +18,19 @@ export type LogLevel = (typeof LogLevels)[number]
 export type LogFormat = 'json' | 'pretty'
 export type LogFields = Record<string, unknown>
 
+/** Structured logging: a message and fields, one line each. */
 export interface Logger {
+  /** Detail for debugging. */
   debug(msg: string, fields?: LogFields): void
+  /** Normal operation. */
   info(msg: string, fields?: LogFields): void
+  /** Something refused or retried. */
   warn(msg: string, fields?: LogFields): void
+  /** A failure. */
   error(msg: string, fields?: LogFields): void
 }
 
+/** The format and least level of a logger. */
 export interface LoggerInit {
   format: LogFormat
   level: LogLevel
@@ -40,6 +46,7 @@ function plain(value: unknown): unknown {
   return value
 }
 
+/** A logger writing JSON lines (or colored text for a terminal) at `level` and above. */
 export function createLogger(init: LoggerInit): Logger {
   const out = init.out ?? process.stdout
   const threshold = LogLevels.indexOf(init.level)

@@ -25,6 +25,7 @@ export interface LiveState {
   edgeLinkUp(): number
 }
 
+/** The bridge's Prometheus metrics (`vivim_bridge_*`). */
 export class BridgeMetrics {
   readonly registry = new Registry()
   readonly messagesIn = new Counter({
@@ -73,16 +74,20 @@ export class BridgeMetrics {
   }
 }
 
+/** Where to serve `/metrics`. */
 export interface MetricsServerInit {
   host: string
   port: number
 }
 
+/** A running `/metrics` server. */
 export interface MetricsServer {
   readonly url: string
+  /** Stops the server. */
   close(): Promise<void>
 }
 
+/** Serves the metrics as Prometheus text at `/metrics`. */
 export async function serveMetrics(metrics: BridgeMetrics, init: MetricsServerInit): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== '/metrics') {

@@ -35,6 +35,7 @@ import { selectVivimRecord, validateVivimRecord } from './dht-records.ts'
 import type { BridgeStorage } from './storage.ts'
 import { gossipMessageId } from './topic-ids.ts'
 
+/** How the libp2p node listens and finds peers. */
 export interface BridgeNodeInit {
   /** Multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001` and `/ip4/0.0.0.0/tcp/4002/ws`. */
   listen: string[]
@@ -55,6 +56,7 @@ export interface BridgeNodeInit {
   maxRelayReservations?: number
 }
 
+/** The libp2p services a bridge runs. */
 export type BridgeServices = {
   identify: ReturnType<ReturnType<typeof identify>>
   ping: ReturnType<ReturnType<typeof ping>>
@@ -63,12 +65,14 @@ export type BridgeServices = {
   relay: ReturnType<ReturnType<typeof circuitRelayServer>>
 }
 
+/** The bridge's libp2p node. */
 export type BridgeLibp2p = Libp2p<BridgeServices>
 
 export const DEFAULT_MAX_CONNECTIONS = 200
 /** Bridges answer each other's mDNS queries only, not every libp2p node on the LAN. */
 export const MDNS_SERVICE_TAG = '_vivim-bridge._udp.local'
 
+/** Creates (not starts) the libp2p node: TCP, WebSockets, Noise, Yamux, Kademlia with the `/vivim/` validator, Gossipsub, discovery and circuit relay. */
 export async function createBridgeNode(init: BridgeNodeInit, storage: BridgeStorage): Promise<BridgeLibp2p> {
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))

@@ -111,6 +111,7 @@ function bad(message: string): never {
   throw new VivimError(ErrorCode.BadRequest, message)
 }
 
+/** Reads the `vivim-bridge` command line and `VIVIM_BRIDGE_*` environment; throws `bad_request` with a usage hint. */
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, isTty = false): CliOptions {
   const { values } = parseArgs({
     args: argv,

@@ -38,6 +38,7 @@ import { type Logger, silentLogger } from './log.ts'
 import type { BridgeMetrics } from './metrics.ts'
 import type { BridgeLibp2p } from './node.ts'
 
+/** What the mirror is given from outside. */
 export interface RecordMirrorComponents {
   node: BridgeLibp2p
   /** The node's datastore, for what it holds itself. */
@@ -48,6 +49,7 @@ export interface RecordMirrorComponents {
   log?: Logger
 }
 
+/** How long and how widely the mirror looks things up. */
 export interface RecordMirrorInit {
   /** How long a DHT lookup for the edge may take (the hub gives up at `BridgeLimits.findTimeoutMs`). */
   findTimeoutMs?: number
@@ -64,6 +66,7 @@ export async function recordKeyCid(key: string): Promise<CID> {
   return CID.createV1(RAW_CODEC, await sha256.digest(dhtKey(key)))
 }
 
+/** Records and providers between the edge's hub and the DHT: answers `find`, puts `put` records, announces providers. */
 export class RecordMirror {
   private readonly c: RecordMirrorComponents
   private readonly findTimeoutMs: number

@@ -32,10 +32,12 @@ export class SeenIds {
     return true
   }
 
+  /** Whether `id` is remembered. */
   has(id: string): boolean {
     return this.ids.has(id)
   }
 
+  /** How many ids are remembered. */
   get size(): number {
     return this.ids.size
   }

@@ -24,19 +24,23 @@ import { type Datastore, Key } from 'interface-datastore'
 const PRIVATE_KEY = new Key('/vivim/bridge/private-key')
 const ED25519_SEED_BYTES = 32
 
+/** Where the bridge keeps its state. */
 export interface StorageInit {
   /** The directory of the datastore; created if missing. `null` keeps everything in memory. */
   dataDir: string | null
 }
 
+/** The bridge's datastore and persistent key. */
 export interface BridgeStorage {
   readonly datastore: Datastore
   readonly privateKey: PrivateKey
   /** The bridge's did:key identity: the same Ed25519 key as its peer id, for capabilities at the edge. */
   readonly identity: Identity
+  /** Closes the datastore. */
   close(): Promise<void>
 }
 
+/** Opens (or creates) the datastore, and loads or creates the bridge's key in it. */
 export async function openStorage(init: StorageInit): Promise<BridgeStorage> {
   if (init.dataDir === null) {
     const privateKey = await generateKeyPair('Ed25519')

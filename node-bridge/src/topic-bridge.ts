@@ -32,6 +32,7 @@ import type { BridgeMetrics } from './metrics.ts'
 import type { BridgeLibp2p } from './node.ts'
 import { SeenIds } from './seen-ids.ts'
 
+/** What the topic bridge is given from outside. */
 export interface TopicBridgeComponents {
   node: BridgeLibp2p
   /** `null` runs the mesh side alone (no edge configured). */
@@ -40,6 +41,7 @@ export interface TopicBridgeComponents {
   log?: Logger
 }
 
+/** Which topics to forward, and how much to remember. */
 export interface TopicBridgeInit {
   /** Topic names, or patterns ending in `*`. */
   topics: string[]
@@ -76,10 +78,12 @@ interface ScoredPubsub {
   readonly score: { readonly params: { readonly topics: Record<string, TopicScoreParams> } }
 }
 
+/** Whether `topic` is `pattern`, or starts with a pattern's prefix before its trailing `*`. */
 export function topicMatches(pattern: string, topic: string): boolean {
   return pattern.endsWith('*') ? topic.startsWith(pattern.slice(0, -1)) : topic === pattern
 }
 
+/** Topics both ways between edge rooms and Gossipsub, each message once by its id, with its original signature. */
 export class TopicBridge {
   private readonly c: TopicBridgeComponents
   private readonly init: TopicBridgeInit
@@ -109,12 +113,14 @@ export class TopicBridge {
     return [...this.joined.keys()]
   }
 
+  /** Joins the configured topics and starts forwarding. */
   start(): void {
     this.pubsub.addEventListener('message', this.onMessage)
     this.pubsub.addEventListener('subscription-change', this.onSubscription)
     for (const topic of this.init.topics) if (!topic.endsWith('*')) this.join(topic)
   }
 
+  /** Leaves every topic and closes its edge sockets. */
   async stop(): Promise<void> {
     this.pubsub.removeEventListener('message', this.onMessage)
     this.pubsub.removeEventListener('subscription-change', this.onSubscription)

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto'
 import type { Message } from '@libp2p/gossipsub'
 import { decodeEnvelope, messageId } from '@vivim/shared'
 
+/** The Gossipsub message id: SHA-256 of the data, so every network names a message the same. */
 export function gossipMessageId(message: Pick<Message, 'data'>): Uint8Array {
   return createHash('sha256').update(message.data).digest()
 }

@@ -32,11 +32,13 @@ import * as syncProtocol from 'y-protocols/sync'
 import type * as Y from 'yjs'
 import { type Logger, silentLogger } from './log.ts'
 
+/** The libp2p node the protocol runs on. */
 export interface YjsSyncComponents {
   node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
   log?: Logger
 }
 
+/** Which documents this peer serves. */
 export interface YjsSyncInit {
   /** The document a dialing peer names, or `null` to refuse it. */
   docs: (name: string) => Y.Doc | null
@@ -101,6 +103,7 @@ export class YjsSyncSession {
     )
   }
 
+  /** Ends the session and closes its stream. */
   async close(): Promise<void> {
     // A graceful close waits for the peer to close its side too; a peer that does not is cut off.
     await this.stream
@@ -139,6 +142,7 @@ export class YjsSyncSession {
   }
 }
 
+/** `/vivim/yjs-sync/1.0.0`: y-protocols sync of a named document over a libp2p stream, as listener and dialer. */
 export class YjsSync {
   private readonly c: YjsSyncComponents
   private readonly init: YjsSyncInit
@@ -151,12 +155,14 @@ export class YjsSync {
     this.log = components.log ?? silentLogger
   }
 
+  /** Starts answering peers that dial the protocol. */
   async start(): Promise<void> {
     await this.c.node.handle(YJS_SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
       maxInboundStreams: this.init.maxInboundStreams ?? 32,
     })
   }
 
+  /** Stops answering and ends every open session. */
   async stop(): Promise<void> {
     await this.c.node.unhandle(YJS_SYNC_PROTOCOL)
     await Promise.all([...this.sessions].map((s) => s.close()))

@@ -61,10 +61,10 @@ export const ActivityType = {
   Revocation: 'revocation',
   Gap: 'gap',
 } as const
-/** What a transaction asks the receiver to do (`docs/federation.md`, Transactions). */
 /** One of `ActivityType`. */
 export type ActivityType = (typeof ActivityType)[keyof typeof ActivityType]
 
+/** What a transaction asks the receiver to do (`docs/federation.md`, Transactions). */
 export type Activity =
   | { readonly t: typeof ActivityType.TopicSubscribe; readonly topic: string }
   | { readonly t: typeof ActivityType.TopicMessage; readonly topic: string; readonly envelope: Uint8Array }

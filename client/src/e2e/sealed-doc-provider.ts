@@ -28,7 +28,9 @@ export interface SealedDocProviderInit {
 }
 
 export class VivimSealedDocProvider extends ObservableV2<{
+  /** Whether the document has caught up with the room (after `live`). */
   sync: (synced: boolean) => void
+  /** A refusal or a connection error, as a typed error. */
   error: (e: VivimError) => void
 }> {
   readonly doc: Y.Doc
@@ -53,16 +55,19 @@ export class VivimSealedDocProvider extends ObservableV2<{
     if (init.connect !== false) this.connect()
   }
 
+  /** Connects (and keeps reconnecting after drops) until `disconnect`. */
   connect(): void {
     this.shouldConnect = true
     if (this.ws === null) void this.open()
   }
 
+  /** Closes the socket and stops reconnecting. */
   disconnect(): void {
     this.shouldConnect = false
     this.ws?.close(1000, 'disconnect')
   }
 
+  /** Disconnects and stops following the document's updates. */
   override destroy(): void {
     this.disconnect()
     this.doc.off('update', this.onUpdate)

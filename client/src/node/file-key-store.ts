@@ -38,6 +38,7 @@ export class FileKeyStore implements KeyStore {
     return readFile(this.path, 'utf8')
   }
 
+  /** Writes the exported keys atomically, readable by the owner only (0600). */
   async save(exported: string): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 })
     const temp = `${this.path}.${process.pid}.tmp`
