@@ -19,12 +19,13 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const packDir = mkdtempSync(join(tmpdir(), 'vivim-packed-'))
-  const edge = startEdge()
+  const state = mkdtempSync(join(tmpdir(), 'vivim-consumer-edge-'))
+  const edge = startEdge({ persistTo: state })
   buildPackages()
   project.provide('packed', packPackages(packDir))
   project.provide('edgeUrl', (await edge).url)
   return async () => {
     await (await edge).stop()
-    rmSync(packDir, { recursive: true, force: true })
+    for (const dir of [packDir, state]) rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -6,7 +6,14 @@ import { createContext, createElement, type ReactNode, useContext } from 'react'
 
 const ClientContext = createContext<VivimClient | null>(null)
 
-/** The props of `VivimProvider`. */
+/**
+ * The props of `VivimProvider`.
+ *
+ * @example
+ * ```tsx
+ * const props: VivimProviderProps = { client, children: <App /> }
+ * ```
+ */
 export interface VivimProviderProps {
   /** The client the hooks below use: its edge, identity and credentials. */
   client: VivimClient

@@ -6,7 +6,15 @@ import { useCallback } from 'react'
 import { useDocProvider } from './doc.ts'
 import { useDerived } from './store.ts'
 
-/** Another connection's presence on the document. */
+/**
+ * Another connection's presence on the document.
+ *
+ * @example
+ * ```tsx
+ * const others: readonly Other<{ name: string }>[] = useOthers('notes:n1')
+ * others.map((o) => <li key={o.clientId}>{o.presence.name}</li>)
+ * ```
+ */
 export interface Other<P> {
   /** Its Yjs client id, stable while it stays connected. */
   readonly clientId: number

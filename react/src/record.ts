@@ -7,7 +7,14 @@ import { useClient } from './context.ts'
 
 type ContentRecord = NonNullable<Awaited<ReturnType<VivimClient['records']['get']>>>
 
-/** What `useRecord` returns. */
+/**
+ * What `useRecord` returns.
+ *
+ * @example
+ * ```tsx
+ * const { record, loading, error, refresh }: RecordState = useRecord(key)
+ * ```
+ */
 export interface RecordState {
   /** The record, validated against its author's signature; null when the edge has none (or not yet). */
   readonly record: ContentRecord | null

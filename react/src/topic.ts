@@ -6,7 +6,14 @@ import type { TopicMessage } from '@vivim/client'
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react'
 import { useClient } from './context.ts'
 
-/** Options of `useTopic`. */
+/**
+ * Options of `useTopic`.
+ *
+ * @example
+ * ```tsx
+ * const { messages } = useTopic('public:chat:lobby', undefined, { cursor: 0, limit: 20 }) // the history too
+ * ```
+ */
 export interface TopicOptions {
   /** Start from this cursor (0: all the history the edge holds); by default, from now. */
   cursor?: number
@@ -14,7 +21,15 @@ export interface TopicOptions {
   limit?: number
 }
 
-/** What `useTopic` returns. */
+/**
+ * What `useTopic` returns.
+ *
+ * @example
+ * ```tsx
+ * const { messages, publish }: TopicState = useTopic('public:chat:lobby')
+ * await publish('hi')
+ * ```
+ */
 export interface TopicState {
   /** The latest messages, oldest first, each verified against its author's signature. */
   readonly messages: readonly TopicMessage[]

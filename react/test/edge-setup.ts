@@ -2,6 +2,9 @@
  * Starts a real edge (wrangler dev, development mode) once for the React
  * tests and stops it afterwards. Tests read its URL with `inject('edgeUrl')`.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { startEdge } from '../../scripts/test-edge.ts'
 
@@ -12,7 +15,11 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const edge = await startEdge()
+  const state = mkdtempSync(join(tmpdir(), 'vivim-react-edge-'))
+  const edge = await startEdge({ persistTo: state })
   project.provide('edgeUrl', edge.url)
-  return edge.stop
+  return async () => {
+    await edge.stop()
+    rmSync(state, { recursive: true, force: true })
+  }
 }
