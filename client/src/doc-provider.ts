@@ -36,6 +36,7 @@ import { closeError, connectionError, isTerminal } from './close-errors.ts'
 import { ConflictTracker } from './conflict-tracker.ts'
 import { SyncStateMachine } from './sync-state.ts'
 
+/** How a `VivimDocProvider` connects: its credential, whether to connect at once, its heartbeat, and the DID it reports in awareness. */
 export interface DocProviderInit {
   /** A credential, or a function that mints one for each connection (short-lived invocations). */
   token?: string | (() => string | Promise<string>)
@@ -55,6 +56,15 @@ type Events = {
   error: (error: VivimError) => void
 }
 
+/**
+ * A Y.Doc kept in sync with its room at the edge, in `y-websocket`'s shape, with a sync state machine and typed errors.
+ *
+ * @example
+ * ```ts
+ * const provider = new VivimDocProvider('ws://127.0.0.1:8787', 'conversation:c1', new Y.Doc(), { token })
+ * provider.state.on((s) => console.log(s)) // connecting, syncing, synced
+ * ```
+ */
 export class VivimDocProvider extends ObservableV2<Events> {
   readonly doc: Y.Doc
   readonly awareness: awarenessProtocol.Awareness

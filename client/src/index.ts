@@ -11,6 +11,8 @@
  * const provider = new VivimDocProvider('ws://127.0.0.1:8787', 'conversation:c1', doc)
  * provider.state.on((state) => console.log(state)) // connecting, syncing, synced
  * ```
+ *
+ * @module @vivim/client
  */
 
 export { type DocProviderInit, VivimDocProvider } from './doc-provider.ts'

@@ -16,6 +16,15 @@ export interface BackoffInit {
   random?: () => number
 }
 
+/**
+ * Reconnect delays, exponential with full jitter.
+ *
+ * @example
+ * ```ts
+ * const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 })
+ * setTimeout(reconnect, backoff.next()) // 0-500 ms, then 0-1000 ms, … up to 0-30 s
+ * ```
+ */
 export class Backoff {
   private readonly init: BackoffInit
   private attempt = 0

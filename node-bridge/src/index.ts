@@ -24,6 +24,8 @@
  *
  * process.on('SIGTERM', () => bridge.stop())
  * ```
+ *
+ * @module @vivim/bridge
  */
 export { Backoff, type BackoffInit } from './backoff.ts'
 export { type BridgeComponents, type BridgeInit, createBridge, VivimBridge } from './bridge.ts'

@@ -16,6 +16,8 @@
  * })
  * validateRecord(record) // passes; flip one bit of record.value and it throws invalid_signature
  * ```
+ *
+ * @module @vivim/shared
  */
 export * from './bridge-protocol.ts'
 export * from './canonical.ts'

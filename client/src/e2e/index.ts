@@ -9,5 +9,7 @@
  * const key = createCircleKey('notes-1')            // share it with wrapCircleKey(key, memberDids)
  * const notes = new VivimSealedDocProvider('ws://127.0.0.1:8787', 'notes-1', new Y.Doc(), key.key)
  * ```
+ *
+ * @module @vivim/client/e2e
  */
 export { type SealedDocProviderInit, VivimSealedDocProvider } from './sealed-doc-provider.ts'

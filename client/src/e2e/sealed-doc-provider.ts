@@ -22,11 +22,21 @@ import { closeError, connectionError, isTerminal } from '../close-errors.ts'
 import { resolveToken, type TokenSource } from '../http.ts'
 import { SyncStateMachine } from '../sync-state.ts'
 
+/** How a `VivimSealedDocProvider` connects: its credential, and whether to connect at once. */
 export interface SealedDocProviderInit {
   token?: TokenSource
   connect?: boolean
 }
 
+/**
+ * An end-to-end encrypted document: updates are encrypted with the document key before they leave, and the edge relays ciphertext only.
+ *
+ * @example
+ * ```ts
+ * const notes = new VivimSealedDocProvider('ws://127.0.0.1:8787', 'notes-1', new Y.Doc(), docKey)
+ * notes.doc.getText('body').insert(0, 'only we can read this')
+ * ```
+ */
 export class VivimSealedDocProvider extends ObservableV2<{
   /** Whether the document has caught up with the room (after `live`). */
   sync: (synced: boolean) => void

@@ -8,5 +8,7 @@
  * const me = await loadOrCreateIdentity(new FileKeyStore('./.vivim/keys.json'))
  * console.log(me.did)
  * ```
+ *
+ * @module @vivim/client/node
  */
 export { FileKeyStore } from './file-key-store.ts'
