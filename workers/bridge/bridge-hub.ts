@@ -51,7 +51,7 @@ export class BridgeHub extends Room {
   private readonly pending = new Map<number, PendingFind>()
 
   override fetch(request: Request): Promise<Response> {
-    return this.answer(async () => {
+    return this.answer(request, async () => {
       const { access } = readRoomRequest(request)
       const [client] = await this.acceptSocket(access)
       return new Response(null, { status: 101, webSocket: client })

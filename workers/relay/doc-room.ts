@@ -83,7 +83,7 @@ export class DocRoom extends Room {
   }
 
   override fetch(request: Request): Promise<Response> {
-    return this.answer(async () => {
+    return this.answer(request, async () => {
       const { name: docId, access } = readRoomRequest(request)
       if (!isUpgrade(request)) throw new VivimError(ErrorCode.UpgradeRequired, 'a document room takes WebSockets only')
       this.claim(access, 'document')

@@ -10,7 +10,9 @@ import { DurableObject } from 'cloudflare:workers'
 import { CloseCode, closeReason, ErrorCode, Limits, VivimError } from '@vivim/shared'
 import type { Access } from '../http/access.ts'
 import { errorResponse } from '../http/errors.ts'
+import { refuseSocket } from '../http/refuse-socket.ts'
 import { RoomGuard } from './room-guard.ts'
+import { isUpgrade } from './room-headers.ts'
 import { admittedState, frameBudget, setSocketState } from './socket-state.ts'
 
 export abstract class Room extends DurableObject<Env> {
@@ -59,13 +61,17 @@ export abstract class Room extends DurableObject<Env> {
     this.left(ws)
   }
 
-  /** Runs a room's fetch; a refusal is answered in the JSON error shape. */
-  protected async answer(run: () => Promise<Response>): Promise<Response> {
+  /**
+   * Runs a room's fetch; a refusal is answered in the JSON error shape, or, for a WebSocket
+   * upgrade, on an accepted socket closed at once with `4000 + status` (as the Worker refuses),
+   * since a browser sees nothing of a failed upgrade but 1006.
+   */
+  protected async answer(request: Request, run: () => Promise<Response>): Promise<Response> {
     try {
       return await run()
     } catch (error) {
-      if (error instanceof VivimError) return errorResponse(error)
-      throw error
+      if (!(error instanceof VivimError)) throw error
+      return isUpgrade(request) ? refuseSocket(error) : errorResponse(error)
     }
   }
 

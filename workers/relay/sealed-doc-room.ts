@@ -31,7 +31,7 @@ export class SealedDocRoom extends Room {
   }
 
   override fetch(request: Request): Promise<Response> {
-    return this.answer(async () => {
+    return this.answer(request, async () => {
       const { access, resume } = readRoomRequest(request)
       if (!isUpgrade(request))
         throw new VivimError(ErrorCode.UpgradeRequired, 'a sealed document takes WebSockets only')

@@ -66,7 +66,7 @@ export class TopicRoom extends Room {
   }
 
   override fetch(request: Request): Promise<Response> {
-    return this.answer(async () => {
+    return this.answer(request, async () => {
       const { name, access, resume } = readRoomRequest(request)
       this.claim(access, 'topic')
       const topic = this.store.bindTopic(name)

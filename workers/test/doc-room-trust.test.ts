@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
 import type { DocRoom } from '../relay/doc-room.ts'
-import { DocPeer, openSocket, refusal } from './doc-peer.ts'
+import { DocPeer, openSocket, refusal, upgrade } from './doc-peer.ts'
 import { docToken, peerOf } from './doc-tokens.ts'
 
 const alice = generateIdentity()
@@ -230,6 +230,9 @@ describe('caps on what one identity holds in a room', () => {
     const docId = fresh('conversation')
     const token = () => docToken(alice, alice, docId, ['read', 'write'])
     for (let i = 0; i < Limits.maxSocketsPerIdentity; i++) await rawSocket(docId, token())
+    // Refused on a socket closed at once, as the Worker refuses: a browser could read nothing else.
+    const res = await upgrade(`/v1/docs/${docId}?token=${encodeURIComponent(token())}`)
+    expect(res.status).toBe(101)
     expect(await refusal(`/v1/docs/${docId}?token=${encodeURIComponent(token())}`)).toEqual({
       status: 429,
       code: 'rate_limited',
