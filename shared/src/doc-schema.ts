@@ -60,7 +60,13 @@ export function createSchemaGuard(doc: Y.Doc, type: DocType, writerOf: WriterOf 
     }
     const writer = writerOf()
     if (writer === null) return
-    const roleOf = (did: string) => (type === 'circle' ? roleBefore(doc, tr, did) : null)
+    // Memoized per transaction: an update of many overwrites of one entry would otherwise walk them for each.
+    const roles = new Map<string, CircleRole | null>()
+    const roleOf = (did: string) => {
+      if (type !== 'circle') return null
+      if (!roles.has(did)) roles.set(did, roleBefore(doc, tr, did))
+      return roles.get(did) ?? null
+    }
     const forbidden = checkRules(doc, type, tr, { ...writer, roleOf })
     if (forbidden !== null) problem = { reason: forbidden, forbidden: true }
   }
@@ -102,7 +108,8 @@ function checkItem(schema: DocSchema, item: Y.Item): string | null {
   const parent = item.parent
   if (!(parent instanceof Y.AbstractType) || parent._item !== null) return 'nested shared types are not allowed here'
   const name = Y.findRootTypeKey(parent)
-  const spec = schema[name]
+  // Own keys only: a root named `constructor` or `__proto__` is not in any schema.
+  const spec = Object.hasOwn(schema, name) ? schema[name] : undefined
   if (!spec) return `unknown root "${name}"; this document has ${Object.keys(schema).join(', ')}`
   const isMapEntry = item.parentSub !== null
   if (isMapEntry !== (spec.kind === 'map')) return `"${name}" is a Y.${spec.kind === 'map' ? 'Map' : 'Array'}`

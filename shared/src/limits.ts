@@ -81,6 +81,8 @@ export const Limits = {
   maxOutboxTransactions: 100_000,
   /** Updates in a row a socket may send whose dependencies the room lacks, before it is closed (4422). */
   maxIncompleteUpdates: 16,
+  /** Yjs client ids one update may introduce to a document (each costs the room a row of ownership). */
+  maxNewClientsPerUpdate: 256,
   /** Sockets one identity (DID, or one development-mode credential) may hold open on one room. */
   maxSocketsPerIdentity: 16,
   /** Largest awareness (presence) state of one client, in characters of JSON. */

@@ -105,6 +105,18 @@ describe('schema guard', () => {
     ).toEqual(expect.any(String))
   })
 
+  it.each(['constructor', '__proto__', 'toString'])(
+    'refuses a root named %s, even with its content deleted',
+    (root) => {
+      expect(
+        verdict('conversation', (d) => {
+          d.getArray(root).push([1])
+          d.getArray(root).delete(0, 1)
+        }),
+      ).toEqual(expect.stringContaining('unknown root'))
+    },
+  )
+
   it('typed helpers refuse malformed values before they reach the wire', () => {
     const d = new Y.Doc()
     expect(() => Conversation.append(d, { id: '', author: 'a', text: 'x', ts: 1 })).toThrowError(

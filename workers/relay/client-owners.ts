@@ -31,7 +31,8 @@ export class ClientOwners {
   /** `live` are the room's sockets now: rows of DID-less sockets that did not survive a restart are dropped. */
   constructor(sql: SqlStorage, live: readonly WebSocket[]) {
     this.sql = sql
-    sql.exec('CREATE TABLE IF NOT EXISTS doc_client_owner (client INTEGER PRIMARY KEY, owner TEXT NOT NULL)')
+    sql.exec(`CREATE TABLE IF NOT EXISTS doc_client_owner (client INTEGER PRIMARY KEY, owner TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS doc_client_owner_by_owner ON doc_client_owner (owner);`)
     const alive = new Set(live.map((ws) => ownerKey(socketState(ws))))
     const stale = sql
       .exec<{ owner: string }>("SELECT DISTINCT owner FROM doc_client_owner WHERE owner LIKE 'socket:%'")

@@ -23,11 +23,14 @@ export interface AppliedUpdate {
   readonly changed: boolean
   /** The client ids the update added structs for. */
   readonly written: readonly number[]
+  /** How many of them the document had no struct of before. */
+  readonly newClients: number
   /** Whether part of the update was dropped because the room lacks what it depends on. */
   readonly incomplete: boolean
   /**
-   * What to store and relay: the update's own bytes when all of it applied, else Yjs' encoding of
-   * the part that did (re-encoding costs more than applying, so only then).
+   * What to store and relay: the update's own bytes when all of it applied and none of it was
+   * already known, else Yjs' encoding of what this update changed (re-encoding costs more than
+   * applying, so only then).
    */
   readonly effective: readonly Uint8Array[]
 }
@@ -37,23 +40,42 @@ function hasPendingContent(doc: Y.Doc): boolean {
   return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
 }
 
+/**
+ * Whether the update carries structs the document already has. Yjs skips those (it never checks
+ * that they are the same), so they escaped every check: relaying the received bytes would hand
+ * whatever they hold, a forgery under someone else's client id included, to every other replica.
+ */
+function overlaps(doc: Y.Doc, update: Uint8Array): boolean {
+  for (const [client, clock] of Y.parseUpdateMeta(update).from) {
+    if (clock < Y.getState(doc.store, client)) return true
+  }
+  return false
+}
+
 /** Applies `update` to `doc` (which holds nothing pending) with `origin`, keeping only what integrates. */
 export function applyIncoming(doc: Y.Doc, update: Uint8Array, origin: unknown): AppliedUpdate {
   let changed = false
+  let reencode = false
   let incomplete = false
+  let newClients = 0
   const written: number[] = []
   const encoded: Uint8Array[] = []
   const collect = (u: Uint8Array) => encoded.push(u)
   // Yjs encodes a transaction's update only for 'update' listeners, right after this event.
   const cleaned = (tr: Y.Transaction) => {
     changed = tr.changed.size > 0 || tr.deleteSet.clients.size > 0
-    for (const [client, after] of tr.afterState) if (after > (tr.beforeState.get(client) ?? 0)) written.push(client)
+    for (const [client, after] of tr.afterState) {
+      const before = tr.beforeState.get(client) ?? 0
+      if (after > before) written.push(client)
+      if (before === 0 && after > 0) newClients++
+    }
     incomplete = hasPendingContent(doc)
-    if (incomplete) doc.on('update', collect)
+    if (incomplete || reencode) doc.on('update', collect)
   }
   doc.on('afterTransactionCleanup', cleaned)
   let error: string | null = null
   try {
+    reencode = overlaps(doc, update)
     Y.applyUpdate(doc, update, origin)
   } catch {
     error = 'Yjs cannot apply this update'
@@ -63,7 +85,8 @@ export function applyIncoming(doc: Y.Doc, update: Uint8Array, origin: unknown): 
     doc.store.pendingStructs = null
     doc.store.pendingDs = null
   }
-  return { error, changed, written, incomplete, effective: incomplete ? encoded : changed ? [update] : [] }
+  const effective = incomplete || reencode ? encoded : changed ? [update] : []
+  return { error, changed, written, newClients, incomplete, effective }
 }
 
 /** A merged flush must fit one SQLite value (2 MB in a Durable Object); a burst is stored as several rows. */

@@ -199,7 +199,13 @@ export class DocRoom extends Room {
     this.writing = ws
     const applied = applyIncoming(doc, update, ws)
     this.writing = null
-    const problem = applied.error === null ? (guard?.take() ?? null) : { reason: applied.error, forbidden: false }
+    const tooMany = applied.newClients > Limits.maxNewClientsPerUpdate
+    const problem =
+      applied.error !== null
+        ? { reason: applied.error, forbidden: false }
+        : tooMany
+          ? { reason: `an update may bring at most ${Limits.maxNewClientsPerUpdate} new Yjs clients`, forbidden: false }
+          : (guard?.take() ?? null)
     const key = ownerKey(socketState(ws))
     const foreign = problem === null ? this.clients.foreign(applied.written, key) : null
     if (problem !== null || foreign !== null) {

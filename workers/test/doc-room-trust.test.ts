@@ -4,10 +4,13 @@ import {
   CloseCode,
   Conversation,
   type ConversationMessage,
+  decodeDocMessage,
   encodeSyncUpdate,
   generateIdentity,
   Limits,
+  MessageType,
   Profile,
+  SyncType,
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -82,6 +85,35 @@ describe('a writer cannot lock another user out of a document', () => {
     const late = await peerOf(alice, carol, docId, ['read'])
     await late.until(() => texts(late).includes('mine'))
     expect(texts(late)).toEqual(['mine'])
+  })
+})
+
+describe('a writer cannot slip content past the checks as structs the room already has', () => {
+  it('a forged copy of the victim’s struct, sent beside a real edit, reaches nobody', async () => {
+    const docId = fresh('conversation')
+    const victim = await peerOf(alice, alice, docId)
+    Conversation.append(victim.doc, msg('a1', alice.did, 'real'))
+    const attacker = await peerOf(alice, bob, docId)
+    await attacker.until(() => texts(attacker).includes('real'))
+    // The same id as Alice's first struct, other content; and one honest message of Bob's own.
+    const forger = new Y.Doc()
+    forger.clientID = victim.doc.clientID
+    forger.getArray('messages').push([{ ...msg('a1', alice.did, 'forged'), extra: 'not in the schema' }])
+    const own = new Y.Doc()
+    Conversation.append(own, msg('b1', bob.did, 'honest'))
+    const frames: Uint8Array[] = []
+    const raw = await rawSocket(docId, docToken(alice, carol, docId, ['read']))
+    raw.ws.addEventListener('message', (e) => frames.push(new Uint8Array(e.data as ArrayBuffer)))
+    attacker.send(encodeSyncUpdate(Y.mergeUpdates([Y.encodeStateAsUpdate(forger), Y.encodeStateAsUpdate(own)])))
+    await victim.until(() => texts(victim).includes('honest'))
+    // A replica that applies what the room relayed before it holds Alice's struct sees no forgery.
+    const joiner = new Y.Doc()
+    for (const frame of frames) {
+      const message = decodeDocMessage(frame)
+      if (message.type === MessageType.Sync && message.syncType === SyncType.Update) Y.applyUpdate(joiner, message.data)
+    }
+    expect(texts({ doc: joiner } as DocPeer)).toEqual(['honest'])
+    expect(texts(victim).sort()).toEqual(['honest', 'real'])
   })
 })
 
@@ -226,6 +258,20 @@ describe('what a grant lets a socket see and do', () => {
 })
 
 describe('caps on what one identity holds in a room', () => {
+  it('one update brings at most the limit of new Yjs clients (each is a row of ownership)', async () => {
+    const docId = `free-${crypto.randomUUID()}`
+    const writer = await peerOf(alice, alice, docId)
+    const many = Array.from({ length: Limits.maxNewClientsPerUpdate + 1 }, (_, i) => {
+      const d = new Y.Doc()
+      d.getArray('log').push([i])
+      return Y.encodeStateAsUpdate(d)
+    })
+    writer.send(encodeSyncUpdate(Y.mergeUpdates(many)))
+    expect((await writer.whenClosed()).code).toBe(CloseCode.InvalidUpdate)
+    const late = await peerOf(alice, alice, docId)
+    expect(late.doc.getArray('log').length).toBe(0)
+  })
+
   it('one identity opens at most the limit of sockets on one room', async () => {
     const docId = fresh('conversation')
     const token = () => docToken(alice, alice, docId, ['read', 'write'])
