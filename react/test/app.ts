@@ -1,6 +1,6 @@
 /**
  * The page the React tests drive in Chromium: `@vivim/react` from its
- * sources, against the edge that serves the page. The document, topic and
+ * sources, against the edge behind the server of the page. The document, topic and
  * record key come from the query string.
  */
 import { VivimClient } from '@vivim/client'

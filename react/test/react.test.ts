@@ -1,50 +1,48 @@
 /**
- * `@vivim/react` in Chromium against the real edge: a page built from
+ * `@vivim/react` in Chromium against the real edge: a page made of
  * `test/app.ts` (in StrictMode) and a Node client share a document, presence,
- * a topic and a record. The page is served at the edge's own origin (a
- * route in the browser answers its path), so it reaches the edge as an app
- * served beside it would.
+ * a topic and a record. Vite's dev server serves the page from the sources
+ * and proxies `/v1` to the edge, so the page reaches the edge at its own
+ * origin, as an app served beside it would.
  */
 import { VivimClient, type VivimDocProvider } from '@vivim/client'
 import { createRecord, formatRecordKey, generateIdentity } from '@vivim/shared'
-import { build } from 'esbuild'
 import type { Browser, Page } from 'playwright-core'
+import { createServer, type ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { launchChromium } from '../../client/test/chromium.ts'
 
 const edge = inject('edgeUrl')
 let browser: Browser
-let script = ''
+let server: ViteDevServer | undefined
+let origin = ''
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [new URL('./app.ts', import.meta.url).pathname],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    define: { 'process.env.NODE_ENV': '"development"' },
-    logLevel: 'warning',
+  server = await createServer({
+    root: import.meta.dirname,
+    configFile: false,
+    logLevel: 'error',
+    server: {
+      host: '127.0.0.1',
+      port: 0,
+      hmr: false,
+      watch: null,
+      proxy: { '/v1': { target: edge, ws: true } },
+    },
   })
-  script = bundle.outputFiles[0]?.text ?? ''
+  await server.listen()
+  origin = (server.resolvedUrls?.local[0] ?? '').replace(/\/$/, '')
   browser = await launchChromium()
 }, 120_000)
 
 afterAll(async () => {
   await browser?.close()
+  await server?.close()
 })
 
 async function openPage(query: URLSearchParams): Promise<Page> {
   const page = await browser.newPage()
-  await page.route(`${edge}/react-test/**`, (route) => {
-    const js = route.request().url().endsWith('.js')
-    return route.fulfill({
-      contentType: js ? 'text/javascript' : 'text/html',
-      body: js ? script : '<!doctype html><div id="root"></div><script type="module" src="app.js"></script>',
-    })
-  })
-  await page.goto(`${edge}/react-test/?${query}`)
+  await page.goto(`${origin}/?${query}`)
   return page
 }
 
