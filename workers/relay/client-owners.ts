@@ -3,9 +3,11 @@
  * a writer's sequence of structs; whoever else writes with it can take the
  * clocks its owner will use next, and the owner's real edits are then
  * dropped as duplicates (or complete held-back content under the owner's
- * name). So the first identity to use a client id in a document, to write or
- * to announce presence (y-protocols awareness uses the same id, which is how
- * others learn it), owns it there, and nobody else may use it.
+ * name). So the first identity to write with a client id in a document owns
+ * it there, and nobody else may use it. (An id announced in presence, which
+ * is how others learn it, is held by its announcer's socket while it is
+ * open: `DocRoom.foreignClient` asks `RoomPresence`; presence alone claims
+ * nothing here, so announcing ids costs the room no rows.)
  *
  * An identity is the socket's DID: a user's ids stay theirs across
  * reconnects, and the same DID may write with them from several sockets

@@ -13,13 +13,11 @@ export type PresenceResult = { ok: true; frame: Uint8Array | null } | { ok: fals
 
 /** How presence shares the room's ownership of client ids with its document (`client-owners.ts`). */
 export interface ClientIdOwnership {
-  /** The first of `ids` that another identity owns, or null. */
+  /** The first of `ids` that another identity writes with, or null. */
   foreign(ws: WebSocket, ids: number[]): number | null
-  /** Makes the socket's identity the owner of those of `ids` nobody owns. */
-  claim(ws: WebSocket, ids: number[]): void
 }
 
-const NO_OWNERSHIP: ClientIdOwnership = { foreign: () => null, claim: () => {} }
+const NO_OWNERSHIP: ClientIdOwnership = { foreign: () => null }
 
 export class RoomPresence {
   private table: AwarenessTable | null = null
@@ -51,16 +49,18 @@ export class RoomPresence {
     if (refused !== null) return refused
     const changed = table.apply(entries)
     if (changed.length === 0) return { ok: true, frame: null }
-    this.ownership.claim(
-      ws,
-      changed.filter((e) => e.state !== 'null').map((e) => e.clientId),
-    )
     for (const e of changed) {
       if (e.state === 'null') this.owners.delete(e.clientId)
       else this.owners.set(e.clientId, ws)
     }
     setSocketState(ws, withAwareness(socketState(ws), changed))
     return { ok: true, frame: encodeAwarenessFrame(encodeAwarenessUpdate(changed)) }
+  }
+
+  /** The socket that announced awareness client `id`, if one holds it now. */
+  ownerOf(id: number): WebSocket | undefined {
+    this.load()
+    return this.owners.get(id)
   }
 
   /** A socket left: its states go; returns the frame that tells the others, or null. */
@@ -110,13 +110,9 @@ export class RoomPresence {
         code: CloseCode.Forbidden,
       }
     }
-    if (added > 0 && table.bytes + added > Limits.maxAwarenessRoomBytes) {
-      return {
-        ok: false,
-        reason: `the room holds at most ${Limits.maxAwarenessRoomBytes} bytes of presence`,
-        code: CloseCode.RateLimited,
-      }
-    }
+    // A full room ignores new or larger states instead of closing their sender: whoever filled it
+    // must not be able to take anyone's editing away, only their cursor until space frees.
+    if (added > 0 && table.bytes + added > Limits.maxAwarenessRoomBytes) return { ok: true, frame: null }
     const foreign = this.ownership.foreign(ws, [...ids])
     if (foreign !== null) {
       return { ok: false, reason: `Yjs client ${foreign} belongs to another identity`, code: CloseCode.Forbidden }
