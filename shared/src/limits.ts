@@ -83,6 +83,8 @@ export const Limits = {
   maxIncompleteUpdates: 16,
   /** Yjs client ids one update may introduce to a document (each costs the room a row of ownership). */
   maxNewClientsPerUpdate: 256,
+  /** How long an identity whose write a document room refused waits before the room admits it again. */
+  refusedWriterWaitMs: 10_000,
   /** Sockets one identity (DID, or one development-mode credential) may hold open on one room. */
   maxSocketsPerIdentity: 16,
   /** Largest awareness (presence) state of one client, in characters of JSON. */

@@ -38,6 +38,7 @@ import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { ClientOwners, ownerKey } from './client-owners.ts'
 import { applyIncoming, storableBatches } from './doc-apply.ts'
 import { DocStore } from './doc-store.ts'
+import { RefusedWriters } from './refused-writers.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { RoomPresence } from './room-presence.ts'
@@ -69,6 +70,7 @@ export class DocRoom extends Room {
   private knownOwner: string | null = null
   /** Updates in a row each socket sent that depended on content the room lacks. */
   private readonly incomplete = new WeakMap<WebSocket, number>()
+  private readonly refusedWriters = new RefusedWriters()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -86,6 +88,13 @@ export class DocRoom extends Room {
       const { name: docId, access } = readRoomRequest(request)
       if (!isUpgrade(request)) throw new VivimError(ErrorCode.UpgradeRequired, 'a document room takes WebSockets only')
       this.claim(access, 'document')
+      const wait = access.did === null ? 0 : this.refusedWriters.waitFor(access.did)
+      if (wait > 0) {
+        throw new VivimError(
+          ErrorCode.RateLimited,
+          `a write of this identity was refused; wait ${Math.ceil(wait / 1000)} s`,
+        )
+      }
       this.store.bindDocId(docId)
       const { doc } = this.room()
       const [client, server] = await this.acceptSocket(access)
@@ -210,6 +219,8 @@ export class DocRoom extends Room {
     if (problem !== null || foreign !== null) {
       // Yjs cannot undo: the document is reloaded from storage plus what others sent, which never saw this update.
       this.rollback()
+      const { did } = socketState(ws)
+      if (did !== null) this.refusedWriters.refused(did)
       if (problem === null) this.reject(ws, CloseCode.Forbidden, `Yjs client ${foreign} writes for another identity`)
       else this.reject(ws, problem.forbidden ? CloseCode.Forbidden : CloseCode.InvalidUpdate, problem.reason)
       return

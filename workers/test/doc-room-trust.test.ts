@@ -57,7 +57,8 @@ describe('a writer cannot lock another user out of a document', () => {
     Conversation.append(victim.doc, msg('a0', alice.did, 'alice 0'))
     await watcher.until(() => texts(watcher).includes('alice 0'))
     for (let round = 1; round <= 4; round++) {
-      const attacker = await rawSocket(docId, docToken(alice, bob, docId, ['read', 'write']))
+      // A refused identity waits before it is admitted again (tested below): each round is another.
+      const attacker = await rawSocket(docId, docToken(alice, generateIdentity(), docId, ['read', 'write']))
       // The second update is held back by Yjs until its first arrives; a bad message waits inside it.
       const [, second] = twoUpdates(victim.doc, victim.doc.clientID, msg(`b${round}`, bob.did), { junk: 1 })
       attacker.ws.send(encodeSyncUpdate(second))
@@ -162,7 +163,7 @@ describe('authorship and roles inside typed documents', () => {
       (d) => Conversation.setTitle(d, 'mine'),
     ]
     for (const attempt of attempts) {
-      const writer = await peerOf(alice, bob, docId)
+      const writer = await peerOf(alice, generateIdentity(), docId)
       await writer.until(() => texts(writer).includes('hello'))
       attempt(writer.doc)
       expect((await writer.whenClosed()).code).toBe(CloseCode.Forbidden)
@@ -181,23 +182,42 @@ describe('authorship and roles inside typed documents', () => {
     const owner = await peerOf(alice, alice, docId)
     Circle.addMember(owner.doc, alice.did, 'owner', 1)
     Circle.addMember(owner.doc, bob.did, 'member', 1)
-    const attempts: ((d: Y.Doc) => void)[] = [
-      (d) => Circle.members(d).set(bob.did, { role: 'owner', joinedAt: 1 }),
+    const attempts: ((d: Y.Doc, self: string) => void)[] = [
+      (d, self) => Circle.members(d).set(self, { role: 'owner', joinedAt: 1 }),
       (d) => Circle.members(d).set(carol.did, { role: 'admin', joinedAt: 1 }),
       (d) => Circle.members(d).delete(alice.did),
     ]
-    for (const attempt of attempts) {
-      const member = await peerOf(alice, bob, docId)
-      await member.until(() => Circle.members(member.doc).size === 2)
-      attempt(member.doc)
+    // Each attempt by another plain member: a refused identity waits before it is admitted again.
+    const members = attempts.map(() => generateIdentity())
+    for (const m of members) Circle.addMember(owner.doc, m.did, 'member', 1)
+    for (const [i, attempt] of attempts.entries()) {
+      const who = members[i] as (typeof members)[number]
+      const member = await peerOf(alice, who, docId)
+      await member.until(() => Circle.members(member.doc).size === 2 + members.length)
+      attempt(member.doc, who.did)
       expect((await member.whenClosed()).code).toBe(CloseCode.Forbidden)
     }
+    for (const m of members) Circle.removeMember(owner.doc, m.did)
     const leaving = await peerOf(alice, bob, docId)
     await leaving.until(() => Circle.members(leaving.doc).size === 2)
     Circle.removeMember(leaving.doc, bob.did)
     await owner.until(() => Circle.members(owner.doc).size === 1)
     expect(Circle.members(owner.doc).toJSON()).toEqual({ [alice.did]: { role: 'owner', joinedAt: 1 } })
     expect(leaving.closed).toBeNull()
+  })
+
+  it('a writer whose write was refused waits before the room admits it again', async () => {
+    const docId = fresh('conversation')
+    await peerOf(alice, alice, docId)
+    const writer = await peerOf(alice, bob, docId)
+    Conversation.append(writer.doc, msg('x', alice.did, 'as alice'))
+    expect((await writer.whenClosed()).code).toBe(CloseCode.Forbidden)
+    const token = docToken(alice, bob, docId, ['read', 'write'])
+    expect(await refusal(`/v1/docs/${docId}?token=${encodeURIComponent(token)}`)).toEqual({
+      status: 429,
+      code: 'rate_limited',
+    })
+    expect((await peerOf(alice, carol, docId)).closed).toBeNull()
   })
 
   it('a profile is written only by the DID it belongs to, even with a write grant', async () => {
