@@ -22,8 +22,8 @@
  */
 
 import { DurableObject } from 'cloudflare:workers'
-import { CloseCode, closeReason, Limits, VivimError } from '@vivim/shared'
-import { errorResponse } from '../http/errors.ts'
+import { CloseCode, closeReason, ErrorCode, Limits, VivimError } from '@vivim/shared'
+import { refuseSocket } from '../http/refuse-socket.ts'
 import { CredentialGuard } from './room-guard.ts'
 import { readRoomRequest } from './room-headers.ts'
 import { documentOwner, mayJoin, type SignalingAccess, type SignalingGrant } from './signaling-access.ts'
@@ -73,14 +73,26 @@ export class SignalingHub extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     try {
       const access = readRoomRequest(request).access as SignalingAccess
+      // The first tag keys the socket's subscriptions; the second counts an identity's sockets.
+      const tags = [crypto.randomUUID()]
+      if (access.did !== null) {
+        const identity = `did:${access.did}`.slice(0, 256)
+        if (this.ctx.getWebSockets(identity).length >= Limits.maxSocketsPerIdentity) {
+          throw new VivimError(
+            ErrorCode.RateLimited,
+            `one identity may hold at most ${Limits.maxSocketsPerIdentity} signaling connections`,
+          )
+        }
+        tags.push(identity)
+      }
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-      this.ctx.acceptWebSocket(server, [crypto.randomUUID()])
+      this.ctx.acceptWebSocket(server, tags)
       const state: SignalingSocketState = { ...admittedState(access), grant: access.grant ?? 'any' }
       setSocketState(server, state)
       await this.guard.admitted(access.exp)
       return new Response(null, { status: 101, webSocket: client })
     } catch (error) {
-      if (error instanceof VivimError) return errorResponse(error)
+      if (error instanceof VivimError) return refuseSocket(error)
       throw error
     }
   }

@@ -124,4 +124,16 @@ describe('signaling access', () => {
     a.announce(room, 'peer-a-again')
     await b.until(() => b.announcementsFrom('peer-a-again').length === 1)
   })
+
+  it('one identity holds at most the limit of signaling sockets', async () => {
+    const room = await alicesCircle()
+    const token = () => text(invoke(alice, `doc:${room}`, ['read']))
+    for (let i = 0; i < Limits.maxSocketsPerIdentity; i++) await SignalingClient.connect(token())
+    expect(await refusal(`/v1/signaling?token=${token()}`)).toEqual({ status: 429, code: ErrorCode.RateLimited })
+    const other = await SignalingClient.connect(
+      text(invoke(bob, `doc:${room}`, ['read'], { prf: grant(`doc:${room}`, bob) })),
+    )
+    other.send({ type: 'subscribe', topics: [room] })
+    await other.joinedAs(room, 'bob')
+  })
 })
