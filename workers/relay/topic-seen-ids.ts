@@ -67,9 +67,14 @@ export class TopicSeenIds {
   /**
    * Records an accepted message, then forgets ids whose timestamp is below
    * `oldestAccepted` (the room would refuse them as stale anyway) and, past
-   * `maxIds`, the oldest ones, raising the floor to cover them.
+   * `maxIds`, the oldest ones, raising the floor to cover them, but never
+   * past `now` less the allowed clock skew: timestamps may run ahead of the
+   * clock by that skew, and a floor near or past `now` would refuse every
+   * honest publish until it passed (a writer could lock a topic with 100,000
+   * messages dated ahead). A forgotten id dated above the floor can come
+   * back; that takes 100,000 messages dated no earlier first.
    */
-  remember(id: string, timestamp: number, cursor: number, oldestAccepted: number): void {
+  remember(id: string, timestamp: number, cursor: number, oldestAccepted: number, now: number): void {
     this.sql.exec('INSERT INTO topic_seen (id, ts, cursor) VALUES (?, ?, ?)', id, timestamp, cursor)
     this.count++
     this.count -= this.deleteWhere('ts < ?', oldestAccepted)
@@ -78,9 +83,11 @@ export class TopicSeenIds {
     const newestDropped = this.sql
       .exec<{ ts: number }>('SELECT ts FROM topic_seen ORDER BY ts LIMIT 1 OFFSET ?', excess - 1)
       .one().ts
-    this.floorTs = Math.max(this.floorTs, newestDropped)
+    this.floorTs = Math.max(this.floorTs, Math.min(newestDropped, now - Limits.maxClockSkewMs))
     this.sql.exec('INSERT OR REPLACE INTO topic_meta (key, value) VALUES (?, ?)', FLOOR_KEY, String(this.floorTs))
-    // Everything at or below the floor is refused by it, so ties with the dropped ids go too.
+    // The oldest `excess` go; so do ties with the floor, which it refuses anyway.
+    this.sql.exec('DELETE FROM topic_seen WHERE id IN (SELECT id FROM topic_seen ORDER BY ts LIMIT ?)', excess)
+    this.count -= excess
     this.count -= this.deleteWhere('ts <= ?', this.floorTs)
   }
 

@@ -79,7 +79,7 @@ export class TopicStore {
       cursor - retention.maxMessages,
       now - retention.maxAgeMs,
     )
-    this.seen.remember(id, timestamp, cursor, now - retention.maxAgeMs)
+    this.seen.remember(id, timestamp, cursor, now - retention.maxAgeMs, now)
     return { cursor, duplicate: false }
   }
 

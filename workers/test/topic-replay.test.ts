@@ -5,6 +5,7 @@ import {
   ErrorCode,
   encodeEnvelope,
   generateIdentity,
+  Limits,
   messageId,
   TopicFrameType,
   VivimError,
@@ -61,6 +62,8 @@ describe('topic message replay', () => {
     const stub = env.TOPIC_ROOM.getByName(freshTopic())
     await runInDurableObject(stub, (_, state) => {
       const now = Date.now()
+      // Dated before the allowed clock skew: the floor never rises past now less the skew.
+      const old = now - Limits.maxClockSkewMs
       // A history of one message, so the ids below are known only as seen ids.
       const retention = { maxMessages: 1, maxAgeMs: DAY }
       const store = new TopicStore(state.storage, 3)
@@ -69,29 +72,44 @@ describe('topic message replay', () => {
       const seenIds = () => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM topic_seen').one().n
 
       for (const [id, ts] of [
-        ['a', now - 4000],
-        ['b', now - 3000],
-        ['c', now - 2000],
-        ['d', now - 1000],
+        ['a', old - 4000],
+        ['b', old - 3000],
+        ['c', old - 2000],
+        ['d', old - 1000],
       ] as const) {
         expect(append(id, ts)).toBeNull()
       }
       expect(seenIds()).toBe(3)
       // `a` was forgotten: it, and anything no newer, is refused rather than taken as new.
-      expect(append('a', now - 4000)).toBe(ErrorCode.StaleRecord)
-      expect(append('e', now - 4000)).toBe(ErrorCode.StaleRecord)
-      expect(store.append('c', now - 2000, new Uint8Array([1]), retention, now)).toEqual({ cursor: 3, duplicate: true })
+      expect(append('a', old - 4000)).toBe(ErrorCode.StaleRecord)
+      expect(append('e', old - 4000)).toBe(ErrorCode.StaleRecord)
+      expect(store.append('c', old - 2000, new Uint8Array([1]), retention, now)).toEqual({ cursor: 3, duplicate: true })
       // A newer message drops the next oldest, `b`, and the floor rises to it.
       expect(append('f', now)).toBeNull()
       expect(seenIds()).toBe(3)
-      expect(append('b', now - 3000)).toBe(ErrorCode.StaleRecord)
+      expect(append('b', old - 3000)).toBe(ErrorCode.StaleRecord)
 
       // The floor is stored with the ids: it holds for the next instance of the room too.
       const again = new TopicStore(state.storage, 3)
       const appendAgain = (id: string, ts: number) =>
         staleOrNot(() => again.append(id, ts, new Uint8Array([1]), retention, now))
-      expect(appendAgain('g', now - 3000)).toBe(ErrorCode.StaleRecord)
-      expect(appendAgain('h', now - 2999)).toBeNull()
+      expect(appendAgain('g', old - 3000)).toBe(ErrorCode.StaleRecord)
+      expect(appendAgain('h', old - 2999)).toBeNull()
+    })
+  })
+
+  it('messages dated ahead of the clock never raise the floor past it (no one can lock a topic)', async () => {
+    const stub = env.TOPIC_ROOM.getByName(freshTopic())
+    await runInDurableObject(stub, (_, state) => {
+      const now = Date.now()
+      const retention = { maxMessages: 1, maxAgeMs: DAY }
+      const store = new TopicStore(state.storage, 3)
+      const append = (id: string, ts: number) =>
+        staleOrNot(() => store.append(id, ts, new Uint8Array([1]), retention, now))
+      // More ids than the bound, all dated four minutes ahead (within the allowed skew).
+      for (const id of ['f1', 'f2', 'f3', 'f4', 'f5']) expect(append(id, now + 240_000)).toBeNull()
+      // An honest message dated now is still accepted.
+      expect(append('honest', now)).toBeNull()
     })
   })
 
