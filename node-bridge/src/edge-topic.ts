@@ -43,8 +43,8 @@ export interface EdgeTopicInit {
 
 /**
  * Acknowledge after this many messages or this long, whichever comes first. Acks that advance cost
- * nothing against the frame rate, and the bridge's own publishes stay in flight until it acks their
- * echo: well under the room's window (`Limits.maxTopicPublishesInFlight`).
+ * nothing against the frame rate, and a room refuses every publish while a reader lags far behind
+ * (`Limits.maxTopicReaderLag`), so the bridge keeps up.
  */
 const ACK_EVERY = 25
 const ACK_AFTER_MS = 50

@@ -97,8 +97,8 @@ export const Limits = {
   maxTopicPublishesPerSecond: 200,
   /** Topic messages one publisher may publish in a burst above the sustained rate. */
   topicPublishBurst: 400,
-  /** Stored topic messages of one publisher not yet acknowledged (by its own socket, or for HTTP by a reader). */
-  maxTopicPublishesInFlight: 100,
+  /** Publishes to a topic wait while a reader that still acknowledges is this many messages behind. */
+  maxTopicReaderLag: 1_500,
   /** Most message ids a topic room remembers for deduplication; past it, older timestamps are refused. */
   maxTopicSeenIds: 100_000,
   /** Signaling bytes one socket may send per second, sustained. */

@@ -194,7 +194,7 @@ describe('docs/protocol.md: limits', () => {
     ['It remembers at most {} ids', Limits.maxTopicSeenIds],
     ['may publish {} messages a second', Limits.maxTopicPublishesPerSecond],
     ['messages a second, in bursts of {},', Limits.topicPublishBurst],
-    ['at most {} stored messages in flight', Limits.maxTopicPublishesInFlight],
+    ['reader that still acknowledges is {} messages behind', Limits.maxTopicReaderLag],
     ['4400 past {} rooms', Limits.maxSignalingTopics],
     ['4429 past {}/s of frames', Limits.maxSignalingBytesPerSecond],
     ['/s of frames (bursts of {})', Limits.signalingByteBurst],

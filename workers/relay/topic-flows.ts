@@ -1,10 +1,20 @@
 /**
- * What a topic room knows of each socket's reading: the last cursor sent to
- * it and the last it acknowledged. Back-pressure drops a socket that falls
- * `Limits.maxTopicUnacked` behind; the same numbers tell a socket publisher
- * how many of its own messages it has yet to read (`topic-publishers.ts`)
- * and tell HTTP publishers how far the room's readers have got (`horizon`).
- * In memory only: after hibernation a socket starts level with the room,
+ * What a topic room knows of each reader: the last cursor sent to it and the
+ * last it acknowledged. Back-pressure drops a reader that falls
+ * `Limits.maxTopicUnacked` behind. So that no publisher can push anyone
+ * there, publishes wait while any reader that still acknowledges is
+ * `Limits.maxTopicReaderLag` behind (`holdsBack`): a flood whose backlog
+ * keeps the readers' acknowledgements queued behind it trips this long
+ * before back-pressure, whoever sends it and however it acknowledges its own
+ * messages (an ack is capped at what was sent, not what was received, so a
+ * publisher's own acks prove nothing).
+ *
+ * A reader that lags that far for `ACK_GRACE_MS` without catching up is
+ * excused: it stops holding publishers back and is judged by back-pressure
+ * alone, so one reader that never acknowledges cannot stop a topic.
+ *
+ * State: in the room's memory only (a WeakMap per socket and a set of the
+ * lagging ones); after hibernation a reader starts level with the room,
  * since nothing was in flight while the room slept.
  */
 import { Limits } from '@vivim/shared'
@@ -12,78 +22,79 @@ import { Limits } from '@vivim/shared'
 interface Flow {
   /** The last cursor sent to the socket. */
   sent: number
-  /** The last cursor the socket acknowledged (or the latest when it joined). */
+  /** The last cursor the socket acknowledged (or where its replay began). */
   acked: number
-  /** When the socket last fell `Limits.maxTopicPublishesInFlight` or more behind; null while it is not. */
-  behindSince: number | null
+  /** Since when it has lagged `Limits.maxTopicReaderLag` or more; null while it does not. */
+  laggingSince: number | null
 }
 
-/**
- * How long a reader that is `Limits.maxTopicPublishesInFlight` or more messages
- * behind may go without acknowledging before it stops holding HTTP publishers
- * back: a reader that never acknowledges (an old client, or one on purpose)
- * would otherwise stop every HTTP publisher of a quiet topic for good. It is
- * then judged by `Limits.maxTopicUnacked` alone, like every reader.
- */
-export const ACK_GRACE_MS = 10_000
+/** How long a lagging reader holds publishers back before it is excused. */
+export const ACK_GRACE_MS = 5_000
 
 export class TopicFlows {
   private readonly flows = new WeakMap<WebSocket, Flow>()
+  /** Readers lagging now and not yet excused. */
+  private readonly lagging = new Set<WebSocket>()
 
-  /** Starts a socket's flow: `sent` is the latest cursor, `acked` where its replay began. */
+  /** Starts a reader's flow: `sent` is the latest cursor, `acked` where its replay began. */
   start(ws: WebSocket, sent: number, acked: number, now: number): void {
-    this.flows.set(ws, { sent, acked, behindSince: null })
-    this.markBehind(this.get(ws, sent), now)
+    const flow: Flow = { sent, acked, laggingSince: null }
+    this.flows.set(ws, flow)
+    this.update(ws, flow, now)
   }
 
-  /** A socket's flow; after hibernation it starts level with the room (`latest`). */
+  /** A reader's flow; after hibernation it starts level with the room (`latest`). */
   get(ws: WebSocket, latest: number): Flow {
     let flow = this.flows.get(ws)
     if (!flow) {
-      flow = { sent: latest, acked: latest, behindSince: null }
+      flow = { sent: latest, acked: latest, laggingSince: null }
       this.flows.set(ws, flow)
     }
     return flow
   }
 
-  /** Whether an ack of cursor `c` would move the socket's acknowledged cursor forward. */
+  /** Whether an ack of cursor `c` would move the reader's acknowledged cursor forward. */
   advances(ws: WebSocket, c: number, latest: number): boolean {
     const flow = this.get(ws, latest)
     return Math.min(flow.sent, c) > flow.acked
   }
 
-  /** Records an ack; returns the socket's acknowledged cursor. */
-  ack(ws: WebSocket, c: number, latest: number): number {
+  /** Records an ack of cursor `c`. */
+  ack(ws: WebSocket, c: number, latest: number, now: number): void {
     const flow = this.get(ws, latest)
     flow.acked = Math.min(flow.sent, Math.max(flow.acked, c))
-    if (flow.sent - flow.acked < Limits.maxTopicPublishesInFlight) flow.behindSince = null
-    return flow.acked
+    this.update(ws, flow, now)
   }
 
-  /** Records that `cursor` was sent to the socket. */
+  /** Records that `cursor` was sent to the reader. */
   sent(ws: WebSocket, cursor: number, now: number): void {
     const flow = this.get(ws, cursor - 1)
     flow.sent = cursor
-    this.markBehind(flow, now)
+    this.update(ws, flow, now)
   }
 
-  /**
-   * The cursor every HTTP publisher's window is measured from: the furthest
-   * any reader has acknowledged (a reader level with the room counts as
-   * having read everything), or the latest cursor when no reader holds it
-   * back. A reader behind for longer than `ACK_GRACE_MS` is left out.
-   */
-  horizon(sockets: Iterable<WebSocket>, latest: number, now: number): number {
-    let horizon = -1
-    for (const ws of sockets) {
-      const flow = this.get(ws, latest)
-      if (flow.behindSince !== null && now - flow.behindSince > ACK_GRACE_MS) continue
-      horizon = Math.max(horizon, flow.acked)
+  /** The reader is gone. */
+  forget(ws: WebSocket): void {
+    this.lagging.delete(ws)
+  }
+
+  /** Whether a reader that still acknowledges is too far behind for anyone to publish now. */
+  holdsBack(now: number): boolean {
+    for (const ws of this.lagging) {
+      const since = this.flows.get(ws)?.laggingSince
+      // Excused: it stays out of `lagging` until it catches up and falls behind again.
+      if (since == null || now - since > ACK_GRACE_MS) this.lagging.delete(ws)
     }
-    return horizon === -1 ? latest : horizon
+    return this.lagging.size > 0
   }
 
-  private markBehind(flow: Flow, now: number): void {
-    if (flow.behindSince === null && flow.sent - flow.acked >= Limits.maxTopicPublishesInFlight) flow.behindSince = now
+  private update(ws: WebSocket, flow: Flow, now: number): void {
+    if (flow.sent - flow.acked < Limits.maxTopicReaderLag) {
+      flow.laggingSince = null
+      this.lagging.delete(ws)
+    } else if (flow.laggingSince === null) {
+      flow.laggingSince = now
+      this.lagging.add(ws)
+    }
   }
 }

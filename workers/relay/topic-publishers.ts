@@ -1,48 +1,23 @@
 /**
  * How fast one publisher may publish to a topic room: a socket, or one
  * identity over HTTP (all DID-less development-mode requests of a room share
- * one key, since nothing else about them is stable).
+ * one key, since nothing else about them is stable). A publisher may publish
+ * `Limits.maxTopicPublishesPerSecond`, in bursts of
+ * `Limits.topicPublishBurst`; a socket that keeps publishing after its
+ * refusals (counted against the same rate and burst) is closed with 4429.
  *
- * Why a time-refilled bucket is not enough: the runtime's clock only moves
- * between events, so `Date.now()` in an event is the time the room reached
- * the frame, not the time it was sent. Frames a socket sends back to back
- * wait in the room's queue; while the room works through them, time passes,
- * and the bucket refills by exactly that time. A room that needs 20 ms per
- * publish (a signature check and a fan-out to many sockets) refills 50/s
- * as fast as it drains, so a backlog of any length goes through, and its
- * readers' acknowledgements wait in the queue behind it until they are all
- * dropped as too slow.
- *
- * So each publisher also has a window of `Limits.maxTopicPublishesInFlight` stored
- * messages still in flight, and a publish past it is refused whatever the
- * time:
- *
- * - A socket's messages are in flight until that socket acknowledges them.
- *   Every socket receives its own messages as `msg` and acknowledges cursors
- *   like any reader (the SDK and the bridge do), and a socket's frames reach
- *   the room in the order they were sent, so no acknowledgement can overtake
- *   the backlog it would release: one socket's backlog stores at most the
- *   window, however slowly the room drains it and however the runtime
- *   interleaves other sockets. Past the window the publisher pays a network
- *   round trip per window, like its readers.
- * - An HTTP publisher has no acknowledgements of its own; its messages are in
- *   flight until some reader acknowledges them (`TopicFlows.horizon`), so a
- *   backlog of requests stores at most the window while the readers' acks
- *   wait behind it. With no reader holding the room back, nobody can be
- *   dropped and only the rate applies.
- *
- * The time bucket (`Limits.maxTopicPublishesPerSecond`) still sets the
- * sustained rate of a publisher that waits. A socket that keeps publishing
- * after refusals is closed with 4429 once its refusals exceed the same rate
- * and burst.
+ * The rate alone cannot protect readers from a backlog: the runtime's clock
+ * only moves between events, so `Date.now()` in an event is when the room
+ * reached the frame, not when it was sent, and a bucket refills by exactly
+ * the time the room spends working through a backlog. What protects readers
+ * is `TopicFlows.holdsBack`: every publish waits while a reader that still
+ * acknowledges is far behind, whoever sent it.
  */
 import { Limits } from '@vivim/shared'
 import { FrameBudget } from './socket-state.ts'
 
 interface Publisher {
   readonly rate: FrameBudget
-  /** Cursors of this publisher's stored messages still in flight, oldest first; at most the window. */
-  readonly inFlight: number[]
 }
 
 interface SocketPublisher extends Publisher {
@@ -58,31 +33,20 @@ export const ANONYMOUS_PUBLISHER = 'anonymous'
 
 const newPublisher = (): Publisher => ({
   rate: new FrameBudget(Limits.maxTopicPublishesPerSecond, Limits.topicPublishBurst),
-  inFlight: [],
 })
 
 export class TopicPublishers {
   private readonly sockets = new WeakMap<WebSocket, SocketPublisher>()
   private readonly http = new Map<string, Publisher>()
 
-  /** Why the socket may not publish now (its acknowledged cursor is `acked`), or null when it may. */
-  admitSocket(ws: WebSocket, acked: number): string | null {
-    return admit(this.socket(ws), acked)
+  /** Why the socket may not publish now, or null when it may. */
+  admitSocket(ws: WebSocket): string | null {
+    return admit(this.socket(ws))
   }
 
-  /** Why the HTTP publisher `key` may not publish now (readers got to `horizon`), or null when it may. */
-  admitHttp(key: string, horizon: number): string | null {
-    return admit(this.httpPublisher(key), horizon)
-  }
-
-  /** The socket's publish at `cursor` was stored. */
-  storedBySocket(ws: WebSocket, cursor: number): void {
-    this.socket(ws).inFlight.push(cursor)
-  }
-
-  /** The HTTP publisher's message at `cursor` was stored. */
-  storedByHttp(key: string, cursor: number): void {
-    this.httpPublisher(key).inFlight.push(cursor)
+  /** Why the HTTP publisher `key` may not publish now, or null when it may. */
+  admitHttp(key: string): string | null {
+    return admit(this.httpPublisher(key))
   }
 
   /** Counts a refusal against the socket; false once it has drawn too many and must be closed. */
@@ -116,14 +80,7 @@ export class TopicPublishers {
   }
 }
 
-function admit(publisher: Publisher, settled: number): string | null {
-  const { inFlight } = publisher
-  while (inFlight.length > 0 && (inFlight[0] as number) <= settled) inFlight.shift()
-  if (inFlight.length >= Limits.maxTopicPublishesInFlight) {
-    return `${Limits.maxTopicPublishesInFlight} messages published here are not yet acknowledged; wait for them`
-  }
-  if (!publisher.rate.take()) {
-    return `more than ${Limits.maxTopicPublishesPerSecond} publishes a second (bursts of ${Limits.topicPublishBurst})`
-  }
-  return null
+function admit(publisher: Publisher): string | null {
+  if (publisher.rate.take()) return null
+  return `more than ${Limits.maxTopicPublishesPerSecond} publishes a second (bursts of ${Limits.topicPublishBurst})`
 }

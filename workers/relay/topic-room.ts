@@ -10,9 +10,10 @@
  * falls `Limits.maxTopicUnacked` messages behind is dropped with 4430,
  * because the runtime offers no view of a socket's send buffer and a room
  * must not hold unbounded memory for a reader that cannot keep up. So that
- * no publisher can push the others there, publishers are throttled first
- * (`topic-publishers.ts`), and acknowledgements that move a reader forward
- * never count against its frame rate.
+ * no publisher can push the others there, every publish waits while a reader
+ * that still acknowledges is far behind (`topic-flows.ts`), each publisher
+ * has a rate (`topic-publishers.ts`), and acknowledgements that move a
+ * reader forward never count against its frame rate.
  */
 
 import {
@@ -38,6 +39,9 @@ import { frameBudget, socketState } from './socket-state.ts'
 import { TopicFlows } from './topic-flows.ts'
 import { ANONYMOUS_PUBLISHER, TopicPublishers } from './topic-publishers.ts'
 import { type TopicRetention, TopicStore } from './topic-store.ts'
+
+/** Why a publish waits when a reader is far behind (`TopicFlows.holdsBack`). */
+const READERS_BEHIND = `a reader of this topic is ${Limits.maxTopicReaderLag} messages behind; publish again shortly`
 
 /** The canonical encoding of `{ t: "ack", c }` is at most 18 bytes (a 9-byte cursor). */
 const MAX_ACK_BYTES = 24
@@ -74,18 +78,18 @@ export class TopicRoom extends Room {
         if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
         const key = this.httpPublisher(access)
         if (key !== null) {
-          const horizon = this.flows.horizon(this.readers(), this.store.latest, Date.now())
-          const refusal = this.publishers.admitHttp(key, horizon)
+          const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
           if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
         }
         const envelope = decodeEnvelope(new Uint8Array(await request.arrayBuffer()))
         const { handedOn, ...result } = this.publish(topic, envelope)
-        if (key !== null && !result.duplicate) this.publishers.storedByHttp(key, result.cursor)
         await handedOn
         return Response.json(result)
       }
       const [client, server] = await this.acceptSocket(access)
-      this.replay(server, resume)
+      // A write-only grant publishes without reading: it learns only where the topic is.
+      if (access.canRead) this.replay(server, resume)
+      else this.send(server, encodeTopicFrame({ t: TopicFrameType.Live, c: this.store.latest }))
       return new Response(null, { status: 101, webSocket: client })
     })
   }
@@ -135,12 +139,12 @@ export class TopicRoom extends Room {
 
   private receive(ws: WebSocket, frame: TopicClientFrame): void {
     if (frame.t === TopicFrameType.Ack) {
-      this.flows.ack(ws, frame.c, this.store.latest)
+      this.flows.ack(ws, frame.c, this.store.latest, Date.now())
       return
     }
     try {
       if (!socketState(ws).canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
-      const refusal = this.publishers.admitSocket(ws, this.flows.get(ws, this.store.latest).acked)
+      const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitSocket(ws)
       if (refusal !== null) {
         if (!this.publishers.refused(ws)) {
           this.reject(ws, CloseCode.RateLimited, 'kept publishing past its publish rate')
@@ -149,7 +153,6 @@ export class TopicRoom extends Room {
         throw new VivimError(ErrorCode.RateLimited, refusal)
       }
       const result = this.publish(this.store.topic() ?? '', frame.e)
-      if (!result.duplicate) this.publishers.storedBySocket(ws, result.cursor)
       const ok = encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate })
       void result.handedOn.then(() => this.send(ws, ok))
     } catch (error) {
@@ -221,9 +224,14 @@ export class TopicRoom extends Room {
     return this.env.VIVIM_ENV === 'development' ? ANONYMOUS_PUBLISHER : null
   }
 
-  /** The sockets still served (not refused or closing). */
+  /** The sockets still served (not refused or closing) that may read. */
   private readers(): WebSocket[] {
-    return this.ctx.getWebSockets().filter((ws) => !this.rejected.has(ws))
+    return this.ctx.getWebSockets().filter((ws) => !this.rejected.has(ws) && socketState(ws).canRead)
+  }
+
+  /** A socket is gone or refused: it no longer holds publishers back. */
+  protected override left(ws: WebSocket): void {
+    this.flows.forget(ws)
   }
 }
 

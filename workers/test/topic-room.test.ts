@@ -96,26 +96,24 @@ describe('topic rooms', () => {
     const topic = freshTopic()
     const slow = await TopicPeer.connect(topic, { autoAck: false })
     const fast = await TopicPeer.connect(topic)
-    const waves = Math.ceil(Limits.maxTopicUnacked / 300) + 1
-    // Each publisher publishes one burst, as the publish rate allows, three at a time; the fast
-    // subscriber's acks interleave with the waves, the slow one never acks.
-    for (let w = 0; w < waves; w++) {
-      await Promise.all(
-        [0, 1, 2].map(async (i) => {
-          const publisher = await TopicPeer.connect(topic)
-          await publishAll(
-            publisher,
-            topic,
-            Array.from({ length: Limits.maxTopicPublishesInFlight }, (_, n) => `${w}-${i}-${n}`),
-          )
-          publisher.close()
-        }),
-      )
+    // Publishers publish in bursts the publish rate allows. Publishes wait while the slow reader,
+    // which never acks, is far behind; once it has lagged that long it is excused, publishing
+    // resumes, and back-pressure drops it. The fast reader gets every accepted message.
+    let accepted = 0
+    for (let wave = 0; slow.closed === null; wave++) {
+      const publisher = await TopicPeer.connect(topic)
+      const items = Array.from({ length: Limits.topicPublishBurst }, (_, n) => `${wave}-${n}`)
+      for (const item of items) publisher.publish(note(topic, item))
+      const answered = () => publisher.of(TopicFrameType.Ok).length + publisher.of(TopicFrameType.Error).length
+      await publisher.until(() => answered() === items.length)
+      accepted += publisher.of(TopicFrameType.Ok).length
+      const waited = publisher.of(TopicFrameType.Error).length > 0
+      publisher.close()
+      if (waited) await new Promise((resolve) => setTimeout(resolve, 1_000))
     }
-    const total = waves * 3 * Limits.maxTopicPublishesInFlight
-    expect(await slow.whenClosed()).toMatchObject({ code: CloseCode.TooSlow })
-    await fast.until(() => fast.texts().length === total)
-    expect(new Set(fast.texts()).size).toBe(total)
+    expect(slow.closed).toMatchObject({ code: CloseCode.TooSlow })
+    await fast.until(() => fast.texts().length === accepted)
+    expect(new Set(fast.texts()).size).toBe(accepted)
     expect(fast.closed).toBeNull()
   })
 
