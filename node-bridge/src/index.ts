@@ -1,5 +1,5 @@
 /**
- * `@vivim/node-bridge`: a full libp2p peer of the VIVIM mesh (TCP,
+ * `@vivim/bridge`: a full libp2p peer of the VIVIM mesh (TCP,
  * WebSockets, Noise, Yamux, Kademlia DHT, Gossipsub, bootstrap, mDNS,
  * circuit relay) joined to an edge: topics forwarded both ways, records
  * mirrored between the edge's registry and the DHT, documents synced peer to
@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { createBridge } from '@vivim/node-bridge'
+ * import { createBridge } from '@vivim/bridge'
  *
  * const bridge = await createBridge({
  *   listen: ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws'],
