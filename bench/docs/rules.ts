@@ -1,20 +1,21 @@
 /**
  * What the document room's authorship checks cost (`npm run bench:docs:rules`).
  *
- * In one invocation, on the same machine, it bundles and starts two edges:
- * the current tree's HEAD ("after": authorship and role rules per write,
- * Yjs client-id ownership; a clean worktree at /tmp/relay-after, so edits
- * in progress are not measured, or this working tree with `--after-tree .`)
+ * In one invocation, on the same machine, it bundles two trees: the
+ * current tree's HEAD ("after": authorship and role rules per write, Yjs
+ * client-id ownership; a clean worktree at /tmp/relay-after, so edits in
+ * progress are not measured, or this working tree with `--after-tree .`)
  * and the commit before the checks ("before", a git worktree of `ac76cfa`
- * at /tmp/relay-before, made when absent). The idle edge's CPU is not
- * counted as disturbance. Each edge first gets an unreported warm-up row
- * (a fresh workerd runs cold code). Then, per offered rate, it runs one
- * row on each, before then after (`--rounds` pairs per rate), each on a fresh `conversation:<uuid>` document whose 20
- * senders each hold their own identity and capability token and append
- * messages `{ id, author: <own DID>, text, ts }` to `messages`, so the
- * rules run on every update. Prints one Markdown table with the p99 of each
- * after row against the before row of its pair. Exits 1 if any row lost
- * updates or failed.
+ * at /tmp/relay-before, made when absent). Then, per offered rate, it runs
+ * one row on each, before then after (`--rounds` pairs per rate), each on
+ * its own fresh edge (`wrangler dev` on the bundle, an unreported warm-up
+ * row first: a fresh workerd runs cold code) and a fresh
+ * `conversation:<uuid>` document whose 20 senders each hold their own
+ * identity and capability token and append messages
+ * `{ id, author: <own DID>, text, ts }` to `messages`, so the rules run on
+ * every update. Prints one Markdown table with the p99 of each after row
+ * against the before row of its pair. Exits 1 if any row lost updates or
+ * failed.
  *
  *   node bench/docs/rules.ts [--rates 500,2000] [--duration 10] [--rounds 1] [--clients 20] [--json]
  */
@@ -56,7 +57,7 @@ const USAGE = `usage: node bench/docs/rules.ts [flags]
   --before-tree DIR   its worktree, made when absent (${BEFORE_TREE})
   --after-tree DIR    the tree of the after side: a clean worktree of HEAD, made or moved there (${AFTER_TREE});
                       --after-tree . bundles this working tree as it is, uncommitted edits included
-  --edge-warmup S     an unreported row of S seconds on each edge first, at the lowest rate (3; 0: none)
+  --edge-warmup S     an unreported row of S seconds on each fresh edge first, at 500/s at most (3; 0: none)
 ${LOAD_USAGE.split('\n')
   .slice(1)
   .filter((line) => !/--only|--relay-url/.test(line))
@@ -90,7 +91,7 @@ function parseOptions(argv: string[]): RulesOptions | null {
   for (const token of tokens) {
     if (token.kind === 'option' && ours.has(token.name)) continue
     if (token.kind === 'option' && (token.name === 'only' || token.name === 'relay-url')) {
-      throw new Error(`--${token.name} does not apply here: both edges are started by the run`)
+      throw new Error(`--${token.name} does not apply here: the run starts its own edges`)
     }
     if (token.kind === 'option') {
       rest.push(token.rawName)
@@ -152,50 +153,65 @@ progress(`before: ${options.before} in ${options.beforeTree}`)
 const beforeCommit = prepareBeforeTree(options.before, options.beforeTree)
 
 const work = mkdtempSync(join(tmpdir(), 'vivim-bench-rules-'))
-const edges: Edge[] = []
 const rows: RulesRow[] = []
+/** Warm-up load: low enough that a fresh edge never falls behind on it. */
+const WARM_RATE = Math.min(500, ...options.rates)
+
+/** What the edge printed after its banner, without its one line per request. */
+function edgeOutput(edge: Edge): string {
+  const lines = edge.logTail().split('\n')
+  const ready = lines.findLastIndex((line) => line.includes('Ready on'))
+  const said = lines.slice(ready + 1).filter((line) => line.trim() !== '' && !line.includes('[wrangler:info]'))
+  return said.join('\n').slice(-2_000)
+}
+
+/**
+ * One measured row on a fresh edge: a row that fell behind leaves its edge busy for minutes
+ * (the room works through its backlog after the sockets close), which must not reach the next row.
+ */
+async function measure(side: Side, bundle: readonly string[], commit: string, rate: number, round: number) {
+  const edge = await startEdge(side, commit, bundle)
+  try {
+    if (options.edgeWarmupS > 0) {
+      // A fresh workerd runs cold code at first: spend that on an unreported row, alike on both sides.
+      const warm = { ...options, warmupS: 1, durationS: options.edgeWarmupS, quietWaitS: 0, injectLoss: false }
+      const row = await runRulesRow(edge, [edge], warm, WARM_RATE, 0)
+      if (!row.complete) progress(`${side}: the warm-up at ${count(WARM_RATE)}/s was incomplete`)
+    }
+    progress(`${side} @ ${count(rate)}/s (round ${round}): ${options.clients} senders for ${options.durationS} s`)
+    const row = await runRulesRow(edge, [edge], options, rate, round)
+    const state = row.error ?? (row.complete ? 'complete' : 'INCOMPLETE')
+    progress(
+      `${side} @ ${count(rate)}/s: delivered ${count(row.deliveredPerS)}/s, p50 ${ms(row.latency.p50)} ms, p99 ${ms(row.latency.p99)} ms, ${state}`,
+    )
+    const said = edgeOutput(edge)
+    if (!row.complete && said !== '') progress(`${side}: edge output:\n${said}`)
+    return row
+  } finally {
+    await edge.stop()
+  }
+}
+
 try {
   progress('bundling the current tree and the tree before the checks')
-  const afterBundle = bundleTree(options.afterTree, join(work, 'after'))
-  const beforeBundle = bundleTree(options.beforeTree, join(work, 'before'))
-  if (!bundleHolds(afterBundle, AFTER_MARK) || bundleHolds(beforeBundle, AFTER_MARK)) {
+  const bundles = {
+    after: bundleTree(options.afterTree, join(work, 'after')),
+    before: bundleTree(options.beforeTree, join(work, 'before')),
+  }
+  if (!bundleHolds(bundles.after, AFTER_MARK) || bundleHolds(bundles.before, AFTER_MARK)) {
     throw new Error(`the bundles do not differ as expected (${AFTER_MARK} only in the current tree)`)
   }
-  progress('starting both edges')
-  edges.push(await startEdge('before', beforeCommit, beforeBundle))
-  edges.push(await startEdge('after', head, afterBundle))
-  const bySide = (side: Side) => edges.find((e) => e.side === side) as Edge
-  if (options.edgeWarmupS > 0) {
-    // The first load a fresh workerd sees runs cold code: spend it on both edges alike, unreported.
-    const warm = { ...options, warmupS: 1, durationS: options.edgeWarmupS, quietWaitS: 0, injectLoss: false }
-    const rate = Math.min(...options.rates)
-    for (const edge of edges) {
-      const row = await runRulesRow(edge, edges, warm, rate, 0)
-      progress(
-        `${edge.side}: warm-up at ${count(rate)}/s, p99 ${ms(row.latency.p99)} ms${row.complete ? '' : ' (incomplete)'}`,
-      )
-    }
-  }
+  const commits = { before: beforeCommit, after: head }
   for (const rate of options.rates) {
     for (let round = 1; round <= options.rounds; round++) {
       for (const side of ['before', 'after'] as const) {
-        const edge = bySide(side)
-        progress(`${side} @ ${count(rate)}/s (round ${round}): ${options.clients} senders for ${options.durationS} s`)
-        const row = await runRulesRow(edge, edges, options, rate, round)
-        rows.push(row)
-        const state = row.error ?? (row.complete ? 'complete' : 'INCOMPLETE')
-        progress(
-          `${side} @ ${count(rate)}/s: delivered ${count(row.deliveredPerS)}/s, p50 ${ms(row.latency.p50)} ms, p99 ${ms(row.latency.p99)} ms, ${state}`,
-        )
-        if (!row.complete) progress(`${side}: last edge output:\n${edge.logTail().slice(-2_000)}`)
-        if (edge.died() !== null) throw new Error(`${side} edge died: ${edge.died()}`)
+        rows.push(await measure(side, bundles[side], commits[side], rate, round))
       }
     }
   }
 } catch (error) {
   progress(`stopped: ${(error as Error).message}`)
 } finally {
-  await Promise.all(edges.map((edge) => edge.stop()))
   rmSync(work, { recursive: true, force: true })
 }
 
@@ -286,8 +302,8 @@ const out: string[] = [
   '## Authorship checks: document relay before and after',
   '',
   `before = ${beforeCommit.slice(0, 7)} (no authorship rules, no client-id ownership); after = ${head.slice(0, 7)}${dirty.length === 0 ? '' : ` plus uncommitted edits to ${dirty.join(', ')}`}; both bundled from their trees and served by \`wrangler dev\` (VIVIM_ENV=development, tokens verified).`,
-  `${options.clients} senders (own identity, owner's grant + invocation to the edge) + 1 observer (the owner) on a fresh \`conversation:<uuid>\` per row; each update appends one \`{ id, author, text, ts }\` to \`messages\`; ${options.warmupS} s warm-up, ${options.durationS} s measured; rows alternate before, after.`,
-  `Machine: ${machineLine()}. Server CPU: cores used by the measured edge's processes over the window; other processes, the idle edge included, are a disturbance (each row first waits up to --quiet-wait s for them).`,
+  `${options.clients} senders (own identity, owner's grant + invocation to the edge) + 1 observer (the owner) on a fresh \`conversation:<uuid>\` per row; each update appends one \`{ id, author, text, ts }\` to \`messages\`; ${options.warmupS} s warm-up, ${options.durationS} s measured; rows alternate before, after; each row first waits up to ${options.quietWaitS} s for other processes to go idle.`,
+  `Machine: ${machineLine()}. Each row runs on its own fresh edge after an unreported ${options.edgeWarmupS} s warm-up at ${count(WARM_RATE)}/s. Server CPU: cores used by the edge's processes over the window.`,
   '',
   table(),
   '',
