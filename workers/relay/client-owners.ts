@@ -43,11 +43,18 @@ export class ClientOwners {
     for (const { owner } of stale) sql.exec('DELETE FROM doc_client_owner WHERE owner = ?', owner)
   }
 
-  /** The first of `clients` that someone other than `key` owns, or null. */
-  foreign(clients: Iterable<number>, key: string): number | null {
+  /**
+   * The first of `clients` that someone other than `key` holds, or null: an identity that wrote
+   * with it here, or, when `announcer` is given, the identity announcing it in presence now.
+   */
+  foreign(
+    clients: Iterable<number>,
+    key: string,
+    announcer: (client: number) => string | undefined = () => undefined,
+  ): number | null {
     for (const client of clients) {
-      const owner = this.ownerOf(client)
-      if (owner !== null && owner !== key) return client
+      const owner = this.ownerOf(client) ?? announcer(client)
+      if (owner != null && owner !== key) return client
     }
     return null
   }

@@ -215,7 +215,11 @@ export class DocRoom extends Room {
           ? { reason: `an update may bring at most ${Limits.maxNewClientsPerUpdate} new Yjs clients`, forbidden: false }
           : (guard?.take() ?? null)
     const key = ownerKey(socketState(ws))
-    const foreign = problem === null ? this.foreignClient(applied.written, key) : null
+    const announcer = (id: number) => {
+      const ws = this.presence.ownerOf(id)
+      return ws === undefined ? undefined : ownerKey(socketState(ws))
+    }
+    const foreign = problem === null ? this.clients.foreign(applied.written, key, announcer) : null
     if (problem !== null || foreign !== null) {
       // Yjs cannot undo: the document is reloaded from storage plus what others sent, which never saw this update.
       this.rollback()
@@ -232,20 +236,6 @@ export class DocRoom extends Room {
       this.pending.push(...applied.effective)
       this.scheduleFlush()
     }
-  }
-
-  /**
-   * The first of `clients` that belongs to another identity: one that wrote with it here (for
-   * good), or a socket of another identity announcing it in presence now (how others learn it).
-   */
-  private foreignClient(clients: readonly number[], key: string): number | null {
-    const written = this.clients.foreign(clients, key)
-    if (written !== null) return written
-    for (const client of clients) {
-      const announcer = this.presence.ownerOf(client)
-      if (announcer !== undefined && ownerKey(socketState(announcer)) !== key) return client
-    }
-    return null
   }
 
   /** Part of the socket's update was dropped (see `doc-apply.ts`): ask it for all the room lacks, a bounded number of times. */
