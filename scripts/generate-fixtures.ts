@@ -36,6 +36,7 @@ import {
   type TopicEnvelope,
   wrapCircleKey,
 } from '../shared/src/index.ts'
+import { ed25519StrictVectors } from './ed25519-vectors.ts'
 
 const out = resolve(import.meta.dirname, '..', 'shared', 'fixtures')
 const id = (n: number) => identityFromSecretKey(hexToBytes(n.toString(16).padStart(64, '0')))
@@ -257,4 +258,5 @@ write('topics.json', {
     },
   ],
 })
+write('ed25519-strict.json', ed25519StrictVectors())
 console.log(`wrote fixtures to ${out}`)

@@ -9,11 +9,12 @@
  * import { generateIdentity, sign, verify } from '@vivim/shared'
  * const alice = generateIdentity()
  * const sig = sign(alice, new TextEncoder().encode('hi'))
- * verify(alice.did, new TextEncoder().encode('hi'), sig) // true
+ * await verifyAsync(alice.did, new TextEncoder().encode('hi'), sig) // true
  * ```
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { base58 } from '@scure/base'
+import { type Ed25519Backend, signEd25519Async, verifyEd25519, verifyEd25519Async } from './ed25519.ts'
 import { ErrorCode, VivimError } from './errors.ts'
 
 /** A did:key DID, `did:key:z6Mk…`. */
@@ -104,17 +105,49 @@ export function sign(signer: Pick<Identity, 'secretKey'>, message: Uint8Array): 
   return ed25519.sign(message, signer.secretKey)
 }
 
+/** Signs `message` like `sign`, with the platform's WebCrypto where it has Ed25519 (the same bytes). */
+export function signAsync(signer: Pick<Identity, 'secretKey'>, message: Uint8Array): Promise<Uint8Array> {
+  return signEd25519Async(signer.secretKey, message)
+}
+
+function signerKey(signer: string | Uint8Array): Uint8Array | null {
+  try {
+    return typeof signer === 'string' ? publicKeyFromDid(signer) : signer
+  } catch {
+    return null
+  }
+}
+
 /**
- * Checks an Ed25519 signature by the key a DID names. Uses RFC 8032's strict
- * rules (not ZIP-215), so a signature is valid here exactly when it is valid
- * in any RFC 8032 verifier, and never throws on malformed input.
+ * Checks an Ed25519 signature by the key a DID names, with `@noble/curves`,
+ * synchronously. Follows RFC 8032's strict rules (`ed25519.ts`: S < L,
+ * canonical A and R, no small-order A or R, A in the prime-order subgroup),
+ * so it gives the same verdict as `verifyAsync`; never throws on malformed
+ * input. Prefer `verifyAsync`, which is native where the platform can.
  */
 export function verify(signer: string | Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== ED25519_SIGNATURE_BYTES) return false
-  try {
-    const publicKey = typeof signer === 'string' ? publicKeyFromDid(signer) : signer
-    return ed25519.verify(signature, message, publicKey, { zip215: false })
-  } catch {
-    return false
-  }
+  const publicKey = signerKey(signer)
+  return publicKey !== null && verifyEd25519(publicKey, message, signature)
+}
+
+/** What `verifyAsync` may be told. */
+export interface VerifyOptions {
+  /** Force a backend (tests); by default WebCrypto where the platform has Ed25519, else noble. */
+  backend?: Ed25519Backend
+}
+
+/**
+ * Checks an Ed25519 signature by the key a DID names, with RFC 8032's strict
+ * rules, natively (WebCrypto) where the platform can and with
+ * `@noble/curves` where it cannot; resolves false, never rejects, on
+ * malformed input.
+ */
+export async function verifyAsync(
+  signer: string | Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  options: VerifyOptions = {},
+): Promise<boolean> {
+  const publicKey = signerKey(signer)
+  return publicKey !== null && verifyEd25519Async(publicKey, message, signature, options.backend)
 }
