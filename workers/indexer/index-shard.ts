@@ -52,7 +52,11 @@ export class IndexShard extends DurableObject<Env> {
     }
   }
 
-  /** Keeps `bytes` (a validated record) if it beats the key's latest; answers once KV has the winner. */
+  /**
+   * Keeps `bytes` (a validated record) if it beats the key's latest; answers
+   * once KV has the winner. The stored record is decoded only when its
+   * bytes differ, and KV is sent the bytes in hand, not read back.
+   */
   async write(bytes: Uint8Array): Promise<WriteResult> {
     const record = decodeRecord(bytes)
     const stored = this.records.get(record.key)
@@ -60,10 +64,12 @@ export class IndexShard extends DurableObject<Env> {
       await this.replicate(record.key)
       return { outcome: 'unchanged', bytes }
     }
-    if (stored && selectRecord(stored.record, record) === stored.record) {
-      return { outcome: 'stale', bytes: stored.bytes }
+    if (stored) {
+      const current = decodeRecord(stored.bytes)
+      if (selectRecord(current, record) === current) return { outcome: 'stale', bytes: stored.bytes }
     }
-    this.records.put(record, bytes, indexText(record))
+    this.records.put(record, bytes, indexText(record), stored?.id ?? null)
+    this.replica.stored(record.key, { bytes, signature: record.signature })
     await this.replicate(record.key)
     return { outcome: stored ? 'replaced' : 'created', bytes }
   }
@@ -73,7 +79,7 @@ export class IndexShard extends DurableObject<Env> {
   }
 
   listByAuthor(listing: AuthorListing): Uint8Array[] {
-    return this.records.listByAuthor(listing).map((r) => r.bytes)
+    return this.records.listByAuthor(listing)
   }
 
   async announce(key: string, announcement: ProviderAnnouncement): Promise<ProviderEntry> {

@@ -11,13 +11,17 @@
  * and a burst of writes to one key makes at most two puts, which also keeps
  * under KV's limit of one write a second per key. Which record KV holds is
  * recorded in the shard's SQLite (`kv_pending`), so a put lost to a failure
- * or an eviction is retried from the shard's alarm.
+ * or an eviction is retried from the shard's alarm. The record a write has
+ * just stored is handed over in memory (`stored`), so its put does not read
+ * it back from SQLite; a retry after a failure or an eviction reads it.
  */
-import type { ShardStore } from './shard-store.ts'
+import type { PendingRecord, ShardStore } from './shard-store.ts'
 
 export class KvReplica {
   private readonly running = new Map<string, Promise<void>>()
   private readonly queued = new Map<string, Promise<void>>()
+  /** The latest record of keys written since their last put, as the write stored it. */
+  private readonly latest = new Map<string, PendingRecord>()
   private readonly kv: KVNamespace
   private readonly store: ShardStore
 
@@ -32,7 +36,8 @@ export class KvReplica {
    *
    * @example
    * ```ts
-   * store.put(record, bytes, text)
+   * store.put(record, bytes, text, null)
+   * replica.stored(record.key, { bytes, signature: record.signature })
    * await replica.sync(record.key)
    * ```
    */
@@ -55,10 +60,17 @@ export class KvReplica {
     return next
   }
 
+  /** Notes the record just stored (and marked pending) as the key's latest, for the next put. */
+  stored(key: string, record: PendingRecord): void {
+    this.latest.set(key, record)
+  }
+
   private async putLatest(key: string): Promise<void> {
-    const latest = this.store.pending(key)
+    const held = this.latest.get(key)
+    this.latest.delete(key)
+    const latest = held ?? this.store.pending(key)
     if (!latest) return
     await this.kv.put(key, latest.bytes)
-    this.store.replicated(latest.record)
+    this.store.replicated(key, latest.signature)
   }
 }

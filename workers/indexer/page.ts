@@ -1,9 +1,9 @@
 /**
  * Pagination for search and discovery: the `limit`, `kind` and `cursor`
  * query parameters. A cursor is opaque to clients (unpadded base64url of a
- * canonical CBOR map) and names the last result of the page before, so the
- * next page starts strictly after it in the listing's total order and no
- * result is repeated or skipped while the index is unchanged.
+ * canonical CBOR map) and names where the page before ended, so the next
+ * page starts strictly after it in the listing's total order: a listing's
+ * cursor names its last key; a search's, each shard's last (rank, id).
  */
 import { base64urlnopad } from '@scure/base'
 import {
@@ -16,7 +16,8 @@ import {
   type RecordKind,
   VivimError,
 } from '@vivim/shared'
-import type { SearchAfter } from './shard-store.ts'
+import type { ShardPosition } from './shard-store.ts'
+import { SHARD_COUNT } from './shards.ts'
 
 /**
  * The `limit` query parameter: a whole number from 1 to `Limits.maxPageSize`.
@@ -62,15 +63,42 @@ function invalidCursor(): never {
   throw new VivimError(ErrorCode.InvalidCursor, 'cursor is not one this edge gave out')
 }
 
-export function encodeSearchCursor(after: SearchAfter): string {
-  return encodeCursor({ s: after.score, k: after.key })
+/**
+ * Where a search stands in one shard: `'start'` before its first match,
+ * its last (rank, id) returned, or `'done'` once it has no more.
+ */
+export type ShardCursor = 'start' | 'done' | ShardPosition
+
+/**
+ * A search cursor: one entry per shard (`SHARD_COUNT`), each `true` (start),
+ * `false` (done) or `[rank, id]`.
+ *
+ * @example
+ * ```ts
+ * encodeSearchCursor(['done', { rank: -1.5, id: 7 }, 'start', …]) // 'oWFwiPSC…'
+ * ```
+ */
+export function encodeSearchCursor(shards: readonly ShardCursor[]): string {
+  return encodeCursor({
+    p: shards.map((s) => (s === 'start' ? true : s === 'done' ? false : [s.rank, s.id])),
+  })
 }
 
-export function decodeSearchCursor(text: string | undefined): SearchAfter | null {
+/** A search cursor's entry for every shard; throws `invalid_cursor` for anything this edge did not give out. */
+export function decodeSearchCursor(text: string | undefined): ShardCursor[] | null {
   if (text === undefined) return null
-  const { s, k, ...rest } = decodeCursor(text)
-  if (typeof s !== 'number' || typeof k !== 'string' || Object.keys(rest).length > 0) invalidCursor()
-  return { score: s, key: k }
+  const { p, ...rest } = decodeCursor(text)
+  if (!Array.isArray(p) || p.length !== SHARD_COUNT || Object.keys(rest).length > 0) invalidCursor()
+  return p.map((entry: unknown): ShardCursor => {
+    if (entry === true) return 'start'
+    if (entry === false) return 'done'
+    if (!Array.isArray(entry) || entry.length !== 2) invalidCursor()
+    const [rank, id] = entry as unknown[]
+    if (typeof rank !== 'number' || !Number.isFinite(rank) || !Number.isSafeInteger(id) || (id as number) < 1) {
+      invalidCursor()
+    }
+    return { rank, id: id as number }
+  })
 }
 
 export function encodeKeyCursor(key: string): string {

@@ -64,16 +64,15 @@ export function indexText(record: ContentRecord): IndexText | null {
 const WORD = /[\p{L}\p{M}\p{N}]+/gu
 
 /**
- * Turns a user's search text into an FTS5 query that matches records holding
- * every word; throws `invalid_query` if the text is too long, has no words,
- * or too many.
+ * Cuts a user's search text into its distinct words; throws `invalid_query`
+ * if the text is too long, has no words, or too many.
  *
  * @example
  * ```ts
- * ftsMatch('book OR club*') // '"book" "OR" "club"'
+ * searchWords('book OR club*') // ['book', 'OR', 'club']
  * ```
  */
-export function ftsMatch(q: string): string {
+export function searchWords(q: string): string[] {
   if (new TextEncoder().encode(q).length > Limits.maxSearchQueryBytes) {
     throw new VivimError(ErrorCode.InvalidQuery, `q is longer than ${Limits.maxSearchQueryBytes} bytes`)
   }
@@ -82,5 +81,49 @@ export function ftsMatch(q: string): string {
   if (words.length > Limits.maxSearchTerms) {
     throw new VivimError(ErrorCode.InvalidQuery, `q has more than ${Limits.maxSearchTerms} words`)
   }
+  return words
+}
+
+/**
+ * The FTS5 query that matches records holding every one of `words`, each
+ * quoted.
+ *
+ * @example
+ * ```ts
+ * ftsMatch(searchWords('book OR club*')) // '"book" "OR" "club"'
+ * ```
+ */
+export function ftsMatch(words: readonly string[]): string {
   return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(' ')
+}
+
+/** How often a term occurs in a record's title and body, and how many terms the record's text has in all. */
+export interface TermCounts {
+  readonly title: number
+  readonly body: number
+  readonly length: number
+}
+
+/** bm25's term-frequency saturation. */
+const K1 = 1.2
+/** bm25's length normalisation. */
+const B = 0.75
+/** The record length, in terms, that the length normalisation takes as usual (a fixed figure, not a shard's average). */
+const USUAL_LENGTH = 32
+
+/**
+ * How well a term describes a record, for searches of one word: bm25's
+ * term part, with a title occurrence counting twice and the usual length
+ * fixed at `USUAL_LENGTH`, so it depends on this record alone and never
+ * changes while the record does not (bm25's idf is the same for every
+ * record of a one-word search, so it does not change the order).
+ *
+ * @example
+ * ```ts
+ * termWeight({ title: 1, body: 0, length: 4 }) > termWeight({ title: 0, body: 1, length: 4 }) // true
+ * ```
+ */
+export function termWeight(counts: TermCounts): number {
+  const tf = 2 * counts.title + counts.body
+  return (tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * counts.length) / USUAL_LENGTH))
 }

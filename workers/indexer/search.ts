@@ -1,51 +1,87 @@
 /**
  * `GET /v1/search?q=&kind=&limit=&cursor=`: full-text search over public
- * records. Every shard answers its best matches after the cursor, in
- * (bm25, key) order; the edge merges them and keeps the page's best. The
- * page's best `limit` overall are always among the shards' best `limit`
- * each, so one round trip per shard per page is enough. Scores are each
- * shard's own bm25; keys are spread over shards by hash, so the shards'
- * term statistics, and so their scores, agree closely. Shards send their
- * hits' records along, which saves a second round trip at the cost of
- * moving up to `SHARD_COUNT × (limit + 1)` records for a page of `limit`.
+ * records. Each shard ranks its own matches and answers at most `limit + 1`
+ * of them after its position in the cursor, in its (rank, id) order
+ * (`ShardStore.search`); the edge merges the shards' answers by (rank,
+ * shard, id) and keeps the page's best `limit`. Those are always among the
+ * shards' best `limit` each, so one round trip per shard per page is
+ * enough, and a shard the cursor marks as done is not asked again.
+ *
+ * The cursor carries each shard's position (its last match on a page so
+ * far), so a shard's next page is the next part of its own listing, never
+ * a re-scan of what came before. A one-word search ranks by weights fixed
+ * per record, the same on every shard, so the merge is exact and a match
+ * present and unchanged throughout appears exactly once even while other
+ * records are written; a search of more words ranks by each shard's bm25,
+ * whose term statistics the shards share only approximately (keys are
+ * spread over shards by hash) and which moves when the shard's index
+ * changes. Shards send their hits' records along, which saves a second
+ * round trip at the cost of moving up to `SHARD_COUNT × (limit + 1)`
+ * records for a page of `limit`.
  */
 import { decodeRecord, ErrorCode, parseRecordKey, recordToJson, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import type { AppEnv } from '../http/types.ts'
-import { decodeSearchCursor, encodeSearchCursor, kindFilter, pageLimit } from './page.ts'
-import { ftsMatch } from './search-text.ts'
+import { decodeSearchCursor, encodeSearchCursor, kindFilter, pageLimit, type ShardCursor } from './page.ts'
+import { ftsMatch, searchWords } from './search-text.ts'
 import type { ShardHit } from './shard-store.ts'
-import { allShards } from './shards.ts'
+import { allShards, SHARD_COUNT } from './shards.ts'
 
 export const search = new Hono<AppEnv>()
 
-const byRank = (a: ShardHit, b: ShardHit) => a.score - b.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+interface Candidate {
+  readonly hit: ShardHit
+  readonly shard: number
+}
+
+const byRank = (a: Candidate, b: Candidate) => a.hit.rank - b.hit.rank || a.shard - b.shard || a.hit.id - b.hit.id
 
 search.get('/v1/search', async (c) => {
   const q = c.req.query('q')
   if (q === undefined) throw new VivimError(ErrorCode.InvalidQuery, 'q is required')
-  const match = ftsMatch(q)
+  const words = searchWords(q)
+  const match = ftsMatch(words)
   const kind = kindFilter(c.req.query('kind'))
   const limit = pageLimit(c.req.query('limit'))
-  const after = decodeSearchCursor(c.req.query('cursor'))
+  const before: ShardCursor[] = decodeSearchCursor(c.req.query('cursor')) ?? Array(SHARD_COUNT).fill('start')
+  const shards = allShards(c.env)
   const answers = await Promise.all(
-    allShards(c.env).map((shard) => shard.search({ match, kind, after, limit: limit + 1 })),
+    before.map((position, i) =>
+      position === 'done'
+        ? []
+        : (shards[i] as (typeof shards)[number]).search({
+            words,
+            match,
+            kind,
+            after: position === 'start' ? null : position,
+            limit: limit + 1,
+          }),
+    ),
   )
-  const hits = answers.flat().sort(byRank)
-  const page = hits.slice(0, limit)
-  const last = page.at(-1)
+  const page = answers
+    .flatMap((hits, shard) => hits.map((hit) => ({ hit, shard })))
+    .sort(byRank)
+    .slice(0, limit)
+  // Each shard's hits on the page are a prefix of its answer, in its own order: its new position is the last of them.
+  const after = before.map((position, i): ShardCursor => {
+    const answer = answers[i] as ShardHit[]
+    const used = page.filter((p) => p.shard === i).length
+    if (position === 'done' || (used === answer.length && answer.length <= limit)) return 'done'
+    const last = answer[used - 1]
+    return last ? { rank: last.rank, id: last.id } : position
+  })
   return c.json({
-    results: page.map((hit) => {
+    results: page.map(({ hit }) => {
       const record = decodeRecord(hit.bytes)
       return {
         key: hit.key,
         kind: parseRecordKey(hit.key).kind,
         author: record.author,
         timestamp: record.timestamp,
-        score: -hit.score,
+        score: -hit.rank,
         record: recordToJson(record),
       }
     }),
-    cursor: hits.length > limit && last ? encodeSearchCursor({ score: last.score, key: last.key }) : null,
+    cursor: after.every((position) => position === 'done') ? null : encodeSearchCursor(after),
   })
 })

@@ -1,35 +1,64 @@
 /**
  * One index shard's SQLite: the authoritative latest record of every key the
- * shard owns, the FTS5 index of the public ones, and the keys whose latest
- * record has not yet reached Workers KV. A record, its index entry and its
+ * shard owns, the search index of the public ones, and the keys whose latest
+ * record has not yet reached Workers KV. A record, its index entries and its
  * "not yet in KV" mark change in one transaction, so after a crash the shard
  * still knows exactly what KV is missing.
+ *
+ * The search index has two parts. `record_search` (FTS5) matches text and
+ * ranks searches of two or more words with bm25. `search_terms` holds, for
+ * every term of every indexed record, a weight fixed when the record is
+ * written (`termWeight`, which depends on that record alone), ordered by
+ * (term, kind, rank, id): a one-word search reads its best matches, and the
+ * matches after a cursor, straight from that order, so a page costs the
+ * same whether the word is in ten records or in all of them. FTS5's own
+ * `rank` cannot do that: it is computed for every match of the query before
+ * any `ORDER BY rank LIMIT` or `WHERE rank > ?` applies, so its cost grows
+ * with the number of matches on every page.
+ *
+ * Terms are what FTS5's tokenizer makes of the text (Porter stems, without
+ * diacritics): the text is written to `search_scratch`, a contentless FTS5
+ * table with the same tokenizer, whose terms and counts `fts5vocab` lists,
+ * and the scratch table is emptied again at once.
  */
-import { type ContentRecord, decodeRecord, parseRecordKey, type RecordKind } from '@vivim/shared'
-import type { IndexText } from './search-text.ts'
+import { type ContentRecord, parseRecordKey, type RecordKind } from '@vivim/shared'
+import { type IndexText, type TermCounts, termWeight } from './search-text.ts'
 
-export interface StoredRecord {
-  readonly record: ContentRecord
+/** A stored record's row, its bytes undecoded. */
+export interface StoredRow {
+  readonly id: number
   readonly bytes: Uint8Array
+}
+
+/** The latest record of a key that KV does not have yet. */
+export interface PendingRecord {
+  readonly bytes: Uint8Array
+  readonly signature: Uint8Array
+}
+
+/** Where a shard's listing of one search stands: its last (rank, id) returned. */
+export interface ShardPosition {
+  readonly rank: number
+  readonly id: number
 }
 
 export interface ShardHit {
   readonly key: string
-  /** bm25 of the shard's index: lower is more relevant. */
-  readonly score: number
+  /** Lower is more relevant: bm25 (two or more words), or minus the term's weight (one word). */
+  readonly rank: number
+  /** The record's row id in its shard: ties of rank are listed in id order. */
+  readonly id: number
   readonly bytes: Uint8Array
 }
 
-export interface SearchAfter {
-  readonly score: number
-  readonly key: string
-}
-
 export interface ShardSearch {
-  /** An FTS5 query built by `ftsMatch`, never raw user text. */
+  /** The words of the search, as `searchWords` cut them. */
+  readonly words: readonly string[]
+  /** The FTS5 query `ftsMatch` built from them, never raw user text. */
   readonly match: string
   readonly kind: RecordKind | null
-  readonly after: SearchAfter | null
+  /** The shard's position after the pages before, or null for a first page. */
+  readonly after: ShardPosition | null
   readonly limit: number
 }
 
@@ -42,9 +71,20 @@ export interface AuthorListing {
 
 /** bm25 over (key, kind, title, body): the two unindexed columns weigh nothing, titles twice as much as bodies. */
 const BM25 = 'bm25(record_search, 0.0, 0.0, 2.0, 1.0)'
+const TOKENIZER = "tokenize = 'porter unicode61 remove_diacritics 2'"
+/** The kinds `indexText` may index (settings never are). */
+const SEARCHED_KINDS: readonly RecordKind[] = ['profile', 'circle', 'conversation', 'post', 'document']
+/** Bumped when `termWeight` changes: `search_terms` is rebuilt from the records on the next start. */
+const TERMS_VERSION = 1
+/** Words whose terms a shard remembers (searches of one word tokenize it once). */
+const TERM_CACHE_SIZE = 4_096
+
+/** Thrown to roll back the scratch write a search's tokenizing makes. */
+const ROLLBACK = Symbol('rollback')
 
 export class ShardStore {
   private readonly storage: DurableObjectStorage
+  private readonly termOfWord = new Map<string, string | null>()
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage
@@ -53,49 +93,73 @@ export class ShardStore {
         timestamp INTEGER NOT NULL, listed INTEGER NOT NULL, bytes BLOB NOT NULL);
       CREATE INDEX IF NOT EXISTS records_by_author ON records (author, key) WHERE listed = 1;
       CREATE VIRTUAL TABLE IF NOT EXISTS record_search USING fts5 (
-        key UNINDEXED, kind UNINDEXED, title, body, tokenize = 'porter unicode61 remove_diacritics 2');
-      CREATE TABLE IF NOT EXISTS kv_pending (key TEXT PRIMARY KEY, signature BLOB NOT NULL);`)
+        key UNINDEXED, kind UNINDEXED, title, body, ${TOKENIZER});
+      CREATE TABLE IF NOT EXISTS kv_pending (key TEXT PRIMARY KEY, signature BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS search_terms (
+        term TEXT NOT NULL, kind TEXT NOT NULL, rank REAL NOT NULL, id INTEGER NOT NULL,
+        PRIMARY KEY (term, kind, rank, id)) WITHOUT ROWID;
+      CREATE VIRTUAL TABLE IF NOT EXISTS search_scratch USING fts5 (title, body, content = '', ${TOKENIZER});
+      CREATE VIRTUAL TABLE IF NOT EXISTS search_scratch_terms USING fts5vocab (search_scratch, col);
+      CREATE TABLE IF NOT EXISTS search_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`)
+    this.buildTerms()
   }
 
-  get(key: string): StoredRecord | null {
+  get(key: string): StoredRow | null {
     const row = this.storage.sql
-      .exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM records WHERE key = ?', key)
+      .exec<{ id: number; bytes: ArrayBuffer }>('SELECT id, bytes FROM records WHERE key = ?', key)
       .toArray()[0]
-    if (!row) return null
-    const bytes = new Uint8Array(row.bytes)
-    return { record: decodeRecord(bytes), bytes }
+    return row ? { id: row.id, bytes: new Uint8Array(row.bytes) } : null
   }
 
-  /** Stores `record` as the key's latest, reindexes it, and marks it for KV, atomically. */
-  put(record: ContentRecord, bytes: Uint8Array, text: IndexText | null): void {
+  /**
+   * Stores `record` as the key's latest and marks it for KV, atomically;
+   * `beforeId` is the row it replaces, if any. The index is rewritten only
+   * if the text it holds for the row is not `text`.
+   */
+  put(record: ContentRecord, bytes: Uint8Array, text: IndexText | null, beforeId: number | null): void {
     const { sql } = this.storage
     const { kind } = parseRecordKey(record.key)
     const listed = record.public && record.value.length > 0 ? 1 : 0
     this.storage.transactionSync(() => {
-      const id = sql
-        .exec<{ id: number }>(
-          `INSERT INTO records (key, kind, author, timestamp, listed, bytes) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (key) DO UPDATE SET author = excluded.author, timestamp = excluded.timestamp,
-             listed = excluded.listed, bytes = excluded.bytes
-           RETURNING id`,
-          record.key,
-          kind,
+      let id: number
+      if (beforeId !== null) {
+        id = beforeId
+        sql.exec(
+          'UPDATE records SET author = ?, timestamp = ?, listed = ?, bytes = ? WHERE id = ?',
           record.author,
           record.timestamp,
           listed,
           bytes,
-        )
-        .one().id
-      sql.exec('DELETE FROM record_search WHERE rowid = ?', id)
-      if (text && listed) {
-        sql.exec(
-          'INSERT INTO record_search (rowid, key, kind, title, body) VALUES (?, ?, ?, ?, ?)',
           id,
-          record.key,
-          kind,
-          text.title,
-          text.body,
         )
+      } else {
+        id = sql
+          .exec<{ id: number }>(
+            'INSERT INTO records (key, kind, author, timestamp, listed, bytes) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+            record.key,
+            kind,
+            record.author,
+            record.timestamp,
+            listed,
+            bytes,
+          )
+          .one().id
+      }
+      const old = beforeId === null ? null : this.indexedText(id)
+      if (!sameText(old, text)) {
+        if (old) {
+          sql.exec('DELETE FROM record_search WHERE rowid = ?', id)
+          for (const [term, rank] of this.termRanks(old)) {
+            sql.exec(
+              'DELETE FROM search_terms WHERE term = ? AND kind = ? AND rank = ? AND id = ?',
+              term,
+              kind,
+              rank,
+              id,
+            )
+          }
+        }
+        if (text) this.index(id, record.key, kind, text)
       }
       sql.exec(
         'INSERT INTO kv_pending (key, signature) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET signature = excluded.signature',
@@ -106,21 +170,19 @@ export class ShardStore {
   }
 
   /** The latest record of `key` if KV does not have it yet. */
-  pending(key: string): StoredRecord | null {
+  pending(key: string): PendingRecord | null {
     const row = this.storage.sql
-      .exec<{ bytes: ArrayBuffer }>(
-        'SELECT r.bytes FROM kv_pending p JOIN records r ON r.key = p.key WHERE p.key = ?',
+      .exec<{ bytes: ArrayBuffer; signature: ArrayBuffer }>(
+        'SELECT r.bytes AS bytes, p.signature AS signature FROM kv_pending p JOIN records r ON r.key = p.key WHERE p.key = ?',
         key,
       )
       .toArray()[0]
-    if (!row) return null
-    const bytes = new Uint8Array(row.bytes)
-    return { record: decodeRecord(bytes), bytes }
+    return row ? { bytes: new Uint8Array(row.bytes), signature: new Uint8Array(row.signature) } : null
   }
 
-  /** Clears the KV mark of `key`, unless a newer record replaced the one KV now holds. */
-  replicated(record: ContentRecord): void {
-    this.storage.sql.exec('DELETE FROM kv_pending WHERE key = ? AND signature = ?', record.key, record.signature)
+  /** Clears the KV mark of `key`, unless a newer record (another signature) replaced the one KV now holds. */
+  replicated(key: string, signature: Uint8Array): void {
+    this.storage.sql.exec('DELETE FROM kv_pending WHERE key = ? AND signature = ?', key, signature)
   }
 
   pendingKeys(limit: number): string[] {
@@ -131,37 +193,20 @@ export class ShardStore {
   }
 
   /**
-   * Up to `limit` matches after `after`, in (score, key) order: a total order,
-   * so pages never repeat or skip. Every match is scored, but from the index
-   * alone; records are read for the page's rows only.
+   * Up to `limit` matches after `after`, in (rank, id) order: a total order,
+   * so the shard's pages never repeat or skip a match. A search of one word
+   * whose text is one term reads `search_terms` (ranks fixed per record, so
+   * the order holds while other records are written); any other search is
+   * ranked by FTS5's bm25, computed for every match (the order holds while
+   * the shard's index is unchanged). Records are read for the rows returned only.
    */
   search(query: ShardSearch): ShardHit[] {
-    const { match, kind, after, limit } = query
-    const rows = this.storage.sql
-      .exec<{ key: string; score: number; bytes: ArrayBuffer }>(
-        `SELECT page.key AS key, page.score AS score, r.bytes AS bytes FROM (
-           SELECT id, key, score FROM (
-             SELECT rowid AS id, key, ${BM25} AS score FROM record_search
-             WHERE record_search MATCH ? AND (? IS NULL OR kind = ?))
-           WHERE ? IS NULL OR score > ? OR (score = ? AND key > ?)
-           ORDER BY score, key LIMIT ?) AS page
-         JOIN records r ON r.id = page.id
-         ORDER BY page.score, page.key`,
-        match,
-        kind,
-        kind,
-        after?.score ?? null,
-        after?.score ?? null,
-        after?.score ?? null,
-        after?.key ?? null,
-        limit,
-      )
-      .toArray()
-    return rows.map((r) => ({ key: r.key, score: r.score, bytes: new Uint8Array(r.bytes) }))
+    const term = query.words.length === 1 ? this.termOf(query.words[0] as string) : null
+    return term === null ? this.searchFts(query) : this.searchTerm(term, query)
   }
 
   /** An author's listed (public, not deleted) records after `afterKey`, in key order. */
-  listByAuthor(listing: AuthorListing): StoredRecord[] {
+  listByAuthor(listing: AuthorListing): Uint8Array[] {
     const { author, kind, afterKey, limit } = listing
     return this.storage.sql
       .exec<{ bytes: ArrayBuffer }>(
@@ -174,9 +219,145 @@ export class ShardStore {
         limit,
       )
       .toArray()
-      .map((r) => {
-        const bytes = new Uint8Array(r.bytes)
-        return { record: decodeRecord(bytes), bytes }
-      })
+      .map((r) => new Uint8Array(r.bytes))
   }
+
+  private searchTerm(term: string, query: ShardSearch): ShardHit[] {
+    const { kind, after, limit } = query
+    const kinds = kind === null ? SEARCHED_KINDS : [kind]
+    const from = after ? 'AND (t.rank, t.id) > (?, ?)' : ''
+    const hits: ShardHit[] = []
+    for (const k of kinds) {
+      const bindings: (string | number)[] = after ? [term, k, after.rank, after.id, limit] : [term, k, limit]
+      const rows = this.storage.sql.exec<{ key: string; rank: number; id: number; bytes: ArrayBuffer }>(
+        `SELECT r.key AS key, t.rank AS rank, t.id AS id, r.bytes AS bytes
+         FROM search_terms t JOIN records r ON r.id = t.id
+         WHERE t.term = ? AND t.kind = ? ${from} ORDER BY t.rank, t.id LIMIT ?`,
+        ...bindings,
+      )
+      for (const r of rows) hits.push({ key: r.key, rank: r.rank, id: r.id, bytes: new Uint8Array(r.bytes) })
+    }
+    if (kinds.length === 1) return hits
+    return hits.sort((a, b) => a.rank - b.rank || a.id - b.id).slice(0, limit)
+  }
+
+  private searchFts(query: ShardSearch): ShardHit[] {
+    const { match, kind, after, limit } = query
+    const from = after ? 'WHERE (score, id) > (?, ?)' : ''
+    const bindings: (string | number | null)[] = [match, kind, kind]
+    if (after) bindings.push(after.rank, after.id)
+    bindings.push(limit)
+    const rows = this.storage.sql.exec<{ key: string; rank: number; id: number; bytes: ArrayBuffer }>(
+      `SELECT page.key AS key, page.score AS rank, page.id AS id, r.bytes AS bytes FROM (
+         SELECT id, key, score FROM (
+           SELECT rowid AS id, key, ${BM25} AS score FROM record_search
+           WHERE record_search MATCH ? AND (? IS NULL OR kind = ?))
+         ${from} ORDER BY score, id LIMIT ?) AS page
+       JOIN records r ON r.id = page.id
+       ORDER BY page.score, page.id`,
+      ...bindings,
+    )
+    return rows.toArray().map((r) => ({ key: r.key, rank: r.rank, id: r.id, bytes: new Uint8Array(r.bytes) }))
+  }
+
+  /** The text the index holds for row `id`, if any. */
+  private indexedText(id: number): IndexText | null {
+    return (
+      this.storage.sql
+        .exec<{ title: string; body: string }>('SELECT title, body FROM record_search WHERE rowid = ?', id)
+        .toArray()[0] ?? null
+    )
+  }
+
+  /** Adds a record's text to both parts of the index. */
+  private index(id: number, key: string, kind: RecordKind, text: IndexText): void {
+    const { sql } = this.storage
+    sql.exec(
+      'INSERT INTO record_search (rowid, key, kind, title, body) VALUES (?, ?, ?, ?, ?)',
+      id,
+      key,
+      kind,
+      text.title,
+      text.body,
+    )
+    for (const [term, rank] of this.termRanks(text)) {
+      sql.exec('INSERT INTO search_terms (term, kind, rank, id) VALUES (?, ?, ?, ?)', term, kind, rank, id)
+    }
+  }
+
+  /** Each term of `text` with its rank (minus its weight); call inside a transaction. */
+  private termRanks(text: IndexText): Map<string, number> {
+    const counts = new Map<string, { title: number; body: number }>()
+    let length = 0
+    for (const row of this.tokenize(text.title, text.body)) {
+      const count = counts.get(row.term) ?? { title: 0, body: 0 }
+      if (row.col === 'title') count.title += row.cnt
+      else count.body += row.cnt
+      counts.set(row.term, count)
+      length += row.cnt
+    }
+    const ranks = new Map<string, number>()
+    for (const [term, count] of counts) {
+      const tf: TermCounts = { title: count.title, body: count.body, length }
+      ranks.set(term, -termWeight(tf))
+    }
+    return ranks
+  }
+
+  /** FTS5's terms of (title, body), through the scratch table, which is left empty. */
+  private tokenize(title: string, body: string): { term: string; col: string; cnt: number }[] {
+    const { sql } = this.storage
+    sql.exec('INSERT INTO search_scratch (rowid, title, body) VALUES (1, ?, ?)', title, body)
+    const rows = sql
+      .exec<{ term: string; col: string; cnt: number }>('SELECT term, col, cnt FROM search_scratch_terms')
+      .toArray()
+    sql.exec("INSERT INTO search_scratch (search_scratch) VALUES ('delete-all')")
+    return rows
+  }
+
+  /** The one term FTS5 makes of `word`, or null if it makes none or several (such a search goes to FTS5). */
+  private termOf(word: string): string | null {
+    const known = this.termOfWord.get(word)
+    if (known !== undefined) return known
+    let term: string | null = null
+    try {
+      // Inside a transaction rolled back at once: a search writes nothing.
+      this.storage.transactionSync(() => {
+        const terms = new Set(this.tokenize(word, '').map((r) => r.term))
+        term = terms.size === 1 ? ([...terms][0] as string) : null
+        throw ROLLBACK
+      })
+    } catch (error) {
+      if (error !== ROLLBACK) throw error
+    }
+    if (this.termOfWord.size >= TERM_CACHE_SIZE) this.termOfWord.clear()
+    this.termOfWord.set(word, term)
+    return term
+  }
+
+  /** Builds `search_terms` from the stored records if it predates this version of the weights. */
+  private buildTerms(): void {
+    const { sql } = this.storage
+    const row = sql.exec<{ value: number }>("SELECT value FROM search_meta WHERE name = 'terms'").toArray()[0]
+    if (row?.value === TERMS_VERSION) return
+    this.storage.transactionSync(() => {
+      sql.exec('DELETE FROM search_terms')
+      const indexed = sql.exec<{ id: number; kind: RecordKind; title: string; body: string }>(
+        'SELECT s.rowid AS id, r.kind AS kind, s.title AS title, s.body AS body FROM record_search s JOIN records r ON r.id = s.rowid',
+      )
+      for (const { id, kind, title, body } of indexed.toArray()) {
+        for (const [term, rank] of this.termRanks({ title, body })) {
+          sql.exec('INSERT INTO search_terms (term, kind, rank, id) VALUES (?, ?, ?, ?)', term, kind, rank, id)
+        }
+      }
+      sql.exec(
+        "INSERT INTO search_meta (name, value) VALUES ('terms', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        TERMS_VERSION,
+      )
+    })
+  }
+}
+
+function sameText(a: IndexText | null, b: IndexText | null): boolean {
+  return a === b || (a !== null && b !== null && a.title === b.title && a.body === b.body)
 }

@@ -190,7 +190,7 @@ describe('bad reads and queries', () => {
     ['a listing limit beyond the maximum', `/v1/records?author=${someone}&limit=1000`, 400, ErrorCode.InvalidLimit],
     [
       'a search cursor given to a listing',
-      `/v1/records?author=${someone}&cursor=${encodeSearchCursor({ score: -1, key: 'x' })}`,
+      `/v1/records?author=${someone}&cursor=${encodeSearchCursor([{ rank: -1, id: 1 }])}`,
       400,
       ErrorCode.InvalidCursor,
     ],
