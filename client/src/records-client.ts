@@ -75,7 +75,7 @@ export class RecordsClient {
     const res = await request(`${this.base}/v1/records${key}`, { headers: { Accept: 'application/cbor' } }, this.token)
     if (res.status === 404) return null
     const record = decodeRecord(new Uint8Array(await res.arrayBuffer()))
-    validateRecord(record)
+    await validateRecord(record)
     return record
   }
 
@@ -110,11 +110,13 @@ export class RecordsClient {
     }
     return {
       cursor: body.cursor,
-      results: body.results.map((hit) => {
-        const record = recordFromJson(hit.record)
-        validateRecord(record)
-        return { key: hit.key, kind: hit.kind, author: hit.author, score: hit.score, record }
-      }),
+      results: await Promise.all(
+        body.results.map(async (hit) => {
+          const record = recordFromJson(hit.record)
+          await validateRecord(record)
+          return { key: hit.key, kind: hit.kind, author: hit.author, score: hit.score, record }
+        }),
+      ),
     }
   }
 }

@@ -159,8 +159,8 @@ export class VivimClient {
     })
   }
 
-  /** The seed's `verify(capability)`: checks a grant addressed to this identity; throws a coded `VivimError` if invalid. */
-  verify(capability: Capability, action: Action = 'read'): VerifiedCapability {
+  /** The seed's `verify(capability)`: checks a grant addressed to this identity; rejects with a coded `VivimError` if invalid. */
+  verify(capability: Capability, action: Action = 'read'): Promise<VerifiedCapability> {
     const identity = this.requireIdentity()
     const root = capabilityChain(capability).at(-1) as Capability
     return verifyCapability(capability, {

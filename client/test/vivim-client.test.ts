@@ -38,7 +38,7 @@ describe('VivimClient', () => {
       to: bobId.did,
     })
     const bob = new VivimClient({ edge, identity: bobId, grants: [grant] })
-    expect(bob.verify(grant, 'write').invoker).toBe(alice.identity?.did)
+    expect((await bob.verify(grant, 'write')).invoker).toBe(alice.identity?.did)
     const joined = bob.circle(circleId)
     await synced(joined)
     expect(joined.doc.getMap('meta').get('name')).toBe('Book club')

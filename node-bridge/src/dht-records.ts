@@ -38,14 +38,14 @@ function keyText(key: Uint8Array): string {
   }
 }
 
-/** Decodes and fully checks the value stored under `key`; throws a `VivimError` naming the rule it breaks. */
-export function verifiedRecord(key: Uint8Array, value: Uint8Array): ContentRecord {
+/** Decodes and fully checks the value stored under `key`; rejects with a `VivimError` naming the rule it breaks. */
+export async function verifiedRecord(key: Uint8Array, value: Uint8Array): Promise<ContentRecord> {
   const recordKey = keyText(key)
   const record = decodeRecord(value)
   if (record.key !== recordKey) {
     throw new VivimError(ErrorCode.InvalidRecord, `the record is for ${record.key}, not ${recordKey}`)
   }
-  validateRecord(record)
+  await validateRecord(record)
   // Two encodings of one record would be two DHT values that compare unequal; only the canonical one is stored.
   if (!bytesEqual(encodeRecord(record), value)) {
     throw new VivimError(ErrorCode.InvalidEncoding, 'a DHT record is stored in its canonical encoding')
@@ -54,19 +54,19 @@ export function verifiedRecord(key: Uint8Array, value: Uint8Array): ContentRecor
 }
 
 /** The kad-dht validator of the namespace. */
-export function validateVivimRecord(key: Uint8Array, value: Uint8Array): void {
-  verifiedRecord(key, value)
+export async function validateVivimRecord(key: Uint8Array, value: Uint8Array): Promise<void> {
+  await verifiedRecord(key, value)
 }
 
 /** The kad-dht selector: the index of the record `selectRecord` keeps (invalid ones never win). */
-export function selectVivimRecord(key: Uint8Array, values: Uint8Array[]): number {
+export async function selectVivimRecord(key: Uint8Array, values: Uint8Array[]): Promise<number> {
   const records: ContentRecord[] = []
   const indexes: number[] = []
-  values.forEach((value, i) => {
-    try {
-      records.push(verifiedRecord(key, value))
-      indexes.push(i)
-    } catch {}
+  const checked = await Promise.all(values.map((value) => verifiedRecord(key, value).catch(() => null)))
+  checked.forEach((record, i) => {
+    if (record === null) return
+    records.push(record)
+    indexes.push(i)
   })
   return records.length === 0 ? 0 : (indexes[selectRecordIndex(records)] as number)
 }

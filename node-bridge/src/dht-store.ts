@@ -23,7 +23,7 @@ export async function localDhtValue(datastore: Datastore, recordKey: string): Pr
   try {
     const { value } = Libp2pRecord.deserialize(await datastore.get(dsKey))
     // What is on disk is checked like what comes from the network: the rules may have tightened since.
-    verifiedRecord(key, value)
+    await verifiedRecord(key, value)
     return new Uint8Array(value)
   } catch {
     return null

@@ -94,7 +94,7 @@ export class RecordMirror {
   /** Puts a record's canonical bytes in the DHT unless the DHT holds a newer one; whether it was put. */
   async put(bytes: Uint8Array): Promise<boolean> {
     const { key } = decodeRecord(bytes)
-    const record = verifiedRecord(dhtKey(key), bytes)
+    const record = await verifiedRecord(dhtKey(key), bytes)
     const current = await localDhtValue(this.c.datastore, key)
     if (current !== null && selectRecord(decodeRecord(current), record) !== record) return false
     for await (const _ of this.c.node.services.dht.put(dhtKey(key), bytes)) {

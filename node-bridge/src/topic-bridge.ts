@@ -24,7 +24,14 @@
 import { type GossipSub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
 import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
 import type { PeerId } from '@libp2p/interface'
-import { decodeEnvelope, encodeEnvelope, isTopic, messageId, type TopicEnvelope, validateEnvelope } from '@vivim/shared'
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  isTopic,
+  messageId,
+  type TopicEnvelope,
+  validateEnvelopeAsync,
+} from '@vivim/shared'
 import type { EdgeCredentials } from './edge-credentials.ts'
 import { EdgeTopic } from './edge-topic.ts'
 import { type Logger, silentLogger } from './log.ts'
@@ -163,9 +170,9 @@ export class TopicBridge {
     if (this.init.topics.some((pattern) => pattern.endsWith('*') && topicMatches(pattern, topic))) this.join(topic)
   }
 
-  private validate(_peer: PeerId, message: Message): TopicValidatorResult {
+  private async validate(_peer: PeerId, message: Message): Promise<TopicValidatorResult> {
     try {
-      validateEnvelope(decodeEnvelope(message.data), { topic: message.topic })
+      await validateEnvelopeAsync(decodeEnvelope(message.data), { topic: message.topic })
       return TopicValidatorResult.Accept
     } catch {
       this.c.metrics?.messagesRejected.inc()

@@ -47,7 +47,7 @@ describe('the mesh: discovery and the DHT', () => {
   it('a tampered record is refused by the validator and by every node it is put to', async () => {
     const { key, record } = signedRecord()
     const tampered = encodeRecord({ ...record, value: new TextEncoder().encode('forged') })
-    expect(() => validateVivimRecord(dhtKey(key), tampered)).toThrow(VivimError)
+    await expect(validateVivimRecord(dhtKey(key), tampered)).rejects.toThrow(VivimError)
     await expect(a.records.put(tampered)).rejects.toMatchObject({ code: ErrorCode.InvalidSignature })
     // Straight into the DHT API, past the mirror: the peers it is sent to refuse to store it.
     const events: string[] = []
@@ -59,22 +59,24 @@ describe('the mesh: discovery and the DHT', () => {
     expect(await b.records.get(key)).toBeNull()
   })
 
-  it('the validator refuses a record under another key, a non-canonical encoding, and junk', () => {
+  it('the validator refuses a record under another key, a non-canonical encoding, and junk', async () => {
     const one = signedRecord()
     const other = signedRecord()
-    expect(() => validateVivimRecord(dhtKey(other.key), encodeRecord(one.record))).toThrow(/not/)
-    expect(() => validateVivimRecord(dhtKey(one.key), new Uint8Array([1, 2, 3]))).toThrow(VivimError)
-    expect(() => validateVivimRecord(new Uint8Array([0xff, 0xfe]), encodeRecord(one.record))).toThrow(VivimError)
+    await expect(validateVivimRecord(dhtKey(other.key), encodeRecord(one.record))).rejects.toThrow(/not/)
+    await expect(validateVivimRecord(dhtKey(one.key), new Uint8Array([1, 2, 3]))).rejects.toThrow(VivimError)
+    await expect(validateVivimRecord(new Uint8Array([0xff, 0xfe]), encodeRecord(one.record))).rejects.toThrow(
+      VivimError,
+    )
   })
 
-  it('the selector keeps the newer valid record and never an invalid one', () => {
+  it('the selector keeps the newer valid record and never an invalid one', async () => {
     const author = generateIdentity()
     const older = signedRecord(author, 'old', 1_000)
     const newer = signedRecord(author, 'new', 2_000)
     const key = dhtKey(older.key)
-    expect(selectVivimRecord(key, [encodeRecord(older.record), encodeRecord(newer.record)])).toBe(1)
+    expect(await selectVivimRecord(key, [encodeRecord(older.record), encodeRecord(newer.record)])).toBe(1)
     const forged = encodeRecord({ ...newer.record, timestamp: 3_000 })
-    expect(selectVivimRecord(key, [forged, encodeRecord(older.record)])).toBe(1)
+    expect(await selectVivimRecord(key, [forged, encodeRecord(older.record)])).toBe(1)
   })
 
   it('a provider the edge announces is added to the peer store, so the bridge can dial it', async () => {

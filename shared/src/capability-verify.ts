@@ -3,9 +3,16 @@
  * own error code, so a client can tell an expired token (refresh it) from a
  * revoked one (give up) from one that never allowed the act.
  *
+ * A link's signature is checked once per isolate: a link whose signature
+ * verified is remembered by its token id (the SHA-256 of all its bytes,
+ * signature included) in a bounded cache (`CAPABILITY_LINK_CACHE_SIZE`,
+ * least recently used out), so presenting the same chain again costs no
+ * signature check. Everything else (expiry, not-before, audience, resource,
+ * attenuation, the owner, revocation) is checked on every call.
+ *
  * @example
  * ```ts
- * const ok = verifyCapability(decodeCapabilityText(token), {
+ * const ok = await verifyCapability(decodeCapabilityText(token), {
  *   resource: 'doc:circle:c1', action: 'write', audience: edge.did,
  *   ownerOf: (res) => owners.get(res) ?? null, isRevoked: (id) => revoked.has(id),
  * })
@@ -22,8 +29,9 @@ import {
   resourceCovers,
 } from './capability.ts'
 import { ErrorCode, VivimError } from './errors.ts'
-import { type Did, verify } from './identity.ts'
+import { type Did, verifyAsync } from './identity.ts'
 import { Limits } from './limits.ts'
+import { BoundedCache } from './lru.ts'
 
 /** What a capability chain is checked against. */
 export interface VerifyCapabilityContext {
@@ -54,8 +62,19 @@ const fail = (code: ErrorCode, message: string): never => {
   throw new VivimError(code, message)
 }
 
-/** Verifies a chain leaf to root for acting on `ctx.resource`; throws a `VivimError` with the first failure's own code. */
-export function verifyCapability(leaf: Capability, ctx: VerifyCapabilityContext): VerifiedCapability {
+/** How many verified links (by token id) an isolate remembers. */
+export const CAPABILITY_LINK_CACHE_SIZE = 10_000
+
+const verifiedLinks = new BoundedCache<string, true>(CAPABILITY_LINK_CACHE_SIZE)
+let signatureChecks = 0
+
+/** How many link signatures this isolate has checked (not answered from the cache): for tests and metrics. */
+export function capabilitySignatureChecks(): number {
+  return signatureChecks
+}
+
+/** Verifies a chain leaf to root for acting on `ctx.resource`; rejects with a `VivimError` with the first failure's own code. */
+export async function verifyCapability(leaf: Capability, ctx: VerifyCapabilityContext): Promise<VerifiedCapability> {
   const now = ctx.now ?? Date.now()
   if (leaf.aud !== ctx.audience) fail(ErrorCode.WrongAudience, 'the token is addressed to another service')
   if (!resourceCovers(leaf.res, ctx.resource) || !actionAllowed(leaf.can, ctx.action)) {
@@ -66,7 +85,7 @@ export function verifyCapability(leaf: Capability, ctx: VerifyCapabilityContext)
   let link = leaf
   for (let depth = 0; ; depth++) {
     if (depth >= Limits.maxCapabilityChain) fail(ErrorCode.InvalidToken, 'the delegation chain is too long')
-    checkLink(link, now, ctx, ids)
+    await checkLink(link, now, ctx, ids)
     exp = Math.min(exp, link.exp)
     if (link.prf.length === 0) {
       if (ctx.ownerOf(ctx.resource) !== link.iss) {
@@ -91,13 +110,17 @@ export function verifyCapability(leaf: Capability, ctx: VerifyCapabilityContext)
   }
 }
 
-function checkLink(link: Capability, now: number, ctx: VerifyCapabilityContext, ids: string[]): void {
-  if (!verify(link.iss, capabilitySigningBytes(link), link.sig)) {
-    fail(ErrorCode.InvalidSignature, 'a token’s signature does not verify for its issuer')
+async function checkLink(link: Capability, now: number, ctx: VerifyCapabilityContext, ids: string[]): Promise<void> {
+  const id = capabilityId(link)
+  if (verifiedLinks.get(id) === undefined) {
+    signatureChecks++
+    if (!(await verifyAsync(link.iss, capabilitySigningBytes(link), link.sig))) {
+      fail(ErrorCode.InvalidSignature, 'a token’s signature does not verify for its issuer')
+    }
+    verifiedLinks.set(id, true)
   }
   if (now < link.nbf) fail(ErrorCode.TokenNotYetValid, 'a token in the chain is not valid yet')
   if (now >= link.exp) fail(ErrorCode.TokenExpired, 'a token in the chain has expired')
-  const id = capabilityId(link)
   if (ctx.isRevoked?.(id)) fail(ErrorCode.TokenRevoked, 'a token in the chain was revoked')
   ids.push(id)
 }

@@ -17,13 +17,13 @@
  * @example
  * ```ts
  * const signed = createDescriptor(edge, { domain: 'a.example', version: '0.1.0', capabilities: ['topics'], peers: [] })
- * validateDescriptor(signed, { domain: 'a.example' }).did === edge.did // true
+ * (await validateDescriptor(signed, { domain: 'a.example' })).did === edge.did // true
  * ```
  */
 import { base64urlnopad } from '@scure/base'
 import { encodeCanonical } from './canonical.ts'
 import { ErrorCode, VivimError } from './errors.ts'
-import { type Did, type Identity, isDid, sign, verify } from './identity.ts'
+import { type Did, type Identity, isDid, sign, verifyAsync } from './identity.ts'
 import { Limits } from './limits.ts'
 
 /** The `v` of the map an instance descriptor's signature covers. */
@@ -129,7 +129,10 @@ const isStrings = (v: unknown, max: number): v is string[] =>
  * Checks the JSON a domain served: its shape, that it names that domain and
  * an endpoint on it, that it is current, and that its DID signed it.
  */
-export function validateDescriptor(value: unknown, expect: { domain: string; now?: number }): InstanceDescriptor {
+export async function validateDescriptor(
+  value: unknown,
+  expect: { domain: string; now?: number },
+): Promise<InstanceDescriptor> {
   const { descriptor: d, signature } = (value ?? {}) as Record<string, unknown>
   const r = (d ?? {}) as Record<string, unknown>
   const shaped =
@@ -161,7 +164,7 @@ export function validateDescriptor(value: unknown, expect: { domain: string; now
   } catch {
     throw invalid('the descriptor’s signature is not base64url')
   }
-  if (!verify(descriptor.did, signingBytes(descriptor), sig))
+  if (!(await verifyAsync(descriptor.did, signingBytes(descriptor), sig)))
     throw invalid('the descriptor’s signature does not verify')
   return descriptor
 }

@@ -23,7 +23,7 @@
  * const message = { method: 'POST', url: 'https://b.example/v1/federation/inbox', header: (n) => headers.get(n) }
  * const fields = signMessage(alice, message, { components: ['@method', '@path', 'content-digest'], keyid: alice.did })
  * // set fields['signature-input'] and fields.signature on the request; the receiver calls
- * verifyMessage(message, { publicKeyOf: (keyid) => publicKeyFromDid(keyid) })
+ * await verifyMessage(message, { publicKeyOf: (keyid) => publicKeyFromDid(keyid) })
  * ```
  */
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -31,7 +31,7 @@ import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { base64 } from '@scure/base'
 import { bytesEqual } from './canonical.ts'
 import { ErrorCode, VivimError } from './errors.ts'
-import { type Identity, sign, verify } from './identity.ts'
+import { type Identity, sign, verifyAsync } from './identity.ts'
 
 /** What a signature can cover of a request. */
 export interface HttpMessage {
@@ -145,7 +145,7 @@ export function signMessage(
  * `keyid` names. Returns what was signed; freshness and replay are the
  * caller's to judge from `params.created` and `params.nonce`.
  */
-export function verifyMessage(message: HttpMessage, init: VerifyInit): VerifiedSignature {
+export async function verifyMessage(message: HttpMessage, init: VerifyInit): Promise<VerifiedSignature> {
   const inputs = parseSignatureInput(message.header('signature-input'))
   const label = init.label ?? inputs.keys().next().value
   const input = label === undefined ? undefined : inputs.get(label)
@@ -167,7 +167,7 @@ export function verifyMessage(message: HttpMessage, init: VerifyInit): VerifiedS
   } catch (cause) {
     throw new VivimError(ErrorCode.InvalidSignature, (cause as Error).message, { cause })
   }
-  if (!verify(publicKey, utf8ToBytes(base), signature)) {
+  if (!(await verifyAsync(publicKey, utf8ToBytes(base), signature))) {
     throw refusal(ErrorCode.InvalidSignature, 'the request signature does not verify')
   }
   return { label, ...input }

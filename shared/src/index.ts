@@ -14,7 +14,7 @@
  *   value: new TextEncoder().encode(JSON.stringify({ name: 'Alice' })),
  *   public: true,
  * })
- * validateRecord(record) // passes; flip one bit of record.value and it throws invalid_signature
+ * await validateRecord(record) // passes; flip one bit of record.value and it rejects with invalid_signature
  * ```
  *
  * @module @vivim/shared

@@ -11,7 +11,7 @@
  * import { recordFromJson, recordToJson, validateRecord } from '@vivim/shared'
  * const json = recordToJson(record) // { key, value: 'eyJuYW1lIjoiQWxpY2UifQ', …, signature: '…' }
  * const back = recordFromJson(JSON.parse(JSON.stringify(json)))
- * validateRecord(back) // the same record, the same signature
+ * await validateRecord(back) // the same record, the same signature
  * ```
  */
 import { base64urlnopad } from '@scure/base'

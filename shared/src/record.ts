@@ -12,7 +12,7 @@
  * import { createRecord, validateRecord, formatRecordKey } from '@vivim/shared'
  * const key = formatRecordKey({ kind: 'profile', owner: alice.did })
  * const record = createRecord(alice, { key, value: utf8ToBytes(JSON.stringify({ name: 'Alice' })) })
- * validateRecord(record) // throws a VivimError with a precise code if anything is wrong
+ * await validateRecord(record) // rejects a VivimError with a precise code if anything is wrong
  * ```
  */
 
@@ -20,7 +20,7 @@ import { compareBytes, decodeCanonical, encodeCanonical } from './canonical.ts'
 import { type Capability, decodeCapability, encodeCapability } from './capability.ts'
 import { verifyCapability } from './capability-verify.ts'
 import { ErrorCode, VivimError } from './errors.ts'
-import { type Did, type Identity, isDid, sign, verify } from './identity.ts'
+import { type Did, type Identity, isDid, sign, verifyAsync } from './identity.ts'
 import { Limits } from './limits.ts'
 import { parseRecordKey } from './record-key.ts'
 
@@ -150,10 +150,11 @@ export function recordAction(record: Pick<ContentRecord, 'value'>): 'write' | 'd
 /**
  * Full validation of a record: shape, key namespace, sizes, ownership (or
  * the owner's grant: `write`, or `delete` for a tombstone), timestamp skew
- * and signature, cheapest first. Throws a `VivimError` whose code says which
- * rule failed.
+ * and signature, cheapest first. Rejects with a `VivimError` whose code says
+ * which rule failed. Signatures are checked with `verifyAsync` (strict RFC
+ * 8032, native where the platform can).
  */
-export function validateRecord(record: ContentRecord, options: ValidateOptions = {}): void {
+export async function validateRecord(record: ContentRecord, options: ValidateOptions = {}): Promise<void> {
   assertRecordShape(record)
   const { owner } = parseRecordKey(record.key)
   if (record.value.length > Limits.maxRecordValueBytes) {
@@ -185,9 +186,9 @@ export function validateRecord(record: ContentRecord, options: ValidateOptions =
         ownerOf: () => owner,
       })
     // The grant must hold at the time the author says it signed, whoever checks it later...
-    check(record.timestamp)
+    await check(record.timestamp)
     // ...and, for a write taken in now, at the time it arrives: the timestamp alone can be backdated.
-    if (options.receiving && now !== record.timestamp) check(now)
+    if (options.receiving && now !== record.timestamp) await check(now)
   }
   if (record.timestamp > now + Limits.maxClockSkewMs) {
     throw new VivimError(
@@ -195,7 +196,7 @@ export function validateRecord(record: ContentRecord, options: ValidateOptions =
       `record timestamp is more than ${Limits.maxClockSkewMs} ms ahead of this node's clock`,
     )
   }
-  if (!verify(record.author, recordSigningBytes(record), record.signature)) {
+  if (!(await verifyAsync(record.author, recordSigningBytes(record), record.signature))) {
     throw new VivimError(ErrorCode.InvalidSignature, 'record signature does not verify for its author')
   }
 }

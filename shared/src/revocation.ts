@@ -9,14 +9,14 @@
  * @example
  * ```ts
  * const rev = createRevocation(alice, grant)
- * validateRevocation(rev, grant) // throws unless alice issued a link of grant's chain
+ * await validateRevocation(rev, grant) // rejects unless alice issued a link of grant's chain
  * ```
  */
 
 import { decodeCanonical, encodeCanonical } from './canonical.ts'
 import { type Capability, capabilityId, decodeCapability } from './capability.ts'
 import { ErrorCode, VivimError } from './errors.ts'
-import { type Did, type Identity, sign, verify } from './identity.ts'
+import { type Did, type Identity, sign, verifyAsync } from './identity.ts'
 
 /** The `v` of every revocation. */
 export const REVOCATION_FORMAT = 'vivim-revoke/1'
@@ -63,8 +63,8 @@ export function decodeRevocation(bytes: Uint8Array): Revocation {
 }
 
 /** Checks the revocation's signature, that it names `token`, and that its issuer issued a link of the chain. */
-export function validateRevocation(r: Revocation, token: Capability): void {
-  if (!verify(r.iss, signingBytes(r), r.sig)) {
+export async function validateRevocation(r: Revocation, token: Capability): Promise<void> {
+  if (!(await verifyAsync(r.iss, signingBytes(r), r.sig))) {
     throw new VivimError(ErrorCode.InvalidSignature, 'the revocation’s signature does not verify')
   }
   if (r.revoke !== capabilityId(token)) throw new VivimError(ErrorCode.BadRequest, 'the revocation names another token')

@@ -19,6 +19,7 @@ import {
   messageId,
   type TopicEnvelope,
   validateEnvelope,
+  validateEnvelopeAsync,
 } from '../src/topic-envelope.ts'
 import { decodeTopicClientFrame, decodeTopicServerFrame, encodeTopicFrame } from '../src/topic-protocol.ts'
 
@@ -26,6 +27,16 @@ import { decodeTopicClientFrame, decodeTopicServerFrame, encodeTopicFrame } from
 function outcome(check: () => void): string | null {
   try {
     check()
+    return null
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'threw without a code'
+  }
+}
+
+/** `outcome` for a check that returns a promise. */
+async function outcomeAsync(check: () => Promise<unknown>): Promise<string | null> {
+  try {
+    await check()
     return null
   } catch (error) {
     return (error as { code?: string }).code ?? 'threw without a code'
@@ -40,16 +51,16 @@ describe('fixtures: did:key', () => {
 })
 
 describe('fixtures: records', () => {
-  it.each(records.cases)('$name', (c) => {
-    const result = outcome(() => validateRecord(decodeRecord(hexToBytes(c.record)), { now: records.now }))
+  it.each(records.cases)('$name', async (c) => {
+    const result = await outcomeAsync(() => validateRecord(decodeRecord(hexToBytes(c.record)), { now: records.now }))
     expect(result).toBe(c.valid ? null : c.error)
   })
 })
 
 describe('fixtures: capabilities', () => {
   const owners: Record<string, string> = capabilities.owners
-  it.each(capabilities.cases)('$name', (c) => {
-    const result = outcome(() =>
+  it.each(capabilities.cases)('$name', async (c) => {
+    const result = await outcomeAsync(() =>
       verifyCapability(decodeCapability(hexToBytes(c.token)), {
         resource: c.resource,
         action: c.action as Action,
@@ -107,9 +118,11 @@ describe('fixtures: topics', () => {
     expect(decodeTopicServerFrame(hexToBytes(topics.frames.msg))).toEqual({ t: 'msg', c: 1, e: envelope })
   })
 
-  it.each(topics.cases)('$name', (c) => {
-    const result = outcome(() => validateEnvelope(decodeEnvelope(hexToBytes(c.envelope)), { now: topics.now }))
+  it.each(topics.cases)('$name', async (c) => {
+    const envelope = decodeEnvelope(hexToBytes(c.envelope))
+    const result = outcome(() => validateEnvelope(envelope, { now: topics.now }))
     expect(result).toBe(c.valid ? null : (c as { error?: string }).error)
+    expect(await outcomeAsync(() => validateEnvelopeAsync(envelope, { now: topics.now }))).toBe(result)
   })
 
   it.each(topics.badFrames)('$name', (c) => {

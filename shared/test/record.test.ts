@@ -30,7 +30,7 @@ function aliceRecord(overrides: Partial<Parameters<typeof createRecord>[1]> = {}
 const failsWith = (code: ErrorCode) => expect.objectContaining({ code })
 
 describe('record keys', () => {
-  it('formats and parses /vivim/<kind>/<owner>[/<name>]', () => {
+  it('formats and parses /vivim/<kind>/<owner>[/<name>]', async () => {
     expect(profileKey).toBe(`/vivim/profile/${alice.did}`)
     expect(parseRecordKey(profileKey)).toEqual({ kind: 'profile', owner: alice.did })
     const circle = formatRecordKey({ kind: 'circle', owner: alice.did, name: 'book-club' })
@@ -51,61 +51,63 @@ describe('record keys', () => {
 })
 
 describe('content records', () => {
-  it('a fresh record validates and round-trips its wire form', () => {
+  it('a fresh record validates and round-trips its wire form', async () => {
     const record = aliceRecord({ providers: ['12D3KooWExample'], public: true })
-    expect(() => validateRecord(record, { now: NOW })).not.toThrow()
+    await expect(validateRecord(record, { now: NOW })).resolves.toBeUndefined()
     const decoded = decodeRecord(encodeRecord(record))
     expect(decoded).toEqual(record)
-    expect(() => validateRecord(decoded, { now: NOW })).not.toThrow()
+    await expect(validateRecord(decoded, { now: NOW })).resolves.toBeUndefined()
   })
 
-  it('rejects a wrong signature: one flipped bit in the value or the signature', () => {
+  it('rejects a wrong signature: one flipped bit in the value or the signature', async () => {
     const record = aliceRecord()
     const value = record.value.slice()
     value[0] = (value[0] as number) ^ 1
-    expect(() => validateRecord({ ...record, value }, { now: NOW })).toThrowError(failsWith(ErrorCode.InvalidSignature))
+    await expect(validateRecord({ ...record, value }, { now: NOW })).rejects.toThrowError(
+      failsWith(ErrorCode.InvalidSignature),
+    )
     const signature = record.signature.slice()
     signature[10] = (signature[10] as number) ^ 0x80
-    expect(() => validateRecord({ ...record, signature }, { now: NOW })).toThrowError(
+    await expect(validateRecord({ ...record, signature }, { now: NOW })).rejects.toThrowError(
       failsWith(ErrorCode.InvalidSignature),
     )
-    expect(() => validateRecord({ ...record, public: true }, { now: NOW })).toThrowError(
+    await expect(validateRecord({ ...record, public: true }, { now: NOW })).rejects.toThrowError(
       failsWith(ErrorCode.InvalidSignature),
     )
   })
 
-  it('rejects a key outside the namespace', () => {
+  it('rejects a key outside the namespace', async () => {
     const record = aliceRecord({ key: `/elsewhere/profile/${alice.did}` })
-    expect(() => validateRecord(record, { now: NOW })).toThrowError(failsWith(ErrorCode.InvalidKey))
+    await expect(validateRecord(record, { now: NOW })).rejects.toThrowError(failsWith(ErrorCode.InvalidKey))
   })
 
-  it('rejects a record signed by someone other than the key owner', () => {
+  it('rejects a record signed by someone other than the key owner', async () => {
     const forged = createRecord(mallory, { key: profileKey, value: text('{"name":"Mallory"}'), timestamp: NOW })
-    expect(() => validateRecord(forged, { now: NOW })).toThrowError(failsWith(ErrorCode.Forbidden))
+    await expect(validateRecord(forged, { now: NOW })).rejects.toThrowError(failsWith(ErrorCode.Forbidden))
   })
 
-  it('rejects an oversize value and accepts one at the limit', () => {
+  it('rejects an oversize value and accepts one at the limit', async () => {
     const big = aliceRecord({ value: new Uint8Array(Limits.maxRecordValueBytes + 1) })
-    expect(() => validateRecord(big, { now: NOW })).toThrowError(failsWith(ErrorCode.ValueTooLarge))
+    await expect(validateRecord(big, { now: NOW })).rejects.toThrowError(failsWith(ErrorCode.ValueTooLarge))
     const atLimit = aliceRecord({ value: new Uint8Array(Limits.maxRecordValueBytes) })
-    expect(() => validateRecord(atLimit, { now: NOW })).not.toThrow()
+    await expect(validateRecord(atLimit, { now: NOW })).resolves.toBeUndefined()
   })
 
-  it('rejects a timestamp in the future past the allowed skew, and accepts one within it', () => {
+  it('rejects a timestamp in the future past the allowed skew, and accepts one within it', async () => {
     const ahead = aliceRecord({ timestamp: NOW + Limits.maxClockSkewMs + 1 })
-    expect(() => validateRecord(ahead, { now: NOW })).toThrowError(failsWith(ErrorCode.TimestampInFuture))
+    await expect(validateRecord(ahead, { now: NOW })).rejects.toThrowError(failsWith(ErrorCode.TimestampInFuture))
     const withinSkew = aliceRecord({ timestamp: NOW + Limits.maxClockSkewMs })
-    expect(() => validateRecord(withinSkew, { now: NOW })).not.toThrow()
+    await expect(validateRecord(withinSkew, { now: NOW })).resolves.toBeUndefined()
   })
 
-  it('rejects too many or malformed providers', () => {
+  it('rejects too many or malformed providers', async () => {
     const many = aliceRecord({ providers: Array.from({ length: Limits.maxRecordProviders + 1 }, (_, i) => `p${i}`) })
-    expect(() => validateRecord(many, { now: NOW })).toThrowError(failsWith(ErrorCode.InvalidRecord))
+    await expect(validateRecord(many, { now: NOW })).rejects.toThrowError(failsWith(ErrorCode.InvalidRecord))
     const empty = aliceRecord({ providers: [''] })
-    expect(() => validateRecord(empty, { now: NOW })).toThrowError(failsWith(ErrorCode.InvalidRecord))
+    await expect(validateRecord(empty, { now: NOW })).rejects.toThrowError(failsWith(ErrorCode.InvalidRecord))
   })
 
-  it('decode rejects wire forms with missing, extra or mistyped fields, and oversize input', () => {
+  it('decode rejects wire forms with missing, extra or mistyped fields, and oversize input', async () => {
     const wire = decodeCanonical(encodeRecord(aliceRecord())) as Record<string, unknown>
     const { signature: _, ...missing } = wire
     const cases = [missing, { ...wire, extra: 1 }, { ...wire, timestamp: '1' }, { ...wire, timestamp: -1 }]
@@ -120,7 +122,7 @@ describe('content records', () => {
 })
 
 describe('record selector', () => {
-  it('the newer timestamp wins, whichever order the records come in', () => {
+  it('the newer timestamp wins, whichever order the records come in', async () => {
     const older = aliceRecord({ timestamp: NOW })
     const newer = aliceRecord({ timestamp: NOW + 1, value: text('{"name":"Alice B."}') })
     expect(selectRecord(older, newer)).toBe(newer)
@@ -128,7 +130,7 @@ describe('record selector', () => {
     expect(selectRecordIndex([older, newer, older])).toBe(1)
   })
 
-  it('breaks a timestamp tie the same way in every order', () => {
+  it('breaks a timestamp tie the same way in every order', async () => {
     const records = ['a', 'b', 'c', 'd'].map((v) => aliceRecord({ value: text(v) }))
     const winner = records.reduce((best, r) => selectRecord(best, r))
     for (const a of records) {
@@ -149,12 +151,12 @@ describe('records written by a grantee of the owner', () => {
   const bobsRecord = (cap: ReturnType<typeof grant>) =>
     createRecord(bob, { key, value: text('hi'), timestamp: NOW, cap })
 
-  it('validates with the owner’s grant, and round-trips it', () => {
+  it('validates with the owner’s grant, and round-trips it', async () => {
     const record = bobsRecord(grant())
-    expect(() => validateRecord(record, { now: NOW })).not.toThrow()
+    await expect(validateRecord(record, { now: NOW })).resolves.toBeUndefined()
     const back = decodeRecord(encodeRecord(record))
     expect(back).toEqual(record)
-    expect(() => validateRecord(back, { now: NOW })).not.toThrow()
+    await expect(validateRecord(back, { now: NOW })).resolves.toBeUndefined()
     expect(recordFromJson(JSON.parse(JSON.stringify(recordToJson(record))))).toEqual(record)
   })
 
@@ -169,7 +171,7 @@ describe('records written by a grantee of the owner', () => {
       () => ({ ...bobsRecord(grant()), cap: encodeCapability(grant({ exp: NOW + 5 })) }),
       ErrorCode.InvalidSignature,
     ],
-  ])('refuses %s', (_, build, code) => {
-    expect(() => validateRecord(build(), { now: NOW })).toThrowError(failsWith(code))
+  ])('refuses %s', async (_, build, code) => {
+    await expect(validateRecord(build(), { now: NOW })).rejects.toThrowError(failsWith(code))
   })
 })

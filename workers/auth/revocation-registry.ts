@@ -67,7 +67,7 @@ export class RevocationRegistry extends DurableObject<Env> {
   private async store(revocationBytes: Uint8Array, tokenBytes: Uint8Array): Promise<string> {
     const revocation = decodeRevocation(revocationBytes)
     const token: Capability = decodeCapability(tokenBytes)
-    validateRevocation(revocation, token)
+    await validateRevocation(revocation, token)
     const id = capabilityId(tokenBytes)
     if (id !== revocation.revoke) throw new VivimError(ErrorCode.BadRequest, 'the revocation names another token')
     this.sql.exec('INSERT OR IGNORE INTO revoked (id, at) VALUES (?, ?)', id, Date.now())

@@ -120,7 +120,7 @@ export class BridgeHub extends Room {
         setSocketState(ws, { ...state, peer: frame.peer, addrs: frame.addrs } as BridgeSocketState)
         return
       case BridgeFrameType.Found:
-        this.found(ws, frame.id, frame.r)
+        this.ctx.waitUntil(this.found(ws, frame.id, frame.r))
         return
       case BridgeFrameType.Provider:
         this.ctx.waitUntil(this.providerFromMesh(ws, frame.key, frame.peer, frame.addrs, frame.ttl))
@@ -133,11 +133,12 @@ export class BridgeHub extends Room {
     for (const find of [...this.pending.values()]) answered(find, ws)
   }
 
-  private found(ws: WebSocket, id: number, bytes: Uint8Array | null): void {
+  private async found(ws: WebSocket, id: number, bytes: Uint8Array | null): Promise<void> {
     const find = this.pending.get(id)
     if (!find?.waiting.has(ws)) return
     // A bridge's answer is checked like any other source's: a bad record counts as a miss.
-    const verified = bytes === null ? null : verifiedRecordBytes(bytes, find.key)
+    const verified = bytes === null ? null : await verifiedRecordBytes(bytes, find.key)
+    if (!find.waiting.has(ws)) return
     if (verified !== null) find.done(verified)
     else answered(find, ws)
   }

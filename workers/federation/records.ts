@@ -27,7 +27,7 @@ export async function findRecordViaFederation(env: Env, key: string): Promise<Ui
       await response.body?.cancel()
       throw new Error(`${domain} answered ${response.status}`)
     }
-    const verified = verifiedRecordBytes(new Uint8Array(await response.arrayBuffer()), key)
+    const verified = await verifiedRecordBytes(new Uint8Array(await response.arrayBuffer()), key)
     if (!verified) throw new Error(`${domain} answered with a record that does not verify for the key`)
     return verified
   }

@@ -118,7 +118,7 @@ export async function verifySigned(
   const origin = request.headers.get(FEDERATION_ORIGIN_HEADER)
   if (origin === null) throw new VivimError(ErrorCode.BadRequest, `the ${FEDERATION_ORIGIN_HEADER} header is required`)
   const domain = parseDomain(origin)
-  const verified = verifyMessage(httpMessage(request), {
+  const verified = await verifyMessage(httpMessage(request), {
     label: FEDERATION_SIGNATURE_LABEL,
     required: FEDERATION_SIGNED_COMPONENTS,
     publicKeyOf: (keyid) => publicKeyFromDid(keyid),

@@ -118,7 +118,9 @@ export async function authorize(
 /**
  * Verifies `leaf` for `resource` owned by `owner` (null: nobody, so no chain passes), against the revocation
  * registry (which pushes later revocations to `watch`). The action checked is
- * read when the leaf allows it, else write.
+ * read when the leaf allows it, else write. Each link's signature is checked
+ * once per isolate (`verifyCapability` remembers verified token ids); expiry,
+ * audience, the owner and revocation are checked on every call.
  */
 export async function verifiedAccess(
   env: Env,
@@ -129,7 +131,7 @@ export async function verifiedAccess(
 ): Promise<Access> {
   const ids = capabilityChain(leaf).map((link) => capabilityId(link))
   const revoked = new Set(await revocationRegistry(env).revokedAmong(ids, watch))
-  const verified = verifyCapability(leaf, {
+  const verified = await verifyCapability(leaf, {
     resource,
     action: actionAllowed(leaf.can, 'read') ? 'read' : 'write',
     audience: edgeIdentity(env).did,

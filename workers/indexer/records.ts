@@ -65,7 +65,7 @@ async function adoptFromElsewhere(env: Env, key: string): Promise<Uint8Array<Arr
   const record = decodeRecord(bytes)
   if (record.key !== key) return null
   // Taken in now: a delegate's grant must still hold, as for a PUT.
-  validateRecord(record, { receiving: true })
+  await validateRecord(record, { receiving: true })
   await refuseRevokedGrant(env, record)
   const result = await shardFor(env, key).write(new Uint8Array(bytes))
   return new Uint8Array(result.bytes)
@@ -76,7 +76,7 @@ records.put('/v1/records/:key{.+}', async (c) => {
   const { record, bytes } = await readBody(c)
   if (record.key !== key) throw new VivimError(ErrorCode.InvalidKey, "the record's key is not the key in the path")
   // A delegate's grant must hold now, not only at the timestamp the delegate chose.
-  validateRecord(record, { receiving: true })
+  await validateRecord(record, { receiving: true })
   await refuseRevokedGrant(c.env, record)
   const result = await shardFor(c.env, key).write(bytes)
   const cacheKey = cacheKeyOf(c.req.url, key)

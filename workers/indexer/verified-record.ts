@@ -6,16 +6,16 @@
  *
  * @example
  * ```ts
- * verifiedRecordBytes(bytes, '/vivim/profile/did:key:z…') // the canonical bytes, or null
+ * await verifiedRecordBytes(bytes, '/vivim/profile/did:key:z…') // the canonical bytes, or null
  * ```
  */
 import { bytesEqual, decodeRecord, encodeRecord, VivimError, validateRecord } from '@vivim/shared'
 
-export function verifiedRecordBytes(bytes: Uint8Array, key: string): Uint8Array | null {
+export async function verifiedRecordBytes(bytes: Uint8Array, key: string): Promise<Uint8Array | null> {
   try {
     const record = decodeRecord(bytes)
     if (record.key !== key) return null
-    validateRecord(record)
+    await validateRecord(record)
     return bytesEqual(encodeRecord(record), bytes) ? bytes : null
   } catch (error) {
     if (error instanceof VivimError) return null
