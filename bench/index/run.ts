@@ -3,16 +3,19 @@
  * (`wrangler dev`, Miniflare). Loads `BENCH_RECORDS` (default 100,000)
  * public records signed by real identities, then measures search (several
  * kinds of query, and a second page through a cursor) and record reads
- * with a warm and a cold edge cache. Prints a table and writes the figures
- * to `bench/index/results.json`. Every loop is bounded; the edge is stopped
- * on exit, on error and on Ctrl-C.
+ * with a warm and a cold edge cache. The same searches run in the same run
+ * against an anchor: SQLite FTS5 in this process over the same text
+ * (`anchor.ts`). Prints a table and writes the figures to
+ * `bench/index/results.json`. Every loop is bounded; the edge is stopped on
+ * exit, on error and on Ctrl-C.
  *
- *   BENCH_RECORDS=5000 npm run bench:index   # a quick run
+ *   BENCH_RECORDS=5000 BENCH_QUERIES=100 npm run bench:index   # a quick run
  */
 import { writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { encodeRecord, type Identity } from '@vivim/shared'
+import { FtsAnchor } from './anchor.ts'
 import { corpusRecord, identities, prng, word } from './corpus.ts'
 import { type Edge, REPO_ROOT, startEdge } from './edge-process.ts'
 import { type PhaseResult, round, runPhase } from './measure.ts'
@@ -21,7 +24,8 @@ const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000)
 const AUTHORS = Math.max(1, Math.round(RECORDS / 100))
 const PUT_CONCURRENCY = 32
 const QUERY_CONCURRENCY = 8
-const QUERIES_PER_KIND = 400
+const QUERIES_PER_KIND = Number(process.env.BENCH_QUERIES ?? 400)
+const PAGE_SIZE = 20
 const GET_CONCURRENCY = 16
 /** Few enough that warming them and reading them again fits well within the edge cache's 60 s lifetime. */
 const GETS = 1_000
@@ -43,7 +47,11 @@ async function ok(res: Response, what: string): Promise<Response> {
   return res
 }
 
-async function load(edge: Edge, authors: readonly Identity[], now: number): Promise<PhaseResult> {
+const progress = (name: string, total: number) => (done: number, seconds: number) => {
+  process.stdout.write(`\r${name}: ${done}/${total}, ${Math.round(done / seconds)}/s   `)
+}
+
+async function load(edge: Edge, anchor: FtsAnchor, authors: readonly Identity[], now: number): Promise<PhaseResult> {
   let failures = 0
   const phase = await runPhase(
     'PUT /v1/records (load)',
@@ -51,6 +59,7 @@ async function load(edge: Edge, authors: readonly Identity[], now: number): Prom
     PUT_CONCURRENCY,
     async (i) => {
       const record = corpusRecord(authors, i, now)
+      anchor.add(record)
       const res = await request(`${edge.url}/v1/records${record.key}`, {
         method: 'PUT',
         body: encodeRecord(record),
@@ -68,33 +77,66 @@ async function load(edge: Edge, authors: readonly Identity[], now: number): Prom
   return { ...phase, notes: { failures } }
 }
 
-async function searches(edge: Edge, name: string, query: (random: () => number) => string): Promise<PhaseResult> {
+type Query = (random: () => number) => string
+
+async function searches(edge: Edge, anchor: FtsAnchor, name: string, query: Query): Promise<PhaseResult[]> {
   const random = prng(name.length * 31)
   const queries = Array.from({ length: QUERIES_PER_KIND }, () => query(random))
   let results = 0
   let withNextPage = 0
-  const phase = await runPhase(`search: ${name}`, queries.length, QUERY_CONCURRENCY, async (i) => {
-    const res = await ok(await request(`${edge.url}/v1/search?q=${encodeURIComponent(queries[i] ?? '')}`), 'search')
-    const body = (await res.json()) as { results: unknown[]; cursor: string | null }
-    results += body.results.length
-    if (body.cursor) withNextPage++
+  const phase = await runPhase(
+    `search: ${name}`,
+    queries.length,
+    QUERY_CONCURRENCY,
+    async (i) => {
+      const res = await ok(await request(`${edge.url}/v1/search?q=${encodeURIComponent(queries[i] ?? '')}`), 'search')
+      const body = (await res.json()) as { results: unknown[]; cursor: string | null }
+      results += body.results.length
+      if (body.cursor) withNextPage++
+    },
+    progress(`search: ${name}`, queries.length),
+  )
+  let anchorResults = 0
+  const anchored = await runPhase(`anchor (FTS5 in Node): ${name}`, queries.length, 1, async (i) => {
+    anchorResults += anchor.search(queries[i] ?? '', PAGE_SIZE).keys.length
   })
-  return { ...phase, notes: { meanResults: round(results / queries.length), withNextPage } }
+  process.stdout.write('\n')
+  return [
+    { ...phase, notes: { meanResults: round(results / queries.length), withNextPage } },
+    { ...anchored, notes: { meanResults: round(anchorResults / queries.length) } },
+  ]
 }
 
-async function secondPages(edge: Edge): Promise<PhaseResult> {
-  const cursors: string[] = []
+/** Second pages of common-word searches: on the edge through its cursor, on the anchor through its keyset. */
+async function secondPages(edge: Edge, anchor: FtsAnchor): Promise<PhaseResult[]> {
+  const cursors: { q: string; cursor: string }[] = []
   for (let rank = 0; rank < 40 && cursors.length < 20; rank++) {
     const res = await ok(await request(`${edge.url}/v1/search?q=${word(rank)}`), 'search')
     const body = (await res.json()) as { cursor: string | null }
-    if (body.cursor) cursors.push(body.cursor)
+    if (body.cursor) cursors.push({ q: word(rank), cursor: body.cursor })
   }
-  const phase = await runPhase('search: next page (cursor)', QUERIES_PER_KIND, QUERY_CONCURRENCY, async (i) => {
-    const rank = i % cursors.length
-    const url = `${edge.url}/v1/search?q=${word(rank)}&cursor=${cursors[rank]}`
-    await (await ok(await request(url), 'search page 2')).arrayBuffer()
+  if (cursors.length === 0) throw new Error('no common word has a second page: is the corpus loaded?')
+  const phase = await runPhase(
+    'search: next page (cursor)',
+    QUERIES_PER_KIND,
+    QUERY_CONCURRENCY,
+    async (i) => {
+      const { q, cursor } = cursors[i % cursors.length] as (typeof cursors)[number]
+      const url = `${edge.url}/v1/search?q=${q}&cursor=${cursor}`
+      await (await ok(await request(url), 'search page 2')).arrayBuffer()
+    },
+    progress('search: next page', QUERIES_PER_KIND),
+  )
+  const keysets = cursors.map(({ q }) => ({ q, next: anchor.search(q, PAGE_SIZE).next }))
+  const anchored = await runPhase('anchor (FTS5 in Node): next page (keyset)', QUERIES_PER_KIND, 1, async (i) => {
+    const { q, next } = keysets[i % keysets.length] as (typeof keysets)[number]
+    anchor.search(q, PAGE_SIZE, next)
   })
-  return { ...phase, notes: { distinctCursors: cursors.length } }
+  process.stdout.write('\n')
+  return [
+    { ...phase, notes: { distinctCursors: cursors.length } },
+    { ...anchored, notes: { distinctKeysets: keysets.filter((k) => k.next).length } },
+  ]
 }
 
 async function reads(
@@ -131,14 +173,18 @@ async function main(): Promise<void> {
   try {
     const authors = identities(AUTHORS, 1)
     const now = Date.now()
-    const results: PhaseResult[] = [await load(edge, authors, now)]
+    const anchor = new FtsAnchor()
+    const results: PhaseResult[] = [await load(edge, anchor, authors, now)]
     const pick = (r: () => number, lo: number, hi: number) => word(lo + Math.floor(r() * (hi - lo)))
-    results.push(await searches(edge, 'common word (rank 0-9)', (r) => pick(r, 0, 10)))
-    results.push(await searches(edge, 'mid word (rank 100-499)', (r) => pick(r, 100, 500)))
-    results.push(await searches(edge, 'rare word (rank 2000-4999)', (r) => pick(r, 2000, 5000)))
-    results.push(await searches(edge, 'two words (common + mid)', (r) => `${pick(r, 0, 10)} ${pick(r, 100, 500)}`))
-    results.push(await searches(edge, 'no match', (r) => `zz${Math.floor(r() * 1e9)}`))
-    results.push(await secondPages(edge))
+    const kinds: [string, Query][] = [
+      ['common word (rank 0-9)', (r) => pick(r, 0, 10)],
+      ['mid word (rank 100-499)', (r) => pick(r, 100, 500)],
+      ['rare word (rank 2000-4999)', (r) => pick(r, 2000, 5000)],
+      ['two words (common + mid)', (r) => `${pick(r, 0, 10)} ${pick(r, 100, 500)}`],
+      ['no match', (r) => `zz${Math.floor(r() * 1e9)}`],
+    ]
+    for (const [name, query] of kinds) results.push(...(await searches(edge, anchor, name, query)))
+    results.push(...(await secondPages(edge, anchor)))
     const random = prng(7)
     const sample = (n: number) =>
       Array.from({ length: n }, () => corpusRecord(authors, Math.floor(random() * RECORDS), now).key)
