@@ -2,14 +2,14 @@
  * `IndexShard`, one of the `SHARD_COUNT` Durable Objects that hold the
  * indexer's state between them, each for the keys whose hash falls on it
  * (`shards.ts`): the authoritative latest record of each key (SQLite), its
- * FTS5 search entry, its providers, and the record's copy in Workers KV.
+ * search entries (`shard-store.ts`), its providers, and the record's copy in Workers KV.
  *
  * Every write of a key comes here, to one single-threaded object, because
  * KV alone cannot decide between two concurrent writes (no compare-and-set,
  * eventual consistency): the shard compares each write with the latest it
  * holds (`selectRecord`), refuses an older one as stale, and is the only
  * writer of the key in KV (`kv-replica.ts`), so KV never ends up with the
- * loser. Search shards by key too, so a record and its index entry change
+ * loser. Search shards by key too, so a record and its index entries change
  * in one SQLite transaction, and no object holds the whole index.
  *
  * Only the Worker reaches a shard, after `validateRecord`; the shard does

@@ -222,23 +222,27 @@ export class ShardStore {
       .map((r) => new Uint8Array(r.bytes))
   }
 
+  /**
+   * One word's best matches after `after`: each kind's range of
+   * `search_terms` read in index order up to `limit` rows, the ranges merged,
+   * and records read for the best `limit` only.
+   */
   private searchTerm(term: string, query: ShardSearch): ShardHit[] {
     const { kind, after, limit } = query
     const kinds = kind === null ? SEARCHED_KINDS : [kind]
-    const from = after ? 'AND (t.rank, t.id) > (?, ?)' : ''
-    const hits: ShardHit[] = []
-    for (const k of kinds) {
-      const bindings: (string | number)[] = after ? [term, k, after.rank, after.id, limit] : [term, k, limit]
-      const rows = this.storage.sql.exec<{ key: string; rank: number; id: number; bytes: ArrayBuffer }>(
-        `SELECT r.key AS key, t.rank AS rank, t.id AS id, r.bytes AS bytes
-         FROM search_terms t JOIN records r ON r.id = t.id
-         WHERE t.term = ? AND t.kind = ? ${from} ORDER BY t.rank, t.id LIMIT ?`,
-        ...bindings,
-      )
-      for (const r of rows) hits.push({ key: r.key, rank: r.rank, id: r.id, bytes: new Uint8Array(r.bytes) })
-    }
-    if (kinds.length === 1) return hits
-    return hits.sort((a, b) => a.rank - b.rank || a.id - b.id).slice(0, limit)
+    const from = after ? 'AND (rank, id) > (?, ?)' : ''
+    const range = `SELECT * FROM (SELECT rank, id FROM search_terms WHERE term = ? AND kind = ? ${from}
+      ORDER BY rank, id LIMIT ?)`
+    const bindings = kinds.flatMap((k) => (after ? [term, k, after.rank, after.id, limit] : [term, k, limit]))
+    const rows = this.storage.sql.exec<{ key: string; rank: number; id: number; bytes: ArrayBuffer }>(
+      `SELECT r.key AS key, page.rank AS rank, page.id AS id, r.bytes AS bytes FROM (
+         ${kinds.map(() => range).join(' UNION ALL ')} ORDER BY rank, id LIMIT ?) AS page
+       JOIN records r ON r.id = page.id
+       ORDER BY page.rank, page.id`,
+      ...bindings,
+      limit,
+    )
+    return rows.toArray().map((r) => ({ key: r.key, rank: r.rank, id: r.id, bytes: new Uint8Array(r.bytes) }))
   }
 
   private searchFts(query: ShardSearch): ShardHit[] {
