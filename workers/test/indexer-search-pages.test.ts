@@ -3,6 +3,7 @@ import { base64urlnopad } from '@scure/base'
 import { type ContentRecord, ErrorCode, encodeCanonical, generateIdentity, type Identity } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { encodeSearchCursor } from '../indexer/page.ts'
+import { ShardStore } from '../indexer/shard-store.ts'
 import { SHARD_COUNT, shardFor, shardOf } from '../indexer/shards.ts'
 import {
   edge,
@@ -159,6 +160,25 @@ describe('search pages', () => {
     expect(await searchKeys(word)).toEqual([record.key])
     expect(await searchKeys(`${uniqueWord()}`)).toEqual([])
     expect(await scratch()).toEqual(before)
+  })
+
+  it('a shard whose records predate the term weights builds them when it starts', async () => {
+    const word = `${uniqueWord()}x`
+    const alice = generateIdentity()
+    const record = signed(alice, 'circle', { name: `${word} club`, description: 'old' }, { name: 'old' })
+    await putOk(record)
+    const rows = await runInDurableObject(shardFor(env, record.key), (_, state) => {
+      // As a shard written before search_terms existed: no weights, no version.
+      state.storage.sql.exec('DELETE FROM search_terms')
+      state.storage.sql.exec('DELETE FROM search_meta')
+      new ShardStore(state.storage)
+      return state.storage.sql
+        .exec<{ term: string }>('SELECT term FROM search_terms WHERE term = ?', word)
+        .toArray()
+        .map((r) => r.term)
+    })
+    expect(rows).toEqual([word])
+    expect(await searchKeys(word)).toEqual([record.key])
   })
 
   const cursor = (value: unknown) => base64urlnopad.encode(encodeCanonical(value as never))
