@@ -78,7 +78,7 @@ search.get('/v1/search', async (c) => {
         kind: parseRecordKey(hit.key).kind,
         author: record.author,
         timestamp: record.timestamp,
-        score: -hit.rank,
+        score: hit.score,
         record: recordToJson(record),
       }
     }),

@@ -44,8 +44,10 @@ export interface ShardPosition {
 
 export interface ShardHit {
   readonly key: string
-  /** Lower is more relevant: bm25 (two or more words), or minus the term's weight (one word). */
+  /** Lower is more relevant: bm25 (two or more words), or minus the term's weight in ten-thousandths (one word). */
   readonly rank: number
+  /** Higher is more relevant: minus bm25, or the term's weight. */
+  readonly score: number
   /** The record's row id in its shard: ties of rank are listed in id order. */
   readonly id: number
   readonly bytes: Uint8Array
@@ -72,10 +74,14 @@ export interface AuthorListing {
 /** bm25 over (key, kind, title, body): the two unindexed columns weigh nothing, titles twice as much as bodies. */
 const BM25 = 'bm25(record_search, 0.0, 0.0, 2.0, 1.0)'
 const TOKENIZER = "tokenize = 'porter unicode61 remove_diacritics 2'"
-/** The kinds `indexText` may index (settings never are). */
+/** The kinds `indexText` may index (settings never are); `search_terms` stores a kind as its place here. */
 const SEARCHED_KINDS: readonly RecordKind[] = ['profile', 'circle', 'conversation', 'post', 'document']
-/** Bumped when `termWeight` changes: `search_terms` is rebuilt from the records on the next start. */
+/** A weight is stored as a whole number of ten-thousandths (a rank of -12345 is a weight of 1.2345). */
+const WEIGHT_SCALE = 10_000
+/** Bumped when `search_terms` or `termWeight` changes: the table is rebuilt from the records on the next start. */
 const TERMS_VERSION = 1
+
+const kindCode = (kind: RecordKind): number => SEARCHED_KINDS.indexOf(kind)
 /** Words whose terms a shard remembers (searches of one word tokenize it once). */
 const TERM_CACHE_SIZE = 4_096
 
@@ -95,9 +101,6 @@ export class ShardStore {
       CREATE VIRTUAL TABLE IF NOT EXISTS record_search USING fts5 (
         key UNINDEXED, kind UNINDEXED, title, body, ${TOKENIZER});
       CREATE TABLE IF NOT EXISTS kv_pending (key TEXT PRIMARY KEY, signature BLOB NOT NULL);
-      CREATE TABLE IF NOT EXISTS search_terms (
-        term TEXT NOT NULL, kind TEXT NOT NULL, rank REAL NOT NULL, id INTEGER NOT NULL,
-        PRIMARY KEY (term, kind, rank, id)) WITHOUT ROWID;
       CREATE VIRTUAL TABLE IF NOT EXISTS search_scratch USING fts5 (title, body, content = '', ${TOKENIZER});
       CREATE VIRTUAL TABLE IF NOT EXISTS search_scratch_terms USING fts5vocab (search_scratch, col);
       CREATE TABLE IF NOT EXISTS search_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`)
@@ -153,7 +156,7 @@ export class ShardStore {
             sql.exec(
               'DELETE FROM search_terms WHERE term = ? AND kind = ? AND rank = ? AND id = ?',
               term,
-              kind,
+              kindCode(kind),
               rank,
               id,
             )
@@ -233,7 +236,9 @@ export class ShardStore {
     const from = after ? 'AND (rank, id) > (?, ?)' : ''
     const range = `SELECT * FROM (SELECT rank, id FROM search_terms WHERE term = ? AND kind = ? ${from}
       ORDER BY rank, id LIMIT ?)`
-    const bindings = kinds.flatMap((k) => (after ? [term, k, after.rank, after.id, limit] : [term, k, limit]))
+    const bindings = kinds.flatMap((k) =>
+      after ? [term, kindCode(k), after.rank, after.id, limit] : [term, kindCode(k), limit],
+    )
     const rows = this.storage.sql.exec<{ key: string; rank: number; id: number; bytes: ArrayBuffer }>(
       `SELECT r.key AS key, page.rank AS rank, page.id AS id, r.bytes AS bytes FROM (
          ${kinds.map(() => range).join(' UNION ALL ')} ORDER BY rank, id LIMIT ?) AS page
@@ -242,7 +247,13 @@ export class ShardStore {
       ...bindings,
       limit,
     )
-    return rows.toArray().map((r) => ({ key: r.key, rank: r.rank, id: r.id, bytes: new Uint8Array(r.bytes) }))
+    return rows.toArray().map((r) => ({
+      key: r.key,
+      rank: r.rank,
+      id: r.id,
+      score: -r.rank / WEIGHT_SCALE,
+      bytes: new Uint8Array(r.bytes),
+    }))
   }
 
   private searchFts(query: ShardSearch): ShardHit[] {
@@ -261,7 +272,9 @@ export class ShardStore {
        ORDER BY page.score, page.id`,
       ...bindings,
     )
-    return rows.toArray().map((r) => ({ key: r.key, rank: r.rank, id: r.id, bytes: new Uint8Array(r.bytes) }))
+    return rows
+      .toArray()
+      .map((r) => ({ key: r.key, rank: r.rank, id: r.id, score: -r.rank, bytes: new Uint8Array(r.bytes) }))
   }
 
   /** The text the index holds for row `id`, if any. */
@@ -285,7 +298,7 @@ export class ShardStore {
       text.body,
     )
     for (const [term, rank] of this.termRanks(text)) {
-      sql.exec('INSERT INTO search_terms (term, kind, rank, id) VALUES (?, ?, ?, ?)', term, kind, rank, id)
+      sql.exec('INSERT INTO search_terms (term, kind, rank, id) VALUES (?, ?, ?, ?)', term, kindCode(kind), rank, id)
     }
   }
 
@@ -303,7 +316,7 @@ export class ShardStore {
     const ranks = new Map<string, number>()
     for (const [term, count] of counts) {
       const tf: TermCounts = { title: count.title, body: count.body, length }
-      ranks.set(term, -termWeight(tf))
+      ranks.set(term, -Math.round(termWeight(tf) * WEIGHT_SCALE))
     }
     return ranks
   }
@@ -339,19 +352,28 @@ export class ShardStore {
     return term
   }
 
-  /** Builds `search_terms` from the stored records if it predates this version of the weights. */
+  /** Builds `search_terms` from the indexed records unless it is of this version. */
   private buildTerms(): void {
     const { sql } = this.storage
     const row = sql.exec<{ value: number }>("SELECT value FROM search_meta WHERE name = 'terms'").toArray()[0]
     if (row?.value === TERMS_VERSION) return
     this.storage.transactionSync(() => {
-      sql.exec('DELETE FROM search_terms')
+      sql.exec(`DROP TABLE IF EXISTS search_terms;
+        CREATE TABLE search_terms (
+          term TEXT NOT NULL, kind INTEGER NOT NULL, rank INTEGER NOT NULL, id INTEGER NOT NULL,
+          PRIMARY KEY (term, kind, rank, id)) WITHOUT ROWID;`)
       const indexed = sql.exec<{ id: number; kind: RecordKind; title: string; body: string }>(
         'SELECT s.rowid AS id, r.kind AS kind, s.title AS title, s.body AS body FROM record_search s JOIN records r ON r.id = s.rowid',
       )
       for (const { id, kind, title, body } of indexed.toArray()) {
         for (const [term, rank] of this.termRanks({ title, body })) {
-          sql.exec('INSERT INTO search_terms (term, kind, rank, id) VALUES (?, ?, ?, ?)', term, kind, rank, id)
+          sql.exec(
+            'INSERT INTO search_terms (term, kind, rank, id) VALUES (?, ?, ?, ?)',
+            term,
+            kindCode(kind),
+            rank,
+            id,
+          )
         }
       }
       sql.exec(
