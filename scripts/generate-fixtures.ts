@@ -220,6 +220,16 @@ const unsignedEnvelope = {
 }
 const envelope: TopicEnvelope = { ...unsignedEnvelope, signature: sign(alice, envelopeSigningBytes(unsignedEnvelope)) }
 const tampered: TopicEnvelope = { ...envelope, payload: utf8ToBytes('hello topiC') }
+// The next message, for the `msgs` frame that carries both.
+const unsignedSecond = {
+  ...unsignedEnvelope,
+  payload: utf8ToBytes('hello again'),
+  nonce: hexToBytes('101112131415161718191a1b1c1d1e1f'),
+}
+const secondEnvelope: TopicEnvelope = {
+  ...unsignedSecond,
+  signature: sign(alice, envelopeSigningBytes(unsignedSecond)),
+}
 write('topics.json', {
   about:
     'A signed topic envelope (docs/protocol.md, Topics) and the socket frames that carry it. In a frame, `e` is the envelope as a nested CBOR map, not a byte string.',
@@ -239,6 +249,15 @@ write('topics.json', {
   frames: {
     pub: bytesToHex(encodeTopicFrame({ t: 'pub', e: envelope })),
     msg: bytesToHex(encodeTopicFrame({ t: 'msg', c: 1, e: envelope })),
+    msgs: bytesToHex(
+      encodeTopicFrame({
+        t: 'msgs',
+        m: [
+          { c: 1, e: envelope },
+          { c: 2, e: secondEnvelope },
+        ],
+      }),
+    ),
     live: bytesToHex(encodeTopicFrame({ t: 'live', c: 0 })),
   },
   cases: [

@@ -23,6 +23,7 @@ import {
   messageId,
   type TopicEnvelope,
   TopicFrameType,
+  topicMessagesOf,
   type VivimError,
   validateEnvelope,
 } from '@vivim/shared'
@@ -120,14 +121,21 @@ export class TopicSubscription {
     const frame = decodeTopicServerFrame(bytes)
     if (frame.t === TopicFrameType.Gap) this.options.onGap?.(frame.from, frame.oldest)
     if (frame.t === TopicFrameType.Live && this.cursor === null) this.cursor = frame.c
-    if (frame.t !== TopicFrameType.Message || (this.cursor !== null && frame.c <= this.cursor)) return
-    validateEnvelope(frame.e)
-    this.cursor = frame.c
-    this.handler(toMessage(frame.c, frame.e))
-    if (frame.c - this.acked >= ACK_EVERY) {
-      this.acked = frame.c
-      ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: frame.c }) as Uint8Array<ArrayBuffer>)
+    // A `msg` carries one message, a `msgs` several in cursor order; the ack covers the whole frame.
+    const messages = topicMessagesOf(frame)
+    for (const m of messages) this.deliver(m.c, m.e)
+    if (messages.length > 0 && this.cursor !== null && this.cursor - this.acked >= ACK_EVERY) {
+      this.acked = this.cursor
+      ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: this.cursor }) as Uint8Array<ArrayBuffer>)
     }
+  }
+
+  /** Hands one message to the handler, unless its cursor was already handled. */
+  private deliver(cursor: number, e: TopicEnvelope): void {
+    if (this.cursor !== null && cursor <= this.cursor) return
+    validateEnvelope(e)
+    this.cursor = cursor
+    this.handler(toMessage(cursor, e))
   }
 }
 

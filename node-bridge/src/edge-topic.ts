@@ -19,6 +19,7 @@ import {
   type TopicEnvelope,
   TopicFrameType,
   type TopicServerFrame,
+  topicMessagesOf,
 } from '@vivim/shared'
 import type { EdgeCredentials } from './edge-credentials.ts'
 import { EdgeSocket } from './edge-socket.ts'
@@ -122,10 +123,16 @@ export class EdgeTopic {
     }
     switch (frame.t) {
       case TopicFrameType.Message:
-        this.cursor = frame.c
-        this.init.onEnvelope(frame.e)
-        this.ack()
+      case TopicFrameType.Messages: {
+        // `msgs` carries several messages in cursor order; each counts towards the next ack.
+        const messages = topicMessagesOf(frame)
+        for (const m of messages) {
+          this.cursor = m.c
+          this.init.onEnvelope(m.e)
+        }
+        this.ack(messages.length)
         return
+      }
       case TopicFrameType.Live:
         if (this.cursor === null || frame.c > this.cursor) this.cursor = frame.c
         return
@@ -140,8 +147,8 @@ export class EdgeTopic {
     }
   }
 
-  private ack(): void {
-    this.unacked++
+  private ack(messages: number): void {
+    this.unacked += messages
     if (this.unacked >= ACK_EVERY) this.sendAck()
     else this.ackTimer ??= setTimeout(() => this.sendAck(), ACK_AFTER_MS)
   }

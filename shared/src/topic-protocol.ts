@@ -7,6 +7,7 @@
  *     { t: "ack", c: cursor }        every message up to `c` is processed (flow control)
  *   room → client
  *     { t: "msg", c: cursor, e: envelope }       a message; cursors rise by one per stored message
+ *     { t: "msgs", m: [{ c, e }, …] }            several messages in cursor order (one flush of the room)
  *     { t: "ok", id, c: cursor, dup: bool }      a publish is stored (or was already: dup)
  *     { t: "live", c: cursor }                   resume replay is done; live messages follow
  *     { t: "gap", from: cursor, oldest: cursor } the resume point fell out of the history window
@@ -24,6 +25,7 @@ export const TopicFrameType = {
   Publish: 'pub',
   Ack: 'ack',
   Message: 'msg',
+  Messages: 'msgs',
   Ok: 'ok',
   Live: 'live',
   Gap: 'gap',
@@ -35,9 +37,16 @@ export type TopicClientFrame =
   | { t: typeof TopicFrameType.Publish; e: TopicEnvelope }
   | { t: typeof TopicFrameType.Ack; c: number }
 
+/** One message in a `msgs` frame: its cursor and its envelope (a nested map). */
+export interface TopicBatchItem {
+  readonly c: number
+  readonly e: TopicEnvelope
+}
+
 /** A frame a topic room sends to a client. */
 export type TopicServerFrame =
   | { t: typeof TopicFrameType.Message; c: number; e: TopicEnvelope }
+  | { t: typeof TopicFrameType.Messages; m: TopicBatchItem[] }
   | { t: typeof TopicFrameType.Ok; id: string; c: number; dup: boolean }
   | { t: typeof TopicFrameType.Live; c: number }
   | { t: typeof TopicFrameType.Gap; from: number; oldest: number }
@@ -65,6 +74,9 @@ export function decodeTopicServerFrame(bytes: Uint8Array): TopicServerFrame {
     case TopicFrameType.Message:
       if (isCursor(v.c)) return { t: v.t, c: v.c, e: envelopeFrom(v.e) }
       break
+    case TopicFrameType.Messages:
+      if (Object.keys(v).length === 2 && Array.isArray(v.m) && v.m.length > 0) return { t: v.t, m: batchItems(v.m) }
+      break
     case TopicFrameType.Ok:
       if (typeof v.id === 'string' && isCursor(v.c) && typeof v.dup === 'boolean') {
         return { t: v.t, id: v.id, c: v.c, dup: v.dup }
@@ -83,4 +95,24 @@ export function decodeTopicServerFrame(bytes: Uint8Array): TopicServerFrame {
       break
   }
   throw new Error('not a topic room frame')
+}
+
+/** The items of a `msgs` frame: maps of exactly `c` and `e`, cursors strictly rising. */
+function batchItems(items: unknown[]): TopicBatchItem[] {
+  let last = -1
+  return items.map((item) => {
+    const r = item as Record<string, unknown>
+    if (typeof item !== 'object' || item === null || Object.keys(r).length !== 2 || !isCursor(r.c) || r.c <= last) {
+      throw new Error('a msgs item is { c, e } with cursors rising')
+    }
+    last = r.c
+    return { c: r.c, e: envelopeFrom(r.e) }
+  })
+}
+
+/** The messages a room frame carries, in cursor order: one for `msg`, several for `msgs`, none for the others. */
+export function topicMessagesOf(frame: TopicServerFrame): readonly TopicBatchItem[] {
+  if (frame.t === TopicFrameType.Message) return [{ c: frame.c, e: frame.e }]
+  if (frame.t === TopicFrameType.Messages) return frame.m
+  return []
 }

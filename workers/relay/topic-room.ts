@@ -6,6 +6,16 @@
  * fanning a message out, and lets a subscriber that reconnects resume from
  * its last cursor or message id. Protocol: `shared/src/topic-protocol.ts`.
  *
+ * Fan-out is batched (`topic-batch.ts`): a message is stored at once, then
+ * waits for the room's next flush, which sends everything stored since the
+ * last one to every reader as one frame, encoded once. The first message
+ * after an idle spell is flushed at once; while the room is busy, messages
+ * gather for a window that grows with the readers (`flushWindowMs`), and
+ * those that arrive while a flush is being sent join the next one, so under
+ * load each reader gets one frame per flush instead of one per message. A
+ * publisher's `ok` says its message is stored, so it may arrive before the
+ * frame that carries it.
+ *
  * Back-pressure is explicit: subscribers acknowledge cursors, and one that
  * falls `Limits.maxTopicUnacked` messages behind is dropped with 4430,
  * because the runtime offers no view of a socket's send buffer and a room
@@ -36,6 +46,7 @@ import type { Access } from '../http/access.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { frameBudget, socketState } from './socket-state.ts'
+import { batchFrames, flushWindowMs, MAX_PENDING_MESSAGES, type PendingMessage, TOPIC_IDLE_MS } from './topic-batch.ts'
 import { TopicFlows } from './topic-flows.ts'
 import { ANONYMOUS_PUBLISHER, TopicPublishers } from './topic-publishers.ts'
 import { type TopicRetention, TopicStore } from './topic-store.ts'
@@ -62,6 +73,12 @@ export class TopicRoom extends Room {
   private readonly retention: TopicRetention
   private readonly flows = new TopicFlows()
   private readonly publishers = new TopicPublishers()
+  /** Stored messages the next flush sends, in cursor order. */
+  private pending: PendingMessage[] = []
+  private flushTimer: ReturnType<typeof setTimeout> | null = null
+  /** When the first pending message was stored. */
+  private pendingSince = 0
+  private lastFlushAt = Number.NEGATIVE_INFINITY
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -87,6 +104,8 @@ export class TopicRoom extends Room {
         return Response.json(result)
       }
       const [client, server] = await this.acceptSocket(access)
+      // What is stored but not yet sent goes to the others now; the newcomer reads it from storage.
+      this.flush(server)
       // A write-only grant publishes without reading: it learns only where the topic is.
       if (access.canRead) this.replay(server, resume)
       else this.send(server, encodeTopicFrame({ t: TopicFrameType.Live, c: this.store.latest }))
@@ -166,16 +185,39 @@ export class TopicRoom extends Room {
     const now = Date.now()
     validateEnvelope(envelope, { topic, now, maxAgeMs: this.retention.maxAgeMs })
     const id = messageId(envelope)
-    const { cursor, duplicate } = this.store.append(
-      id,
-      envelope.timestamp,
-      encodeEnvelope(envelope),
-      this.retention,
-      now,
-    )
+    const encoded = encodeEnvelope(envelope)
+    const { cursor, duplicate } = this.store.append(id, envelope.timestamp, encoded, this.retention, now)
     if (duplicate) return { id, cursor, duplicate, handedOn: Promise.resolve() }
-    this.broadcast(cursor, encodeTopicFrame({ t: TopicFrameType.Message, c: cursor, e: envelope }))
+    if (this.pending.length === 0) this.pendingSince = now
+    this.pending.push({ c: cursor, e: envelope, bytes: encoded.byteLength })
+    this.scheduleFlush(now)
     return { id, cursor, duplicate, handedOn: topicMessageStored(this.env, envelope) }
+  }
+
+  /**
+   * Flushes at once after an idle spell, when the window has passed since the first message
+   * waiting, or when too many wait; otherwise a timer flushes at the window's end.
+   */
+  private scheduleFlush(now: number): void {
+    const window = flushWindowMs(this.ctx.getWebSockets().length)
+    const due =
+      now - this.lastFlushAt >= TOPIC_IDLE_MS ||
+      now - this.pendingSince >= window ||
+      this.pending.length >= MAX_PENDING_MESSAGES
+    if (due) this.flush()
+    else this.flushTimer ??= setTimeout(() => this.flush(), this.pendingSince + window - now)
+  }
+
+  /** Sends every pending message to every reader but `except`, each frame encoded once. */
+  private flush(except: WebSocket | null = null): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer)
+    this.flushTimer = null
+    if (this.pending.length === 0) return
+    const now = Date.now()
+    this.lastFlushAt = now
+    const frames = batchFrames(this.pending)
+    this.pending = []
+    for (const batch of frames) this.broadcast(batch.first, batch.last, batch.frame, now, except)
   }
 
   /** Sends what a resuming subscriber missed, in order, then `live`; says so when its point is gone. */
@@ -197,16 +239,21 @@ export class TopicRoom extends Room {
     this.send(ws, encodeTopicFrame({ t: TopicFrameType.Live, c: latest }))
   }
 
-  private broadcast(cursor: number, frame: Uint8Array): void {
-    const now = Date.now()
+  /**
+   * Sends one frame carrying cursors `first` to `last` to every reader. Back-pressure counts
+   * messages, not frames: a reader the frame would leave more than `Limits.maxTopicUnacked`
+   * messages unacknowledged is closed instead.
+   */
+  private broadcast(first: number, last: number, frame: Uint8Array, now: number, except: WebSocket | null): void {
     for (const ws of this.readers()) {
-      const flow = this.flows.get(ws, cursor - 1)
-      if (flow.sent - flow.acked >= Limits.maxTopicUnacked) {
+      if (ws === except) continue
+      const flow = this.flows.get(ws, first - 1)
+      if (last - flow.acked > Limits.maxTopicUnacked) {
         this.reject(ws, CloseCode.TooSlow, `more than ${Limits.maxTopicUnacked} messages unacknowledged`)
         continue
       }
       this.send(ws, frame)
-      this.flows.sent(ws, cursor, now)
+      this.flows.sent(ws, last, now)
     }
   }
 

@@ -24,7 +24,7 @@ const alice = generateIdentity()
 const mallory = generateIdentity()
 const text = (s: string) => new TextEncoder().encode(s)
 const freshTopic = () => `circle:messages:${crypto.randomUUID()}`
-const messageIds = (peer: TopicPeer) => peer.of(TopicFrameType.Message).map((m) => messageId(m.e))
+const messageIds = (peer: TopicPeer) => peer.messages().map((m) => messageId(m.e))
 
 async function subscribers(topic: string, n: number): Promise<TopicPeer[]> {
   const peers = await Promise.all(Array.from({ length: n }, () => TopicPeer.connect(topic)))
@@ -129,7 +129,7 @@ describe('a subscriber of a busy topic', () => {
     await reader.until(() => reader.texts().length === total)
     // Its event loop was busy: it acknowledges each message it handled, one ack per message, at
     // once. Counted as frames, these would pass the frame burst faster than the rate refills it.
-    for (const m of reader.of(TopicFrameType.Message)) reader.ack(m.c)
+    for (const m of reader.messages()) reader.ack(m.c)
     // Its frames reach the room in order, so once this publish is answered every ack was handled.
     reader.publish(createEnvelope(alice, { topic, payload: text('still here') }))
     await reader.until(() => reader.closed !== null || reader.texts().includes('still here'))
@@ -158,6 +158,6 @@ describe('a write-only grant on a topic', () => {
     owner.publish(createEnvelope(alice, { topic, payload: text('after') }))
     await owner.until(() => owner.texts().includes('after'))
     await writer.until(() => writer.of(TopicFrameType.Ok).length === 1)
-    expect(writer.of(TopicFrameType.Message)).toEqual([])
+    expect(writer.messages()).toEqual([])
   })
 })

@@ -8,9 +8,11 @@
 import {
   decodeTopicServerFrame,
   encodeTopicFrame,
+  type TopicBatchItem,
   type TopicEnvelope,
   TopicFrameType,
   type TopicServerFrame,
+  topicMessagesOf,
 } from '@vivim/shared'
 import type { Closed } from './doc-peer.ts'
 import { openSocket } from './doc-peer.ts'
@@ -35,9 +37,10 @@ export class TopicPeer {
     ws.addEventListener('message', (event) => {
       const frame = decodeTopicServerFrame(new Uint8Array(event.data as ArrayBuffer))
       this.frames.push(frame)
-      if (frame.t === TopicFrameType.Message) this.lastSeen = Math.max(this.lastSeen, frame.c)
-      const batchDone = frame.t === TopicFrameType.Message && this.lastSeen - this.lastAck >= ACK_EVERY
-      // The room sends a publish's `msg` before its `ok`, so the ack covers the message published.
+      const carried = topicMessagesOf(frame)
+      for (const m of carried) this.lastSeen = Math.max(this.lastSeen, m.c)
+      const batchDone = carried.length > 0 && this.lastSeen - this.lastAck >= ACK_EVERY
+      // An answered publish acks what arrived so far; its own message may come after the `ok`.
       const answered = frame.t === TopicFrameType.Ok || frame.t === TopicFrameType.Error
       if (this.autoAck && (batchDone || (answered && this.lastSeen > this.lastAck))) this.ack(this.lastSeen)
       this.notify()
@@ -64,9 +67,19 @@ export class TopicPeer {
     return this.frames.filter((f): f is Frame<T> => f.t === type)
   }
 
+  /** The messages received, in order, whether they came in `msg` or `msgs` frames. */
+  messages(): TopicBatchItem[] {
+    return this.frames.flatMap((f) => topicMessagesOf(f))
+  }
+
+  /** The frames that carried messages (`msg` and `msgs`). */
+  messageFrames(): TopicServerFrame[] {
+    return this.frames.filter((f) => topicMessagesOf(f).length > 0)
+  }
+
   /** The payloads of the messages received, as text, in order. */
   texts(): string[] {
-    return this.of(TopicFrameType.Message).map((m) => new TextDecoder().decode(m.e.payload))
+    return this.messages().map((m) => new TextDecoder().decode(m.e.payload))
   }
 
   publish(envelope: TopicEnvelope): void {

@@ -32,7 +32,7 @@ describe('topic rooms', () => {
     await Promise.all(subscribers.map((s) => s.until(() => s.texts().length === 3)))
     for (const s of subscribers) {
       expect(s.texts()).toEqual(['one', 'two', 'three'])
-      expect(s.of(TopicFrameType.Message).map((m) => m.c)).toEqual([1, 2, 3])
+      expect(s.messages().map((m) => m.c)).toEqual([1, 2, 3])
     }
   })
 
@@ -63,7 +63,7 @@ describe('topic rooms', () => {
     const first = await TopicPeer.connect(topic)
     await publishAll(publisher, topic, ['a', 'b', 'c'])
     await first.until(() => first.texts().length === 3)
-    const lastSeen = first.of(TopicFrameType.Message).at(-1)
+    const lastSeen = first.messages().at(-1)
     first.close()
     await publishAll(publisher, topic, ['d', 'e'])
     const byCursor = await TopicPeer.connect(topic, { cursor: lastSeen?.c })

@@ -1,0 +1,87 @@
+/**
+ * How a topic room gathers the messages it stored into frames. Messages
+ * stored while the room is busy wait for the flush window (`flushWindowMs`),
+ * then go out together, encoded once for every reader: one `msgs` frame per
+ * run of messages whose envelopes fit `MAX_BATCH_BYTES`, or a plain `msg`
+ * frame when a run holds one message. The first message after an idle spell
+ * (no flush for `TOPIC_IDLE_MS`) goes out at once, and at most
+ * `MAX_PENDING_MESSAGES` wait.
+ *
+ * The window is checked on every message as well as by a timer, because the
+ * runtime runs a due timer only once the frames already queued for the room
+ * are handled: under a flood the timer alone would let the whole backlog
+ * gather into one flush.
+ */
+import { encodeTopicFrame, Limits, type TopicEnvelope, TopicFrameType } from '@vivim/shared'
+
+/** The shortest flush window, with few readers. */
+export const TOPIC_FLUSH_WINDOW_MS = 5
+
+/** The window grows by 1 ms for this many readers, since each flush costs a send per reader ... */
+export const READERS_PER_WINDOW_MS = 25
+
+/** ... up to this long. */
+export const TOPIC_MAX_FLUSH_WINDOW_MS = 50
+
+/** Messages waiting past which the room flushes at once (well below `Limits.maxTopicReaderLag`). */
+export const MAX_PENDING_MESSAGES = 256
+
+/**
+ * How long messages gather once the room is busy, counted from the first one waiting: 5 ms, plus
+ * 1 ms per 25 readers, at most 50 ms. The more readers, the more a flush costs, so the more
+ * messages each flush should carry.
+ */
+export function flushWindowMs(readers: number): number {
+  return Math.min(TOPIC_MAX_FLUSH_WINDOW_MS, TOPIC_FLUSH_WINDOW_MS + Math.floor(readers / READERS_PER_WINDOW_MS))
+}
+
+/** A room that flushed within this long is busy: a new message waits for the window instead of going at once. */
+export const TOPIC_IDLE_MS = 100
+
+/** Bytes of envelopes, `ITEM_BYTES` each added, one frame carries at most (well within the frame limit). */
+export const MAX_BATCH_BYTES = Limits.maxFrameBytes - 64 * 1024
+
+/** What an item adds to a `msgs` frame besides its envelope: its map header, keys and cursor (at most 14). */
+const ITEM_BYTES = 16
+
+/** A stored message waiting for the next flush. */
+export interface PendingMessage {
+  readonly c: number
+  readonly e: TopicEnvelope
+  /** The length of the envelope's encoding. */
+  readonly bytes: number
+}
+
+/** One frame of a flush, and the cursors it carries. */
+export interface BatchFrame {
+  readonly first: number
+  readonly last: number
+  readonly frame: Uint8Array
+}
+
+/** The frames for `messages` (in cursor order): `msgs` frames of at most `MAX_BATCH_BYTES`, `msg` for a run of one. */
+export function batchFrames(messages: readonly PendingMessage[]): BatchFrame[] {
+  const frames: BatchFrame[] = []
+  let run: PendingMessage[] = []
+  let runBytes = 0
+  const close = () => {
+    const first = run[0]
+    const last = run.at(-1)
+    if (first === undefined || last === undefined) return
+    const frame =
+      run.length === 1
+        ? encodeTopicFrame({ t: TopicFrameType.Message, c: first.c, e: first.e })
+        : encodeTopicFrame({ t: TopicFrameType.Messages, m: run.map((m) => ({ c: m.c, e: m.e })) })
+    frames.push({ first: first.c, last: last.c, frame })
+    run = []
+    runBytes = 0
+  }
+  for (const message of messages) {
+    const bytes = message.bytes + ITEM_BYTES
+    if (run.length > 0 && runBytes + bytes > MAX_BATCH_BYTES) close()
+    run.push(message)
+    runBytes += bytes
+  }
+  close()
+  return frames
+}
