@@ -90,8 +90,10 @@ export interface SubscriberReport {
   oddFrames: number
   /** Close code (and reason) → sockets the room closed. */
   closes: Record<string, number>
-  /** `msg` frames that arrived inside the measured window, all subscribers. */
+  /** Messages that arrived inside the measured window, all subscribers (a `msgs` frame counts its messages). */
   deliveredInWindow: number
+  /** Frames carrying messages (`msg` or `msgs`) that arrived inside the window, all subscribers. */
+  framesInWindow: number
   minPerSubscriberInWindow: number
   /** Latency histogram counts of messages scheduled inside the window. */
   histogram: Float64Array

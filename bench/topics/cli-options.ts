@@ -1,5 +1,8 @@
 /** Command-line flags of `run.ts`, parsed with `node:util` into a plain typed object. */
 import { parseArgs } from 'node:util'
+import type { TargetKind } from './edge-under-test.ts'
+
+const TARGETS: readonly TargetKind[] = ['edge', 'naive', 'ws']
 
 export interface TopicBenchOptions {
   subscribers: number[]
@@ -12,6 +15,8 @@ export interface TopicBenchOptions {
   quietWaitS: number
   url: string | null
   injectLoss: boolean
+  /** The servers measured, each row once per target: the edge, and its anchors. */
+  targets: TargetKind[]
 }
 
 export const USAGE = `usage: node bench/topics/run.ts [flags]   (npm run bench:topics -- [flags])
@@ -20,10 +25,13 @@ export const USAGE = `usage: node bench/topics/run.ts [flags]   (npm run bench:t
   --duration S        measured seconds per row (10), after --warmup S (2)
   --drain S           longest wait after the last publish for every message to arrive (8)
   --threads N         worker threads holding the subscriber sockets (2)
-  --per-socket-rate N most messages/s one publisher socket sends (400; the room allows
-                      500 frames/s per socket, acks included, so faster rates use more sockets)
+  --per-socket-rate N most messages/s one publisher socket sends (190; the room allows one
+                      publisher 200 messages/s, so faster rates use more sockets)
   --quiet-wait S      longest wait before a row for other processes to go idle (3)
   --url URL           an already running edge (http://127.0.0.1:8787) instead of wrangler dev
+  --targets a,b       servers measured on every row, in this order (edge,naive,ws): edge = the
+                      edge's TopicRoom, naive = a broadcast Durable Object without verification
+                      under its own wrangler dev, ws = a Node \`ws\` broadcast server
   --inject-loss       one subscriber ignores one message: the completeness check must fail`
 
 function int(value: string | undefined, fallback: number, name: string, min: number, max: number): number {
@@ -38,6 +46,14 @@ function list(value: string | undefined, fallback: number[], name: string, min: 
   const items = value.split(',').map((v) => int(v.trim().replaceAll('_', ''), 0, name, min, max))
   if (items.length === 0 || items.length > 10) throw new Error(`--${name} takes 1 to 10 values`)
   return items
+}
+
+function targets(value: string | undefined): TargetKind[] {
+  if (value === undefined) return [...TARGETS]
+  const items = value.split(',').map((v) => v.trim())
+  const bad = items.filter((v) => !TARGETS.includes(v as TargetKind))
+  if (items.length === 0 || bad.length > 0) throw new Error(`--targets takes some of ${TARGETS.join(',')}`)
+  return [...new Set(items as TargetKind[])]
 }
 
 function url(value: string | undefined): string | null {
@@ -62,6 +78,7 @@ export function parseOptions(argv: string[]): TopicBenchOptions | null {
       'quiet-wait': { type: 'string' },
       url: { type: 'string' },
       'inject-loss': { type: 'boolean' },
+      targets: { type: 'string' },
       help: { type: 'boolean' },
     },
   })
@@ -73,9 +90,10 @@ export function parseOptions(argv: string[]): TopicBenchOptions | null {
     warmupS: int(values.warmup, 2, 'warmup', 0, 30),
     drainS: int(values.drain, 8, 'drain', 1, 60),
     threads: int(values.threads, 2, 'threads', 1, 8),
-    perSocketRate: int(values['per-socket-rate'], 400, 'per-socket-rate', 1, 1_000),
+    perSocketRate: int(values['per-socket-rate'], 190, 'per-socket-rate', 1, 1_000),
     quietWaitS: int(values['quiet-wait'], 3, 'quiet-wait', 0, 60),
     url: url(values.url),
     injectLoss: values['inject-loss'] ?? false,
+    targets: targets(values.targets),
   }
 }

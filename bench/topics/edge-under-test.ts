@@ -1,8 +1,12 @@
 /**
- * The edge the benchmark measures: `wrangler dev` on a free port with its
- * state in a fresh temporary directory (a run never reads or leaves
- * `.wrangler/state`), in its own process group so stopping it stops the
- * workerd it starts too; or an already running edge given with `--url`.
+ * The servers the benchmark measures: the edge under `wrangler dev` on a
+ * free port with its state in a fresh temporary directory (a run never reads
+ * or leaves `.wrangler/state`), in its own process group so stopping it
+ * stops the workerd it starts too, or an already running edge given with
+ * `--url`; and its two anchors, which speak the same topic protocol with
+ * nothing else: the naive broadcast Durable Object (`naive-worker/`, started
+ * exactly as the edge, from its own `wrangler.toml`) and a Node `ws`
+ * broadcast server (`ws-broadcast-server.ts`, a child process).
  *
  * wrangler dev runs two workerd processes: an entry one that serves the port
  * and proxies every request and frame, and the runtime that runs the Worker
@@ -16,6 +20,7 @@ import {
   CLOCK_TICKS_PER_SECOND,
   freePort,
   groupCpuMs,
+  NODE_BIN,
   REPO_ROOT,
   spawnServer,
   waitForHttp,
@@ -33,7 +38,18 @@ export interface EdgeCpu {
   group: number | null
 }
 
+/** Which server a row measures. */
+export type TargetKind = 'edge' | 'naive' | 'ws'
+
+/** The name a target has in the report. */
+export const TARGET_LABELS: Readonly<Record<TargetKind, string>> = {
+  edge: 'VIVIM TopicRoom',
+  naive: 'naive broadcast DO',
+  ws: 'Node ws broadcast',
+}
+
 export interface Edge {
+  readonly kind: TargetKind
   /** `ws://host:port`. */
   readonly wsOrigin: string
   cpuMs(): EdgeCpu
@@ -88,6 +104,7 @@ async function attach(url: string): Promise<Edge> {
   await res.arrayBuffer()
   if (res.status !== 200) throw new Error(`${http}/healthz answered ${res.status}`)
   return {
+    kind: 'edge',
     wsOrigin: http.replace(/^http/, 'ws'),
     cpuMs: () => ({ runtime: null, entry: null, group: null }),
     generation: () => '',
@@ -100,17 +117,53 @@ async function attach(url: string): Promise<Edge> {
 /** Starts `wrangler dev` (or attaches to `url`) and resolves once `/healthz` answers 200. */
 export async function startEdge(url: string | null): Promise<Edge> {
   if (url !== null) return attach(url)
+  return startWrangler('edge', ['--var', 'VIVIM_ENV:development'])
+}
+
+/** Starts the naive broadcast Worker under `wrangler dev`, with the edge's flags and its own config. */
+export function startNaive(): Promise<Edge> {
+  return startWrangler('naive', ['--config', join(REPO_ROOT, 'bench', 'topics', 'naive-worker', 'wrangler.toml')])
+}
+
+/** Starts the Node `ws` broadcast server as a child process. */
+export async function startWsServer(): Promise<Edge> {
+  const port = await freePort()
+  const script = join(REPO_ROOT, 'bench', 'topics', 'ws-broadcast-server.ts')
+  const child = spawnServer('ws broadcast server', NODE_BIN, [script, '--port', `${port}`])
+  const server: Edge = {
+    kind: 'ws',
+    wsOrigin: `ws://127.0.0.1:${port}`,
+    cpuMs: () => {
+      const cpu = groupCpuMs(child.pid)
+      return { runtime: cpu, entry: null, group: cpu }
+    },
+    generation: () => '',
+    died: () => (child.exited() ? `the ws server ${child.exitDescription()}` : null),
+    logTail: () => child.logTail(),
+    stop: () => child.stop(),
+  }
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, READY_MS, child)
+  } catch (error) {
+    await server.stop()
+    throw error
+  }
+  return server
+}
+
+async function startWrangler(kind: TargetKind, extraArgs: readonly string[]): Promise<Edge> {
   const port = await freePort()
   const persist = mkdtempSync(join(tmpdir(), 'vivim-bench-topics-'))
   const removePersist = () => rmSync(persist, { recursive: true, force: true })
   process.once('exit', removePersist)
   const wrangler = resolve(REPO_ROOT, 'node_modules', '.bin', 'wrangler')
-  const args = ['dev', '--port', `${port}`, '--ip', '127.0.0.1', '--var', 'VIVIM_ENV:development']
+  const args = ['dev', '--port', `${port}`, '--ip', '127.0.0.1', ...extraArgs]
   const child = spawnServer('wrangler dev', wrangler, [...args, '--persist-to', persist], {
     CLOUDFLARE_CF_FETCH_ENABLED: 'false',
     WRANGLER_SEND_METRICS: 'false',
   })
   const edge: Edge = {
+    kind,
     wsOrigin: `ws://127.0.0.1:${port}`,
     cpuMs: () => {
       const workerd = workerdProcesses(child.pid, port)

@@ -16,7 +16,7 @@
  * the report counts them.
  */
 import WebSocket from 'ws'
-import { decodeTopicServerFrame, encodeTopicFrame, TopicFrameType } from '../../shared/src/index.ts'
+import { decodeTopicServerFrame, encodeTopicFrame, TopicFrameType, topicMessagesOf } from '../../shared/src/index.ts'
 import { sleep } from '../docs/child-processes.ts'
 import { type LatencySummary, summarize } from '../docs/stats.ts'
 import { now, Published, scheduledAt } from './bench-protocol.ts'
@@ -100,9 +100,11 @@ export class Publisher {
           this.errors.undecodable = (this.errors.undecodable ?? 0) + 1
           return
         }
-        if (frame.t === TopicFrameType.Message) {
-          s.last = Math.max(s.last, frame.c)
-          if (++s.sinceAck >= ACK_EVERY) this.ack(s)
+        const messages = topicMessagesOf(frame)
+        if (messages.length > 0) {
+          s.last = Math.max(s.last, messages.at(-1)?.c ?? s.last)
+          s.sinceAck += messages.length
+          if (s.sinceAck >= ACK_EVERY) this.ack(s)
         } else if (frame.t === TopicFrameType.Ok || frame.t === TopicFrameType.Error) {
           const seq = s.pending[s.head++]
           if (seq === undefined) return

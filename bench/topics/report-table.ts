@@ -1,6 +1,7 @@
 /** The Markdown report: one table row per (subscribers, offered rate), then what limited the figures. */
 import { availableParallelism, cpus, totalmem } from 'node:os'
 import { count, ms } from '../docs/stats.ts'
+import { TARGET_LABELS } from './edge-under-test.ts'
 import type { RowResult } from './run-row.ts'
 
 const cores = (value: number | null | undefined) =>
@@ -20,8 +21,8 @@ function completeCell(row: RowResult): string {
 
 export function resultTable(rows: readonly RowResult[]): string {
   const lines = [
-    '| subscribers | offered msg/s (pub sockets) | published msg/s | delivered msg/s | per subscriber msg/s (min) | p50 ms | p99 ms | max ms | complete? | ok p50 / p99 ms | CPU cores: load gen / workerd runtime + entry / other |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| server | subscribers | offered msg/s (pub sockets) | published msg/s | delivered msg/s | frames/s | per subscriber msg/s (min) | p50 ms | p99 ms | max ms | complete? | ok p50 / p99 ms | CPU cores: load gen / server (workerd runtime + entry) / other |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
   ]
   for (const r of rows) {
     const perSub = r.deliveredPerS / r.subscribers
@@ -29,9 +30,12 @@ export function resultTable(rows: readonly RowResult[]): string {
     const cpu =
       r.cpu === null
         ? 'n/a'
-        : `${cores(r.cpu.client)} / ${cores(r.cpu.runtime)} + ${cores(r.cpu.entry)} / ${cores(r.cpu.other)}`
+        : r.cpu.entry === null
+          ? `${cores(r.cpu.client)} / ${cores(r.cpu.runtime)} / ${cores(r.cpu.other)}`
+          : `${cores(r.cpu.client)} / ${cores(r.cpu.runtime)} + ${cores(r.cpu.entry)} / ${cores(r.cpu.other)}`
     lines.push(
-      `| ${count(r.subscribers)} | ${count(r.offered)} (${r.publisherSockets}) | ${count(r.publishedPerS)} | ${count(r.deliveredPerS)} | ` +
+      `| ${TARGET_LABELS[r.target]} | ${count(r.subscribers)} | ${count(r.offered)} (${r.publisherSockets}) | ` +
+        `${count(r.publishedPerS)} | ${count(r.deliveredPerS)} | ${count(r.framesPerS)} | ` +
         `${count(perSub)} (${count(r.minPerSubscriberPerS)}) | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} | ` +
         `${ms(r.latency.max)} | ${completeCell(r)} | ${ok} | ${cpu} |`,
     )
@@ -47,9 +51,10 @@ export function rowNotes(rows: readonly RowResult[]): string[] {
     const parts: string[] = []
     const runtime = r.cpu?.runtime
     if (runtime !== null && runtime !== undefined && r.publishedPerS > 0) {
-      const frames = r.deliveredPerS + r.publishedPerS * r.publisherSockets
+      const frames = r.framesPerS + r.publishedPerS * r.publisherSockets
+      const who = r.target === 'ws' ? 'the ws server' : 'the runtime workerd'
       parts.push(
-        `the runtime workerd spent ${ms((runtime * 1000) / r.publishedPerS)} ms of CPU per published message, ` +
+        `${who} spent ${ms((runtime * 1000) / r.publishedPerS)} ms of CPU per published message, ` +
           `${ms((runtime * 1e6) / frames)} µs per frame sent`,
       )
     }
@@ -59,11 +64,17 @@ export function rowNotes(rows: readonly RowResult[]): string[] {
     if (r.cpu?.wrangler !== null && r.cpu?.wrangler !== undefined && r.cpu.wrangler > 0.1) {
       parts.push(`wrangler's own processes used ${cores(r.cpu.wrangler)} cores`)
     }
-    if (parts.length > 0) notes.push(`${count(r.subscribers)} subscribers @ ${count(r.offered)}/s: ${parts.join('; ')}`)
+    if (parts.length > 0) {
+      notes.push(
+        `${TARGET_LABELS[r.target]}, ${count(r.subscribers)} subscribers @ ${count(r.offered)}/s: ${parts.join('; ')}`,
+      )
+    }
   }
   const saturated = rows.filter((r) => r.error === null && r.shedShare > 0.05)
   if (saturated.length > 0) {
-    const took = saturated.map((r) => `${count(r.publishedPerS)} msg/s with ${count(r.subscribers)}`).join(', ')
+    const took = saturated
+      .map((r) => `${TARGET_LABELS[r.target]} ${count(r.publishedPerS)} msg/s with ${count(r.subscribers)}`)
+      .join(', ')
     notes.push(
       `saturated rows (the room took ${took} subscribers): the publisher shed what the room could not take, so ` +
         `their latency is mostly the ~1 s backlog it allows before shedding; offer less (--rate) to see it unsaturated`,

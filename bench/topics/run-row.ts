@@ -11,7 +11,7 @@ import type { LatencySummary } from '../docs/stats.ts'
 import type { SubscriberReport } from './bench-protocol.ts'
 import { now } from './bench-protocol.ts'
 import type { TopicBenchOptions } from './cli-options.ts'
-import type { Edge, EdgeCpu } from './edge-under-test.ts'
+import type { Edge, EdgeCpu, TargetKind } from './edge-under-test.ts'
 import { LatencyHistogram } from './latency-histogram.ts'
 import { presign } from './presign.ts'
 import { Publisher, type PublishReport } from './publisher.ts'
@@ -31,6 +31,8 @@ export interface CpuCores {
 }
 
 export interface RowResult {
+  /** The server measured. */
+  target: TargetKind
   subscribers: number
   offered: number
   publisherSockets: number
@@ -39,6 +41,8 @@ export interface RowResult {
   /** Share of the offered messages the publisher shed because the room was over a second behind. */
   shedShare: number
   deliveredPerS: number
+  /** Frames carrying messages that arrived at subscribers in the window, per second (fewer than messages when batched). */
+  framesPerS: number
   minPerSubscriberPerS: number
   latency: { p50: number; p99: number; max: number }
   complete: boolean
@@ -127,12 +131,14 @@ export async function runRow(
   const publisherSockets = Math.max(1, Math.ceil(rate / options.perSocketRate))
   const total = Math.ceil(rate * (options.warmupS + options.durationS))
   const row: RowResult = {
+    target: edge.kind,
     subscribers,
     offered: rate,
     publisherSockets,
     publishedPerS: Number.NaN,
     shedShare: 0,
     deliveredPerS: Number.NaN,
+    framesPerS: Number.NaN,
     minPerSubscriberPerS: Number.NaN,
     latency: { p50: Number.NaN, p99: Number.NaN, max: Number.NaN },
     complete: false,
@@ -179,6 +185,7 @@ export async function runRow(
     for (const r of subs) histogram.merge(r.histogram, r.latencyMax)
     const delivered = subs.reduce((acc, r) => acc + r.deliveredInWindow, 0)
     row.deliveredPerS = delivered / options.durationS
+    row.framesPerS = subs.reduce((acc, r) => acc + r.framesInWindow, 0) / options.durationS
     row.publishedPerS = pub.storedInWindow / options.durationS
     row.shedShare = pub.shed / total
     row.minPerSubscriberPerS = Math.min(...subs.map((r) => r.minPerSubscriberInWindow)) / options.durationS

@@ -1,5 +1,8 @@
 /**
- * Load benchmark of the edge's pubsub topic rooms (`npm run bench:topics`).
+ * Load benchmark of the edge's pubsub topic rooms (`npm run bench:topics`),
+ * beside two anchors measured the same way in the same run: a naive
+ * broadcast Durable Object under its own `wrangler dev` (no verification,
+ * one frame per message per subscriber) and a Node `ws` broadcast server.
  *
  * For each subscriber count S and offered rate R: S subscribers and one
  * publisher (R/400 sockets, rounded up) on a fresh `public:bench:<random>`
@@ -11,12 +14,13 @@
  *
  *   node bench/topics/run.ts [--subscribers 100,1000] [--rate 100,500,1000]
  *     [--duration 10] [--warmup 2] [--drain 8] [--url http://127.0.0.1:8787]
+ *     [--targets edge,naive,ws]
  */
 import { randomBytes } from 'node:crypto'
 import { guardRun, progress } from '../docs/run-environment.ts'
 import { count, ms } from '../docs/stats.ts'
 import { parseOptions, type TopicBenchOptions, USAGE } from './cli-options.ts'
-import { startEdge } from './edge-under-test.ts'
+import { type Edge, startEdge, startNaive, startWsServer, TARGET_LABELS, type TargetKind } from './edge-under-test.ts'
 import { machineLine, resultTable, rowNotes } from './report-table.ts'
 import { type RowResult, runRow } from './run-row.ts'
 
@@ -33,39 +37,53 @@ if (options === null) {
 }
 const o = options
 
-const rowCount = o.subscribers.length * o.rates.length
+const rowCount = o.subscribers.length * o.rates.length * o.targets.length
 const rowBudgetS = o.quietWaitS + o.warmupS + o.durationS + o.drainS + 40
 // A row the edge restarted under is run again; at most MAX_RETRIES times over the whole run.
 const MAX_RETRIES = 2
 guardRun((120 + (rowCount + MAX_RETRIES) * rowBudgetS) * 1000)
 
-progress(o.url === null ? 'starting wrangler dev' : `using the edge at ${o.url}`)
-const edge = await startEdge(o.url)
+const starters: Record<TargetKind, () => Promise<Edge>> = {
+  edge: () => startEdge(o.url),
+  naive: startNaive,
+  ws: startWsServer,
+}
+const targets: Edge[] = []
 const runId = randomBytes(4).toString('hex')
 const rows: RowResult[] = []
 let retries = 0
 try {
+  for (const kind of o.targets) {
+    progress(kind === 'edge' && o.url !== null ? `using the edge at ${o.url}` : `starting the ${TARGET_LABELS[kind]}`)
+    targets.push(await starters[kind]())
+  }
   for (const subscribers of o.subscribers) {
     for (const rate of o.rates) {
-      const topic = `public:bench:${runId}-s${subscribers}-r${rate}`
-      progress(`${count(subscribers)} subscribers, ${count(rate)} msg/s offered for ${o.durationS} s on ${topic}`)
-      let row = await runRow(edge, o, subscribers, rate, topic)
-      while (row.edgeRestarted && retries < MAX_RETRIES) {
-        retries++
-        progress('  the edge restarted under the row (a source file changed): running it again')
-        row = await runRow(edge, o, subscribers, rate, `${topic}-again${retries}`)
+      for (const target of targets) {
+        const topic = `public:bench:${runId}-${target.kind}-s${subscribers}-r${rate}`
+        progress(
+          `${TARGET_LABELS[target.kind]}: ${count(subscribers)} subscribers, ${count(rate)} msg/s offered for ${o.durationS} s on ${topic}`,
+        )
+        let row = await runRow(target, o, subscribers, rate, topic)
+        while (row.edgeRestarted && retries < MAX_RETRIES) {
+          retries++
+          progress('  the server restarted under the row (a source file changed): running it again')
+          row = await runRow(target, o, subscribers, rate, `${topic}-again${retries}`)
+        }
+        rows.push(row)
+        const state = row.error ?? (row.complete ? 'complete' : `INCOMPLETE: ${row.problems.join('; ')}`)
+        progress(
+          `  published ${count(row.publishedPerS)}/s, delivered ${count(row.deliveredPerS)}/s in ${count(row.framesPerS)} frames/s, ` +
+            `p50 ${ms(row.latency.p50)} ms, p99 ${ms(row.latency.p99)} ms, ${state}`,
+        )
+        const died = target.died()
+        if (died !== null)
+          throw new Error(`${TARGET_LABELS[target.kind]} died: ${died}\n${target.logTail().slice(-2_000)}`)
       }
-      rows.push(row)
-      const state = row.error ?? (row.complete ? 'complete' : `INCOMPLETE: ${row.problems.join('; ')}`)
-      progress(
-        `  delivered ${count(row.deliveredPerS)}/s, p50 ${ms(row.latency.p50)} ms, p99 ${ms(row.latency.p99)} ms, ${state}`,
-      )
-      const died = edge.died()
-      if (died !== null) throw new Error(`the edge died: ${died}\n${edge.logTail().slice(-2_000)}`)
     }
   }
 } finally {
-  await edge.stop()
+  for (const target of targets) await target.stop()
 }
 
 const out = [
@@ -73,8 +91,12 @@ const out = [
   '',
   `One publisher and S subscribers on one topic, ${o.warmupS} s warm-up then ${o.durationS} s measured per row; ` +
     `latency = subscriber arrival − scheduled send time embedded in the signed payload; ` +
-    `delivered = \`msg\` frames arriving inside the window, all subscribers; ok = publisher's \`pub\` → \`ok\` time. ` +
-    `Publisher sockets send at most ${o.perSocketRate} msg/s each (the room allows 500 frames/s per socket).`,
+    `delivered = messages arriving inside the window, all subscribers; frames = the frames that carried them ` +
+    `(\`msg\`, or the edge's batched \`msgs\`); ok = publisher's \`pub\` → \`ok\` time. ` +
+    `Publisher sockets send at most ${o.perSocketRate} msg/s each (the room allows one publisher 200 msg/s). ` +
+    `Servers: ${targets.map((t) => TARGET_LABELS[t.kind]).join(', ')}, one after another on each row, same load generator; ` +
+    `the naive broadcast DO runs under its own wrangler dev started as the edge's, the Node ws server is a child process ` +
+    `(its CPU is the "server" figure).`,
   `Machine: ${machineLine()}. Edge: ${o.url ?? 'wrangler dev (workerd) on 127.0.0.1'}. ` +
     `CPU in cores over the window: load gen = this process (publisher + ${o.threads} subscriber threads); ` +
     `workerd runtime = the process running the Worker and the topic rooms, entry = the one serving the port and ` +

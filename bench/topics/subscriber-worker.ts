@@ -1,14 +1,14 @@
 /**
  * Worker thread entry: holds some of a row's subscriber sockets. Each frame
- * is decoded with the shared `decodeTopicServerFrame` and nothing else is
- * done but bookkeeping: cursor order, a per-message seen-count, the latency
+ * is decoded with the shared `decodeTopicServerFrame` (a `msgs` frame is its
+ * messages in order) and nothing else is done but bookkeeping: cursor order, a per-message seen-count, the latency
  * histogram and an `ack` every 100 messages (the room drops a socket with
  * more than 2,000 unacknowledged). The completeness check runs only when the
  * runner asks, after the row.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import WebSocket from 'ws'
-import { decodeTopicServerFrame, encodeTopicFrame, TopicFrameType } from '../../shared/src/index.ts'
+import { decodeTopicServerFrame, encodeTopicFrame, TopicFrameType, topicMessagesOf } from '../../shared/src/index.ts'
 import {
   decodePayload,
   type FromSubscribers,
@@ -39,6 +39,8 @@ interface Subscriber {
   unexpected: number
   odd: number
   inWindow: number
+  /** Frames carrying messages (`msg` or `msgs`) that arrived inside the window. */
+  framesInWindow: number
   /** Set when the room (or the network) closed the socket; null while open or closed by us. */
   closed: string | null
   closing: boolean
@@ -93,6 +95,7 @@ function connect(deadline: number): Promise<Subscriber> {
     unexpected: 0,
     odd: 0,
     inWindow: 0,
+    framesInWindow: 0,
     closed: null,
     closing: false,
   }
@@ -112,8 +115,11 @@ function connect(deadline: number): Promise<Subscriber> {
         sub.odd++
         return
       }
-      if (frame.t === TopicFrameType.Message) onMessage(sub, frame.c, frame.e.payload, at)
-      else if (frame.t === TopicFrameType.Live && sub.last === -1) {
+      const messages = topicMessagesOf(frame)
+      if (messages.length > 0) {
+        if (at >= window.from && at < window.to) sub.framesInWindow++
+        for (const m of messages) onMessage(sub, m.c, m.e.payload, at)
+      } else if (frame.t === TopicFrameType.Live && sub.last === -1) {
         sub.last = frame.c
         clearTimeout(timer)
         resolve(sub)
@@ -151,6 +157,7 @@ function check(published: Uint8Array): SubscriberReport {
     oddFrames: 0,
     closes: {},
     deliveredInWindow: 0,
+    framesInWindow: 0,
     minPerSubscriberInWindow: Number.POSITIVE_INFINITY,
     histogram: histogram.counts,
     latencyMax: histogram.max,
@@ -174,6 +181,7 @@ function check(published: Uint8Array): SubscriberReport {
     report.skippedCursors += sub.skipped
     report.oddFrames += sub.odd
     report.deliveredInWindow += sub.inWindow
+    report.framesInWindow += sub.framesInWindow
     report.minPerSubscriberInWindow = Math.min(report.minPerSubscriberInWindow, sub.inWindow)
     if (sub.closed !== null) report.closes[sub.closed] = (report.closes[sub.closed] ?? 0) + 1
     const clean = lost + duplicates + unexpected + sub.reordered + sub.skipped + sub.odd === 0

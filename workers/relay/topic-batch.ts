@@ -3,14 +3,15 @@
  * stored while the room is busy wait for the flush window (`flushWindowMs`),
  * then go out together, encoded once for every reader: one `msgs` frame per
  * run of messages whose envelopes fit `MAX_BATCH_BYTES`, or a plain `msg`
- * frame when a run holds one message. The first message after an idle spell
- * (no flush for `TOPIC_IDLE_MS`) goes out at once, and at most
- * `MAX_PENDING_MESSAGES` wait.
+ * frame when a run holds one message. As in the document room, the first
+ * message after an idle spell (no flush for a window) goes out at once (a
+ * timer of 0), and at most `MAX_PENDING_MESSAGES` wait.
  *
- * The window is checked on every message as well as by a timer, because the
- * runtime runs a due timer only once the frames already queued for the room
- * are handled: under a flood the timer alone would let the whole backlog
- * gather into one flush.
+ * The runtime runs a due timer only once the frames already queued for the
+ * room are handled, so while the room is behind, the messages queued behind
+ * a flush gather into the next one whatever the timer says. The window is
+ * also checked on every message: without it a flood would gather its whole
+ * backlog into one flush.
  */
 import { encodeTopicFrame, Limits, type TopicEnvelope, TopicFrameType } from '@vivim/shared'
 
@@ -34,9 +35,6 @@ export const MAX_PENDING_MESSAGES = 256
 export function flushWindowMs(readers: number): number {
   return Math.min(TOPIC_MAX_FLUSH_WINDOW_MS, TOPIC_FLUSH_WINDOW_MS + Math.floor(readers / READERS_PER_WINDOW_MS))
 }
-
-/** A room that flushed within this long is busy: a new message waits for the window instead of going at once. */
-export const TOPIC_IDLE_MS = 100
 
 /** Bytes of envelopes, `ITEM_BYTES` each added, one frame carries at most (well within the frame limit). */
 export const MAX_BATCH_BYTES = Limits.maxFrameBytes - 64 * 1024

@@ -11,8 +11,8 @@
  * last one to every reader as one frame, encoded once. The first message
  * after an idle spell is flushed at once; while the room is busy, messages
  * gather for a window that grows with the readers (`flushWindowMs`), and
- * those that arrive while a flush is being sent join the next one, so under
- * load each reader gets one frame per flush instead of one per message. A
+ * those queued while a flush is being sent join the next one, so under load
+ * each reader gets one frame per flush instead of one per message. A
  * publisher's `ok` says its message is stored, so it may arrive before the
  * frame that carries it.
  *
@@ -46,7 +46,7 @@ import type { Access } from '../http/access.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { frameBudget, socketState } from './socket-state.ts'
-import { batchFrames, flushWindowMs, MAX_PENDING_MESSAGES, type PendingMessage, TOPIC_IDLE_MS } from './topic-batch.ts'
+import { batchFrames, flushWindowMs, MAX_PENDING_MESSAGES, type PendingMessage } from './topic-batch.ts'
 import { TopicFlows } from './topic-flows.ts'
 import { ANONYMOUS_PUBLISHER, TopicPublishers } from './topic-publishers.ts'
 import { type TopicRetention, TopicStore } from './topic-store.ts'
@@ -195,17 +195,19 @@ export class TopicRoom extends Room {
   }
 
   /**
-   * Flushes at once after an idle spell, when the window has passed since the first message
-   * waiting, or when too many wait; otherwise a timer flushes at the window's end.
+   * Flushes now when the window has passed since the first message waiting or too many wait;
+   * otherwise a timer flushes at once after an idle spell (no flush for a window) and at the end
+   * of the window since the last flush when the room is busy.
    */
   private scheduleFlush(now: number): void {
     const window = flushWindowMs(this.ctx.getWebSockets().length)
-    const due =
-      now - this.lastFlushAt >= TOPIC_IDLE_MS ||
-      now - this.pendingSince >= window ||
-      this.pending.length >= MAX_PENDING_MESSAGES
-    if (due) this.flush()
-    else this.flushTimer ??= setTimeout(() => this.flush(), this.pendingSince + window - now)
+    if (now - this.pendingSince >= window || this.pending.length >= MAX_PENDING_MESSAGES) {
+      this.flush()
+      return
+    }
+    if (this.flushTimer !== null) return
+    const sinceFlush = now - this.lastFlushAt
+    this.flushTimer = setTimeout(() => this.flush(), sinceFlush >= window ? 0 : window - sinceFlush)
   }
 
   /** Sends every pending message to every reader but `except`, each frame encoded once. */
