@@ -14,6 +14,7 @@
  * acknowledges is far behind, whoever sent it.
  */
 import { Limits } from '@vivim/shared'
+import type { Access } from '../http/access.ts'
 import { FrameBudget } from './socket-state.ts'
 
 interface Publisher {
@@ -83,4 +84,18 @@ export class TopicPublishers {
 function admit(publisher: Publisher): string | null {
   if (publisher.rate.take()) return null
   return `more than ${Limits.maxTopicPublishesPerSecond} publishes a second (bursts of ${Limits.topicPublishBurst})`
+}
+
+/**
+ * Whom an HTTP publish is counted against: its DID; in development mode,
+ * one key for every DID-less request of the room (nothing else about them
+ * is stable). Outside development every request from a user names a DID,
+ * so a DID-less one is federation's inbox handing on a peer's message: it
+ * is not throttled here (null), since the inbox hands on one message at a
+ * time per peer and awaits each, so it cannot build a backlog, and a
+ * refusal would drop the message for good.
+ */
+export function httpPublisherKey(access: Access, env: Env): string | null {
+  if (access.did !== null) return access.did
+  return env.VIVIM_ENV === 'development' ? ANONYMOUS_PUBLISHER : null
 }

@@ -39,17 +39,16 @@ import {
   type TopicEnvelope,
   TopicFrameType,
   VivimError,
-  validateEnvelope,
+  validateEnvelopeAsync,
 } from '@vivim/shared'
 import { topicMessageStored } from '../federation/hooks.ts'
-import type { Access } from '../http/access.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { frameBudget, socketState } from './socket-state.ts'
 import { batchFrames, flushWindowMs, MAX_PENDING_MESSAGES, type PendingMessage } from './topic-batch.ts'
 import { TopicFlows } from './topic-flows.ts'
-import { ANONYMOUS_PUBLISHER, TopicPublishers } from './topic-publishers.ts'
-import { type TopicRetention, TopicStore } from './topic-store.ts'
+import { httpPublisherKey, TopicPublishers } from './topic-publishers.ts'
+import { retentionOf, type TopicRetention, TopicStore } from './topic-store.ts'
 
 /** Why a publish waits when a reader is far behind (`TopicFlows.holdsBack`). */
 const READERS_BEHIND = `a reader of this topic is ${Limits.maxTopicReaderLag} messages behind; publish again shortly`
@@ -72,6 +71,8 @@ export class TopicRoom extends Room {
   private readonly store: TopicStore
   private readonly retention: TopicRetention
   private readonly flows = new TopicFlows()
+  /** The publish whose turn it is last: the next one is stored after it (`publish`). */
+  private turn: Promise<unknown> = Promise.resolve()
   private readonly publishers = new TopicPublishers()
   /** Stored messages the next flush sends, in cursor order. */
   private pending: PendingMessage[] = []
@@ -93,13 +94,13 @@ export class TopicRoom extends Room {
       const topic = this.store.bindTopic(name)
       if (!isUpgrade(request)) {
         if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
-        const key = this.httpPublisher(access)
+        const key = httpPublisherKey(access, this.env)
         if (key !== null) {
           const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
           if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
         }
         const envelope = decodeEnvelope(new Uint8Array(await request.arrayBuffer()))
-        const { handedOn, ...result } = this.publish(topic, envelope)
+        const { handedOn, ...result } = await this.publish(topic, envelope)
         await handedOn
         return Response.json(result)
       }
@@ -171,19 +172,40 @@ export class TopicRoom extends Room {
         }
         throw new VivimError(ErrorCode.RateLimited, refusal)
       }
-      const result = this.publish(this.store.topic() ?? '', frame.e)
-      const ok = encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate })
-      void result.handedOn.then(() => this.send(ws, ok))
+      this.publish(this.store.topic() ?? '', frame.e).then(
+        (result) => {
+          const ok = encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate })
+          void result.handedOn.then(() => this.send(ws, ok))
+        },
+        (error) => this.sendError(ws, error),
+      )
     } catch (error) {
-      if (!(error instanceof VivimError)) throw error
-      this.send(ws, encodeTopicFrame({ t: TopicFrameType.Error, code: error.code, message: error.message }))
+      this.sendError(ws, error)
     }
   }
 
+  private sendError(ws: WebSocket, error: unknown): void {
+    if (!(error instanceof VivimError)) throw error
+    this.send(ws, encodeTopicFrame({ t: TopicFrameType.Error, code: error.code, message: error.message }))
+  }
+
   /** Validates, stores, then fans out; a known message id is acknowledged and not sent again. */
-  private publish(topic: string, envelope: TopicEnvelope): Published {
+  /**
+   * Checks the signature natively (asynchronously, so many can be in flight at once), then stores
+   * and queues the message. Messages take their turn in the order they arrived: a check that
+   * finishes early waits for the ones before it, so each publisher's messages keep their order.
+   */
+  private publish(topic: string, envelope: TopicEnvelope): Promise<Published> {
+    const verified = validateEnvelopeAsync(envelope, { topic, now: Date.now(), maxAgeMs: this.retention.maxAgeMs })
+    verified.catch(() => {}) // handled where its turn comes
+    const stored = this.turn.then(() => verified).then(() => this.storeChecked(envelope))
+    this.turn = stored.catch(() => {})
+    return stored
+  }
+
+  /** Stores a checked message and queues it for the next flush; a known message id is not sent again. */
+  private storeChecked(envelope: TopicEnvelope): Published {
     const now = Date.now()
-    validateEnvelope(envelope, { topic, now, maxAgeMs: this.retention.maxAgeMs })
     const id = messageId(envelope)
     const encoded = encodeEnvelope(envelope)
     const { cursor, duplicate } = this.store.append(id, envelope.timestamp, encoded, this.retention, now)
@@ -259,20 +281,6 @@ export class TopicRoom extends Room {
     }
   }
 
-  /**
-   * Whom an HTTP publish is counted against: its DID; in development mode,
-   * one key for every DID-less request of the room (nothing else about them
-   * is stable). Outside development every request from a user names a DID,
-   * so a DID-less one is federation's inbox handing on a peer's message: it
-   * is not throttled here (null), since the inbox hands on one message at a
-   * time per peer and awaits each, so it cannot build a backlog, and a
-   * refusal would drop the message for good.
-   */
-  private httpPublisher(access: Access): string | null {
-    if (access.did !== null) return access.did
-    return this.env.VIVIM_ENV === 'development' ? ANONYMOUS_PUBLISHER : null
-  }
-
   /** The sockets still served (not refused or closing) that may read. */
   private readers(): WebSocket[] {
     return this.ctx.getWebSockets().filter((ws) => !this.rejected.has(ws) && socketState(ws).canRead)
@@ -281,17 +289,5 @@ export class TopicRoom extends Room {
   /** A socket is gone or refused: it no longer holds publishers back. */
   protected override left(ws: WebSocket): void {
     this.flows.forget(ws)
-  }
-}
-
-function retentionOf(env: Env): TopicRetention {
-  const messages = Number(env.TOPIC_HISTORY_MESSAGES)
-  const seconds = Number(env.TOPIC_HISTORY_SECONDS)
-  return {
-    maxMessages: Math.min(
-      Number.isSafeInteger(messages) && messages > 0 ? messages : 1000,
-      Limits.maxTopicHistoryMessages,
-    ),
-    maxAgeMs: (Number.isSafeInteger(seconds) && seconds > 0 ? seconds : 86_400) * 1000,
   }
 }

@@ -109,3 +109,16 @@ export class TopicStore {
     return row?.value ?? null
   }
 }
+
+/** The history a topic room keeps, from `TOPIC_HISTORY_MESSAGES` and `TOPIC_HISTORY_SECONDS`. */
+export function retentionOf(env: Env): TopicRetention {
+  const messages = Number(env.TOPIC_HISTORY_MESSAGES)
+  const seconds = Number(env.TOPIC_HISTORY_SECONDS)
+  return {
+    maxMessages: Math.min(
+      Number.isSafeInteger(messages) && messages > 0 ? messages : 1000,
+      Limits.maxTopicHistoryMessages,
+    ),
+    maxAgeMs: (Number.isSafeInteger(seconds) && seconds > 0 ? seconds : 86_400) * 1000,
+  }
+}
