@@ -24,8 +24,8 @@ import {
   type TopicEnvelope,
   TopicFrameType,
   topicMessagesOf,
-  type VivimError,
-  validateEnvelope,
+  VivimError,
+  validateEnvelopeAsync,
 } from '@vivim/shared'
 import { Backoff } from './backoff.ts'
 import { closeError, connectionError, isTerminal } from './close-errors.ts'
@@ -57,6 +57,8 @@ const ACK_EVERY = 50
 /** A subscription to a topic room that reconnects, resumes from its last cursor, and acknowledges what it received. */
 export class TopicSubscription {
   private ws: WebSocket | null = null
+  /** The frames received, handled in order. */
+  private inbox: Promise<void> = Promise.resolve()
   private cursor: number | null
   private acked = 0
   private stopped = false
@@ -101,7 +103,11 @@ export class TopicSubscription {
       opened = true
       this.backoff.reset()
     }
-    ws.onmessage = (event) => this.receive(ws, new Uint8Array(event.data as ArrayBuffer))
+    ws.onmessage = (event) => {
+      const bytes = new Uint8Array(event.data as ArrayBuffer)
+      // Frames are handled one after another: signatures are checked asynchronously (natively).
+      this.inbox = this.inbox.then(() => this.receive(ws, bytes)).catch((error) => this.reportError(error))
+    }
     const closed = (code: number, reason: string) => {
       if (this.ws !== ws) return
       this.ws = null
@@ -117,23 +123,32 @@ export class TopicSubscription {
     }
   }
 
-  private receive(ws: WebSocket, bytes: Uint8Array): void {
+  private async receive(ws: WebSocket, bytes: Uint8Array): Promise<void> {
     const frame = decodeTopicServerFrame(bytes)
     if (frame.t === TopicFrameType.Gap) this.options.onGap?.(frame.from, frame.oldest)
     if (frame.t === TopicFrameType.Live && this.cursor === null) this.cursor = frame.c
     // A `msg` carries one message, a `msgs` several in cursor order; the ack covers the whole frame.
     const messages = topicMessagesOf(frame)
-    for (const m of messages) this.deliver(m.c, m.e)
+    // Checked together, handed on in cursor order; one that fails its check is reported, not handed on.
+    const checks = await Promise.allSettled(messages.map((m) => validateEnvelopeAsync(m.e)))
+    messages.forEach((m, i) => {
+      const check = checks[i]
+      if (check?.status === 'fulfilled') this.deliver(m.c, m.e)
+      else this.reportError(check?.reason)
+    })
     if (messages.length > 0 && this.cursor !== null && this.cursor - this.acked >= ACK_EVERY) {
       this.acked = this.cursor
       ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: this.cursor }) as Uint8Array<ArrayBuffer>)
     }
   }
 
-  /** Hands one message to the handler, unless its cursor was already handled. */
+  private reportError(error: unknown): void {
+    this.options.onError?.(error instanceof VivimError ? error : connectionError(String(error)))
+  }
+
+  /** Hands one (checked) message to the handler, unless its cursor was already handled. */
   private deliver(cursor: number, e: TopicEnvelope): void {
     if (this.cursor !== null && cursor <= this.cursor) return
-    validateEnvelope(e)
     this.cursor = cursor
     this.handler(toMessage(cursor, e))
   }
