@@ -12,7 +12,6 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { EventLoopUtilization } from 'node:perf_hooks'
-import { Worker } from 'node:worker_threads'
 import { type Action, encodeCapabilityText, generateIdentity, type Identity, issueCapability } from '@vivim/shared'
 import type * as Y from 'yjs'
 import { sleep } from './child-processes.ts'
@@ -31,6 +30,7 @@ import { forEachAdded, messageKey, missingAgainst, type RulesSenderSetup } from 
 import { machineBusyMs, waitForQuiet } from './run-environment.ts'
 import { type LatencySummary, summarize } from './stats.ts'
 import { framing } from './wire-dialects.ts'
+import { WorkerThread } from './worker-thread.ts'
 
 export interface RulesRow {
   side: Side
@@ -134,60 +134,10 @@ class RulesObserver {
   }
 }
 
-type Reply<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>
-
-/** One sender worker thread, each request a promise with a deadline (as in `sender-pool.ts`). */
-class RulesThread {
-  private readonly worker: Worker
-  private waiting: { type: FromWorker['type']; resolve: (m: FromWorker) => void; reject: (e: Error) => void } | null =
-    null
-  private failure: Error | null = null
-
+/** A sender thread of `rules-worker.ts`. */
+class RulesThread extends WorkerThread<ToWorker, FromWorker> {
   constructor(setup: RulesSenderSetup) {
-    this.worker = new Worker(new URL('./rules-worker.ts', import.meta.url), { workerData: setup })
-    this.worker.on('message', (message: FromWorker) => {
-      if (message.type === 'error') return this.fail(new Error(`sender worker: ${message.message}`))
-      if (this.waiting?.type === message.type) {
-        const { resolve } = this.waiting
-        this.waiting = null
-        resolve(message)
-      }
-    })
-    this.worker.on('error', (error) => this.fail(error))
-    this.worker.on('exit', (code) => this.fail(new Error(`sender worker exited with code ${code}`)))
-  }
-
-  request<T extends FromWorker['type']>(message: ToWorker | null, reply: T, timeoutMs: number): Promise<Reply<T>> {
-    if (this.failure !== null) return Promise.reject(this.failure)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = null
-        reject(new Error(`sender worker: no '${reply}' within ${timeoutMs} ms`))
-      }, timeoutMs)
-      this.waiting = {
-        type: reply,
-        resolve: (m) => {
-          clearTimeout(timer)
-          resolve(m as Reply<T>)
-        },
-        reject: (e) => {
-          clearTimeout(timer)
-          reject(e)
-        },
-      }
-      if (message !== null) this.worker.postMessage(message)
-    })
-  }
-
-  terminate(): Promise<number> {
-    return this.worker.terminate()
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error
-    const waiting = this.waiting
-    this.waiting = null
-    waiting?.reject(error)
+    super(new URL('./rules-worker.ts', import.meta.url), setup)
   }
 }
 

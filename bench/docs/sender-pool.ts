@@ -4,9 +4,9 @@
  * with a deadline, so a stuck or crashed worker fails the row instead of
  * hanging the run.
  */
-import { Worker } from 'node:worker_threads'
 import type { CheckReport, FromWorker, SenderReport, SenderSetup, ToWorker } from './load-protocol.ts'
 import type { Dialect } from './wire-dialects.ts'
+import { WorkerThread } from './worker-thread.ts'
 
 export interface PoolOptions {
   url: string
@@ -22,55 +22,10 @@ export interface PoolOptions {
 /** The first check applies every queued update: seconds of Yjs work at high rates. */
 const CHECK_TIMEOUT_MS = 60_000
 
-type Reply<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>
-
-class SenderThread {
-  readonly worker: Worker
-  private waiting: { type: FromWorker['type']; resolve: (m: FromWorker) => void; reject: (e: Error) => void } | null =
-    null
-  private failure: Error | null = null
-
+/** A sender thread of `sender-worker.ts`. */
+class SenderThread extends WorkerThread<ToWorker, FromWorker> {
   constructor(setup: SenderSetup) {
-    this.worker = new Worker(new URL('./sender-worker.ts', import.meta.url), { workerData: setup })
-    this.worker.on('message', (message: FromWorker) => {
-      if (message.type === 'error') return this.fail(new Error(`sender worker: ${message.message}`))
-      if (this.waiting?.type === message.type) {
-        const { resolve } = this.waiting
-        this.waiting = null
-        resolve(message)
-      }
-    })
-    this.worker.on('error', (error) => this.fail(error))
-    this.worker.on('exit', (code) => this.fail(new Error(`sender worker exited with code ${code}`)))
-  }
-
-  request<T extends FromWorker['type']>(message: ToWorker | null, reply: T, timeoutMs: number): Promise<Reply<T>> {
-    if (this.failure !== null) return Promise.reject(this.failure)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = null
-        reject(new Error(`sender worker: no '${reply}' within ${timeoutMs} ms`))
-      }, timeoutMs)
-      this.waiting = {
-        type: reply,
-        resolve: (m) => {
-          clearTimeout(timer)
-          resolve(m as Reply<T>)
-        },
-        reject: (e) => {
-          clearTimeout(timer)
-          reject(e)
-        },
-      }
-      if (message !== null) this.worker.postMessage(message)
-    })
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error
-    const waiting = this.waiting
-    this.waiting = null
-    waiting?.reject(error)
+    super(new URL('./sender-worker.ts', import.meta.url), setup)
   }
 }
 
