@@ -1,7 +1,6 @@
 import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import {
-  type Action,
   type Capability,
   CloseCode,
   createRevocation,
@@ -11,13 +10,12 @@ import {
   encodeCapabilityText,
   encodeRevocation,
   generateIdentity,
-  type Identity,
-  issueCapability,
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { authorize } from '../http/access.ts'
 import { DocPeer, EDGE, openSocket, refusal } from './doc-peer.ts'
+import { invoke } from './doc-tokens.ts'
 
 const edge = edgeIdentity(env)
 const alice = generateIdentity()
@@ -25,24 +23,6 @@ const bob = generateIdentity()
 const carol = generateIdentity()
 const mallory = generateIdentity()
 const HOUR = 3_600_000
-// One expiry for every link, so a child never outlives its parent by the milliseconds between their creation.
-const EXP = Date.now() + HOUR
-
-function invoke(
-  issuer: Identity,
-  res: string,
-  can: Action[],
-  options: { prf?: Capability; exp?: number; nbf?: number; aud?: string } = {},
-): Capability {
-  return issueCapability(issuer, {
-    aud: options.aud ?? edge.did,
-    res,
-    can,
-    exp: options.exp ?? EXP,
-    nbf: options.nbf,
-    prf: options.prf ? [options.prf] : [],
-  })
-}
 
 function refused(docId: string, token: Capability | string): Promise<{ status: number; code: string }> {
   const text = typeof token === 'string' ? token : encodeCapabilityText(token)

@@ -1,15 +1,35 @@
 /**
- * Capability tokens for document tests, minted from the protocol alone: an
- * owner's self-issued invocation, or a grant from the owner to a user and
- * the user's invocation of it, addressed to the test edge.
+ * Capability tokens for tests, minted from the protocol alone: invocations
+ * addressed to the test edge (`invoke`), and for documents an owner's
+ * self-issued invocation or a grant from the owner and the user's invocation
+ * of it (`docToken`).
  */
 import { env } from 'cloudflare:test'
-import { type Action, encodeCapabilityText, type Identity, issueCapability } from '@vivim/shared'
+import { type Action, type Capability, encodeCapabilityText, type Identity, issueCapability } from '@vivim/shared'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { DocPeer } from './doc-peer.ts'
 
 const HOUR = 3_600_000
 const edge = edgeIdentity(env)
+// One expiry for every link, so a child never outlives its parent by the milliseconds between their creation.
+const EXP = Date.now() + HOUR
+
+/** A token by `issuer` for `res`, addressed to the test edge unless `aud` says otherwise, with `prf` as its parent. */
+export function invoke(
+  issuer: Identity,
+  res: string,
+  can: Action[],
+  options: { prf?: Capability; exp?: number; nbf?: number; aud?: string } = {},
+): Capability {
+  return issueCapability(issuer, {
+    aud: options.aud ?? edge.did,
+    res,
+    can,
+    exp: options.exp ?? EXP,
+    nbf: options.nbf,
+    prf: options.prf ? [options.prf] : [],
+  })
+}
 
 /** `user`'s token for `doc:<docId>`: self-issued when `user` is `owner`, else through a grant from `owner`. */
 export function docToken(owner: Identity, user: Identity, docId: string, can: Action[]): string {

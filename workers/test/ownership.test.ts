@@ -8,20 +8,19 @@ import {
   encodeEnvelope,
   generateIdentity,
   type Identity,
-  issueCapability,
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { DocPeer, EDGE, openSocket, refusal } from './doc-peer.ts'
+import { invoke } from './doc-tokens.ts'
 
-const edge = edgeIdentity(env)
+const _edge = edgeIdentity(env)
 const alice = generateIdentity()
 const bob = generateIdentity()
 const mallory = generateIdentity()
 
 /** A self-issued invocation: it proves ownership only of what its issuer owns or may create. */
-const token = (issuer: Identity, res: string, can: Action[]) =>
-  encodeCapabilityText(issueCapability(issuer, { aud: edge.did, res, can, exp: Date.now() + 3_600_000 }))
+const token = (issuer: Identity, res: string, can: Action[]) => encodeCapabilityText(invoke(issuer, res, can))
 
 function publish(topic: string, author: Identity, credential: string): Promise<Response> {
   const body = encodeEnvelope(createEnvelope(author, { topic, payload: new Uint8Array([1]) }))

@@ -1,7 +1,6 @@
 import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import {
-  type Action,
   type Capability,
   CloseCode,
   createRevocation,
@@ -18,23 +17,14 @@ import {
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { DocPeer, EDGE, refusal } from './doc-peer.ts'
+import { invoke } from './doc-tokens.ts'
 import { SignalingClient } from './signaling-client.ts'
 
-const edge = edgeIdentity(env)
+const _edge = edgeIdentity(env)
 const alice = generateIdentity()
 const bob = generateIdentity()
 const mallory = generateIdentity()
 const EXP = Date.now() + 3_600_000
-
-function invoke(issuer: Identity, res: string, can: Action[], options: { prf?: Capability; exp?: number } = {}) {
-  return issueCapability(issuer, {
-    aud: edge.did,
-    res,
-    can,
-    exp: options.exp ?? EXP,
-    prf: options.prf ? [options.prf] : [],
-  })
-}
 
 const grant = (res: string, to: Identity) =>
   issueCapability(alice, { aud: to.did, res, can: ['read', 'write'], exp: EXP })
