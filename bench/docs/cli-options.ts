@@ -35,7 +35,7 @@ export const LOAD_USAGE = `usage: node bench/docs/run.ts [flags]
   --drain S           longest wait for every client to hold every update (10)
   --workers N         worker threads for the senders (2)
   --quiet-wait S      longest wait before a row for other processes to go idle (5)
-  --only a,b          servers: relay, reference, hocuspocus (all)
+  --only a,b          servers: relay, reference, hocuspocus, partyserver, partyserver-hib (all)
   --relay-url URL     use a running relay (ws://host:port) instead of starting wrangler dev
   --json              also write raw results to bench/results/
   --inject-loss       drop one update on purpose: the completeness check must fail`
@@ -44,7 +44,7 @@ export const HISTORY_USAGE = `usage: node bench/docs/history.ts [flags]
   --updates N         updates of history to fill before timing (100000)
   --batch N           updates merged into one frame while filling (1000)
   --repeat N          fresh clients timed per server (3)
-  --only a,b          servers: relay, reference, hocuspocus (all)
+  --only a,b          servers: relay, reference, hocuspocus, partyserver, partyserver-hib (all)
   --relay-url URL     use a running relay (ws://host:port) instead of starting wrangler dev
   --json              also write raw results to bench/results/`
 

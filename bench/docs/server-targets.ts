@@ -1,5 +1,5 @@
 /**
- * The three servers under test, each started as its own child process on its
+ * The servers under test, each started as its own child process on its
  * own port and checked with a real sync before it is used:
  *
  *   relay       this project's Worker on `wrangler dev` (Miniflare/workerd),
@@ -9,6 +9,12 @@
  *               `ws://127.0.0.1:<port>/<docId>`
  *   hocuspocus  `@hocuspocus/server` without extensions (hocuspocus-server.ts),
  *               `ws://127.0.0.1:<port>/`, the document named inside each message
+ *   partyserver, partyserver-hib
+ *               y-partyserver's `YServer` on `wrangler dev` like the relay, plain
+ *               or hibernatable sockets (partyserver-target.ts),
+ *               `ws://127.0.0.1:<port>/parties/<y-doc|y-doc-hib>/<docId>`
+ *
+ * The relay stays first: it is the default and the first row of each rate.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,15 +30,18 @@ import {
   waitForHttp,
 } from './child-processes.ts'
 import { DocClient } from './doc-client.ts'
+import { launchPartyServer } from './partyserver-target.ts'
 import { type Dialect, framing } from './wire-dialects.ts'
 
-export const SERVER_NAMES = ['relay', 'reference', 'hocuspocus'] as const
+export const SERVER_NAMES = ['relay', 'reference', 'hocuspocus', 'partyserver', 'partyserver-hib'] as const
 export type ServerName = (typeof SERVER_NAMES)[number]
 
 export const SERVER_LABELS: Record<ServerName, string> = {
   relay: 'VIVIM relay (wrangler dev)',
   reference: '@y/websocket-server 0.1.1',
   hocuspocus: '@hocuspocus/server 3.4',
+  partyserver: 'y-partyserver 2.2 (wrangler dev)',
+  'partyserver-hib': 'y-partyserver 2.2, hibernatable (wrangler dev)',
 }
 
 export interface RunningServer {
@@ -106,6 +115,10 @@ async function launch(name: ServerName, relayUrl: string | null): Promise<Runnin
       throw error
     })
     return server
+  }
+  if (name === 'partyserver' || name === 'partyserver-hib') {
+    const party = await launchPartyServer(name === 'partyserver' ? 'plain' : 'hibernatable')
+    return fromChild(name, 'yjs', party.child, party.urlFor, party.cleanup)
   }
   const child =
     name === 'reference'
