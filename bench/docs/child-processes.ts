@@ -127,13 +127,25 @@ export const CLOCK_TICKS_PER_SECOND = 100
  * `pgid`, from /proc. Linux only; returns null elsewhere.
  */
 export function groupCpuMs(pgid: number): number | null {
+  const byCommand = groupCpuByCommand(pgid)
+  if (byCommand === null) return null
+  let total = 0
+  for (const ms of byCommand.values()) total += ms
+  return total
+}
+
+/**
+ * The same, summed per command name (`workerd`, `node`, ...), to tell the
+ * runtime apart from the Node that drives it. Null where /proc is missing.
+ */
+export function groupCpuByCommand(pgid: number): Map<string, number> | null {
   let entries: string[]
   try {
     entries = readdirSync('/proc')
   } catch {
     return null
   }
-  let ticks = 0
+  const ticks = new Map<string, number>()
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue
     let stat: string
@@ -143,10 +155,13 @@ export function groupCpuMs(pgid: number): number | null {
       continue
     }
     // The command name (field 2) may hold spaces; fields after its ')' are space-separated.
+    const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     // fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
     if (Number(fields[2]) !== pgid) continue
-    ticks += Number(fields[11]) + Number(fields[12])
+    ticks.set(command, (ticks.get(command) ?? 0) + Number(fields[11]) + Number(fields[12]))
   }
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND
+  const ms = new Map<string, number>()
+  for (const [command, t] of ticks) ms.set(command, (t * 1000) / CLOCK_TICKS_PER_SECOND)
+  return ms
 }

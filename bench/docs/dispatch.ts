@@ -1,28 +1,47 @@
 /**
  * What the runtime itself costs per WebSocket message delivered to a Durable
- * Object, by socket API: a Worker whose object only counts messages
- * (`dispatch-worker/`) under `wrangler dev`, 20 sockets sending 40-byte
- * frames at `--rate` (2,000) a second for `--seconds` (10), once with
- * hibernatable sockets (`ctx.acceptWebSocket`, what the rooms use) and once
- * with `accept()`. CPU is that of wrangler's whole process group (both
- * workerd processes and wrangler's Node), read from /proc.
+ * Object, by socket API and by the way the runtime is run: a Worker whose
+ * object only counts messages (`dispatch-worker/`), 20 sockets sending
+ * 40-byte frames at `--rate` (2,000) a second for `--seconds` (10), with
+ * hibernatable sockets (`ctx.acceptWebSocket`, what the rooms use) and with
+ * `accept()`, under each setup of `dispatch-setups.ts` (`wrangler dev`,
+ * Miniflare's API, `workerd serve` alone, with an inspector port, with an
+ * inspector session). CPU is that of the setup's whole process group, read
+ * from /proc, split into workerd and Node; `received` is what the object
+ * counted, so a setup that drops or lags shows.
  *
- *   node_modules/.bin/node bench/docs/dispatch.ts [--rate 2000] [--seconds 10]
+ *   node bench/docs/dispatch.ts [--rate 2000] [--seconds 10] [--rounds 1] [--only workerd,wrangler-dev]
  */
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
-import { freePort, groupCpuMs, killAllChildrenNow, REPO_ROOT, spawnServer, waitForHttp } from './child-processes.ts'
+import { killAllChildrenNow } from './child-processes.ts'
+import { type RunningSetup, SETUP_NAMES, type SetupName, startSetup, WORKERD_BIN } from './dispatch-setups.ts'
+import { machineLine } from './report-table.ts'
+import { progress } from './run-environment.ts'
 import { count } from './stats.ts'
 
 const { values } = parseArgs({
-  options: { rate: { type: 'string', default: '2000' }, seconds: { type: 'string', default: '10' } },
+  options: {
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '1' },
+    only: { type: 'string', default: SETUP_NAMES.join(',') },
+  },
 })
 const rate = Number(values.rate)
 const seconds = Number(values.seconds)
+const rounds = Number(values.rounds)
+const only = values.only.split(',').map((s) => s.trim())
+for (const name of only) {
+  if (!(SETUP_NAMES as readonly string[]).includes(name)) throw new Error(`--only takes ${SETUP_NAMES.join(', ')}`)
+}
 const SOCKETS = 20
+const SETTLE_MS = 1_000
 
-async function load(origin: string, api: string): Promise<number> {
+type Api = 'hibernatable' | 'plain'
+
+/** Sends at `rate` for `seconds` on 20 sockets to one fresh object; returns messages sent and counted by it. */
+async function load(origin: string, api: Api): Promise<{ sent: number; received: number }> {
   const room = `${api}-${Date.now()}`
   const sockets = await Promise.all(
     Array.from(
@@ -49,32 +68,59 @@ async function load(origin: string, api: string): Promise<number> {
   }, 10)
   await new Promise((done) => setTimeout(done, seconds * 1000))
   clearInterval(timer)
+  await new Promise((done) => setTimeout(done, SETTLE_MS))
+  const res = await fetch(`${origin}/count?room=${room}`, { signal: AbortSignal.timeout(10_000) })
+  const { received } = (await res.json()) as { received: number }
   for (const ws of sockets) ws.close()
-  return sent
+  return { sent, received }
 }
 
-const port = await freePort()
-const config = join(REPO_ROOT, 'bench', 'docs', 'dispatch-worker', 'wrangler.toml')
-const args = [join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--config', config]
-const child = spawnServer('wrangler dev', process.execPath, [...args, '--port', `${port}`, '--ip', '127.0.0.1'], {
-  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-  WRANGLER_SEND_METRICS: 'false',
-})
+const sum = (m: Map<string, number>, pick: (command: string) => boolean) =>
+  [...m].reduce((total, [command, ms]) => (pick(command) ? total + ms : total), 0)
+
+const lines: string[] = []
+async function measure(setup: RunningSetup, api: Api): Promise<void> {
+  const before = setup.cpuByCommand()
+  const { sent, received } = await load(setup.origin, api)
+  const after = setup.cpuByCommand()
+  const used = (pick: (command: string) => boolean) => sum(after, pick) - sum(before, pick)
+  const workerd = used((c) => c.startsWith('workerd'))
+  const total = used(() => true)
+  const cells = [
+    setup.name,
+    api,
+    count(sent),
+    count(received),
+    count(Math.round(workerd)),
+    count(Math.round(total - workerd)),
+    ((1000 * total) / sent).toFixed(0),
+    ((1000 * workerd) / sent).toFixed(0),
+  ]
+  lines.push(`| ${cells.join(' | ')} |`)
+  progress(lines.at(-1) ?? '')
+}
+
 try {
-  const origin = `http://127.0.0.1:${port}`
-  await waitForHttp(`${origin}/count`, 90_000, child)
-  console.log(`| socket API | messages | offered/s | server CPU ms | CPU µs per message |`)
-  console.log('| --- | ---: | ---: | ---: | ---: |')
-  for (const api of ['hibernatable', 'plain', 'hibernatable', 'plain']) {
-    const before = groupCpuMs(child.pid) ?? 0
-    const sent = await load(origin, api)
-    await new Promise((done) => setTimeout(done, 1000))
-    const used = (groupCpuMs(child.pid) ?? 0) - before
-    console.log(
-      `| ${api} | ${count(sent)} | ${count(rate)} | ${count(Math.round(used))} | ${((1000 * used) / sent).toFixed(0)} |`,
-    )
+  for (const name of only as SetupName[]) {
+    progress(`starting ${name}`)
+    const setup = await startSetup(name)
+    try {
+      for (let round = 0; round < rounds; round++) {
+        for (const api of ['hibernatable', 'plain'] as const) await measure(setup, api)
+      }
+    } finally {
+      await setup.stop()
+    }
   }
 } finally {
-  await child.stop()
   killAllChildrenNow()
 }
+console.log(`## Runtime CPU per WebSocket message (${count(rate)} msg/s on ${SOCKETS} sockets, ${seconds} s a row)`)
+console.log('')
+console.log(`Machine: ${machineLine()}. workerd: ${WORKERD_BIN}. CPU of the setup's process group, from /proc.`)
+console.log('')
+console.log(
+  '| setup | socket API | sent | received | workerd CPU ms | Node CPU ms | CPU µs per message | workerd µs per message |',
+)
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+for (const line of lines) console.log(line)
