@@ -68,7 +68,7 @@ export class IndexShard extends DurableObject<Env> {
       const current = decodeRecord(stored.bytes)
       if (selectRecord(current, record) === current) return { outcome: 'stale', bytes: stored.bytes }
     }
-    this.records.put(record, bytes, indexText(record), stored?.id ?? null)
+    this.records.put(record, bytes, indexText(record), stored?.id ?? null, this.replica.takeReplicated())
     this.replica.stored(record.key, { bytes, signature: record.signature })
     await this.replicate(record.key)
     return { outcome: stored ? 'replaced' : 'created', bytes }
@@ -76,6 +76,11 @@ export class IndexShard extends DurableObject<Env> {
 
   search(query: ShardSearch): ShardHit[] {
     return this.records.search(query)
+  }
+
+  /** The one term the shards' tokenizer makes of `word`, or null (`ShardStore.termOf`). */
+  termOf(word: string): string | null {
+    return this.records.termOf(word)
   }
 
   listByAuthor(listing: AuthorListing): Uint8Array[] {

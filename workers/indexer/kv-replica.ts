@@ -14,14 +14,29 @@
  * or an eviction is retried from the shard's alarm. The record a write has
  * just stored is handed over in memory (`stored`), so its put does not read
  * it back from SQLite; a retry after a failure or an eviction reads it.
+ *
+ * Clearing a key's mark once its put has landed is deferred and batched: the
+ * marks KV has caught up with are handed to the shard's next write
+ * (`takeReplicated`), which clears them in its own transaction, or cleared
+ * together by a timer when no write comes. A mark cleared late, or never
+ * (an eviction in between), only makes the alarm put the same latest record
+ * again, which changes nothing in KV; a mark is never cleared early, because
+ * a clear names the signature that was put and a newer record's mark has
+ * another.
  */
 import type { PendingRecord, ShardStore } from './shard-store.ts'
+
+/** How long a landed put's mark may wait for a write to clear it with, before a timer clears it alone. */
+const CLEAR_DELAY_MS = 1_000
 
 export class KvReplica {
   private readonly running = new Map<string, Promise<void>>()
   private readonly queued = new Map<string, Promise<void>>()
   /** The latest record of keys written since their last put, as the write stored it. */
   private readonly latest = new Map<string, PendingRecord>()
+  /** Keys whose put has landed, with the signature put, whose mark is not cleared yet. */
+  private landed = new Map<string, Uint8Array>()
+  private clearTimer: ReturnType<typeof setTimeout> | null = null
   private readonly kv: KVNamespace
   private readonly store: ShardStore
 
@@ -65,12 +80,32 @@ export class KvReplica {
     this.latest.set(key, record)
   }
 
+  /**
+   * The marks KV has caught up with, for the caller's transaction to clear
+   * (`ShardStore.put`); they are no longer this replica's to clear.
+   */
+  takeReplicated(): ReadonlyMap<string, Uint8Array> {
+    const taken = this.landed
+    this.landed = new Map()
+    return taken
+  }
+
   private async putLatest(key: string): Promise<void> {
     const held = this.latest.get(key)
     this.latest.delete(key)
     const latest = held ?? this.store.pending(key)
     if (!latest) return
     await this.kv.put(key, latest.bytes)
-    this.store.replicated(key, latest.signature)
+    this.landed.set(key, latest.signature)
+    this.clearSoon()
+  }
+
+  private clearSoon(): void {
+    if (this.clearTimer !== null) return
+    this.clearTimer = setTimeout(() => {
+      this.clearTimer = null
+      const taken = this.takeReplicated()
+      if (taken.size > 0) this.store.replicated(taken)
+    }, CLEAR_DELAY_MS)
   }
 }

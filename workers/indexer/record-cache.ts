@@ -11,7 +11,6 @@
  * one that `selectRecord` ranks lower. Entries live `EDGE_TTL_SECONDS`,
  * which bounds how long a write made through another location takes to show.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
 import { base64urlnopad } from '@scure/base'
 import { bytesEqual, decodeRecord, selectRecord } from '@vivim/shared'
 import { CBOR } from './request-input.ts'
@@ -30,15 +29,16 @@ export function cacheKeyOf(url: string, key: string): Request {
 
 /**
  * A strong ETag of the record's CBOR bytes (SHA-256, base64url); the JSON
- * form of the same record gets its own.
+ * form of the same record gets its own. The runtime's native digest: every
+ * write and every cache refill takes one.
  *
  * @example
  * ```ts
- * etagOf(bytes) // '"n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg"'
+ * await etagOf(bytes) // '"n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg"'
  * ```
  */
-export function etagOf(bytes: Uint8Array, form: 'cbor' | 'json' = 'cbor'): string {
-  const hash = base64urlnopad.encode(sha256(bytes))
+export async function etagOf(bytes: Uint8Array<ArrayBuffer>, form: 'cbor' | 'json' = 'cbor'): Promise<string> {
+  const hash = base64urlnopad.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
   return form === 'cbor' ? `"${hash}"` : `"${hash}.json"`
 }
 
@@ -53,7 +53,7 @@ export async function readCached(cache: Cache, cacheKey: Request): Promise<Cache
   const hit = await cache.match(cacheKey)
   if (!hit) return null
   const bytes = new Uint8Array(await hit.arrayBuffer())
-  return { bytes, etag: hit.headers.get('ETag') ?? etagOf(bytes) }
+  return { bytes, etag: hit.headers.get('ETag') ?? (await etagOf(bytes)) }
 }
 
 /**
@@ -71,7 +71,7 @@ export async function cacheIfNewer(
     const theirs = decodeRecord(current.bytes)
     if (selectRecord(theirs, decodeRecord(bytes)) === theirs) return current
   }
-  const etag = etagOf(bytes)
+  const etag = await etagOf(bytes)
   const headers = { 'Content-Type': CBOR, ETag: etag, 'Cache-Control': `public, max-age=${EDGE_TTL_SECONDS}` }
   await cache.put(cacheKey, new Response(bytes, { headers }))
   return { bytes, etag }

@@ -9,6 +9,7 @@
  * the edge cache, then KV, never from the shards.
  */
 import {
+  bytesEqual,
   type ContentRecord,
   capabilityChain,
   capabilityId,
@@ -88,9 +89,10 @@ records.put('/v1/records/:key{.+}', async (c) => {
       `a newer record of this key is stored (timestamp ${latest.timestamp}); this one was not kept`,
     )
   }
-  await cacheIfNewer(caches.default, cacheKey, bytes)
+  const cached = await cacheIfNewer(caches.default, cacheKey, bytes)
   c.executionCtx.waitUntil(recordStored(c.env, bytes))
-  const etag = etagOf(bytes)
+  // The cache holds this record unless a newer one won a race to it: then this record's tag is computed apart.
+  const etag = bytesEqual(cached.bytes, bytes) ? cached.etag : await etagOf(bytes)
   c.header('ETag', etag)
   return c.json(
     { key, timestamp: record.timestamp, etag, outcome: result.outcome },
@@ -111,7 +113,7 @@ records.get('/v1/records/:key{.+}', async (c) => {
     found = await cacheIfNewer(caches.default, cacheKey, stored)
   }
   const asJson = accepts(c, { header: 'Accept', supports: [CBOR, JSON_TYPE], default: CBOR }) === JSON_TYPE
-  const etag = asJson ? etagOf(found.bytes, 'json') : found.etag
+  const etag = asJson ? await etagOf(found.bytes, 'json') : found.etag
   const headers = { ETag: etag, Vary: 'Accept', 'Cache-Control': 'no-cache', 'X-Vivim-Cache': status }
   if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers)
   if (asJson) return c.json(recordToJson(decodeRecord(found.bytes)), 200, headers)

@@ -18,6 +18,11 @@
  * changes. Shards send their hits' records along, which saves a second
  * round trip at the cost of moving up to `SHARD_COUNT × (limit + 1)`
  * records for a page of `limit`.
+ *
+ * A one-word search's term (what the shards' tokenizer makes of the word) is
+ * asked of one shard, the word's own by hash, and then handed to every
+ * shard, so a word is tokenized once, not once per shard; the isolate
+ * remembers it, so a word searched again is not tokenized at all.
  */
 import { decodeRecord, ErrorCode, parseRecordKey, recordToJson, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
@@ -25,13 +30,29 @@ import type { AppEnv } from '../http/types.ts'
 import { decodeSearchCursor, encodeSearchCursor, kindFilter, pageLimit, type ShardCursor } from './page.ts'
 import { ftsMatch, searchWords } from './search-text.ts'
 import type { ShardHit } from './shard-store.ts'
-import { allShards, SHARD_COUNT } from './shards.ts'
+import { allShards, SHARD_COUNT, shardOf } from './shards.ts'
 
 export const search = new Hono<AppEnv>()
 
 interface Candidate {
   readonly hit: ShardHit
   readonly shard: number
+}
+
+/** Words whose term this isolate remembers; the tokenizer is fixed by the code, so an entry never goes stale. */
+const TERM_CACHE_SIZE = 4_096
+const termOfWord = new Map<string, string | null>()
+
+type Shard = ReturnType<typeof allShards>[number]
+
+/** The one term the shards make of `word` (null: none or several), asked of one shard the first time. */
+async function termOf(shards: readonly Shard[], word: string): Promise<string | null> {
+  const known = termOfWord.get(word)
+  if (known !== undefined) return known
+  const term = await (shards[shardOf(word)] as Shard).termOf(word)
+  if (termOfWord.size >= TERM_CACHE_SIZE) termOfWord.clear()
+  termOfWord.set(word, term)
+  return term
 }
 
 const byRank = (a: Candidate, b: Candidate) => a.hit.rank - b.hit.rank || a.shard - b.shard || a.hit.id - b.hit.id
@@ -45,13 +66,16 @@ search.get('/v1/search', async (c) => {
   const limit = pageLimit(c.req.query('limit'))
   const before: ShardCursor[] = decodeSearchCursor(c.req.query('cursor')) ?? Array(SHARD_COUNT).fill('start')
   const shards = allShards(c.env)
+  const live = before.some((position) => position !== 'done')
+  const term = words.length === 1 && live ? await termOf(shards, words[0] as string) : undefined
   const answers = await Promise.all(
     before.map((position, i) =>
       position === 'done'
         ? []
-        : (shards[i] as (typeof shards)[number]).search({
+        : (shards[i] as Shard).search({
             words,
             match,
+            term,
             kind,
             after: position === 'start' ? null : position,
             limit: limit + 1,

@@ -58,6 +58,12 @@ export interface ShardSearch {
   readonly words: readonly string[]
   /** The FTS5 query `ftsMatch` built from them, never raw user text. */
   readonly match: string
+  /**
+   * For one word, the one term it makes (null: none or several) if the
+   * caller knows it (`termOf`), so the shard need not tokenize it again;
+   * absent, the shard tokenizes the word itself.
+   */
+  readonly term?: string | null
   readonly kind: RecordKind | null
   /** The shard's position after the pages before, or null for a first page. */
   readonly after: ShardPosition | null
@@ -117,13 +123,22 @@ export class ShardStore {
   /**
    * Stores `record` as the key's latest and marks it for KV, atomically;
    * `beforeId` is the row it replaces, if any. The index is rewritten only
-   * if the text it holds for the row is not `text`.
+   * if the text it holds for the row is not `text`. `replicated` are marks
+   * KV has caught up with since (`KvReplica.takeReplicated`), cleared in the
+   * same transaction, before the new mark is set.
    */
-  put(record: ContentRecord, bytes: Uint8Array, text: IndexText | null, beforeId: number | null): void {
+  put(
+    record: ContentRecord,
+    bytes: Uint8Array,
+    text: IndexText | null,
+    beforeId: number | null,
+    replicated: ReadonlyMap<string, Uint8Array> = new Map(),
+  ): void {
     const { sql } = this.storage
     const { kind } = parseRecordKey(record.key)
     const listed = record.public && record.value.length > 0 ? 1 : 0
     this.storage.transactionSync(() => {
+      this.clearMarks(replicated)
       let id: number
       if (beforeId !== null) {
         id = beforeId
@@ -183,9 +198,15 @@ export class ShardStore {
     return row ? { bytes: new Uint8Array(row.bytes), signature: new Uint8Array(row.signature) } : null
   }
 
-  /** Clears the KV mark of `key`, unless a newer record (another signature) replaced the one KV now holds. */
-  replicated(key: string, signature: Uint8Array): void {
-    this.storage.sql.exec('DELETE FROM kv_pending WHERE key = ? AND signature = ?', key, signature)
+  /** Clears the KV mark of each key, unless a newer record (another signature) replaced the one KV now holds. */
+  replicated(marks: ReadonlyMap<string, Uint8Array>): void {
+    this.storage.transactionSync(() => this.clearMarks(marks))
+  }
+
+  private clearMarks(marks: ReadonlyMap<string, Uint8Array>): void {
+    for (const [key, signature] of marks) {
+      this.storage.sql.exec('DELETE FROM kv_pending WHERE key = ? AND signature = ?', key, signature)
+    }
   }
 
   pendingKeys(limit: number): string[] {
@@ -204,7 +225,8 @@ export class ShardStore {
    * the shard's index is unchanged). Records are read for the rows returned only.
    */
   search(query: ShardSearch): ShardHit[] {
-    const term = query.words.length === 1 ? this.termOf(query.words[0] as string) : null
+    const one = query.words.length === 1 ? (query.words[0] as string) : null
+    const term = one === null ? null : query.term === undefined ? this.termOf(one) : query.term
     return term === null ? this.searchFts(query) : this.searchTerm(term, query)
   }
 
@@ -332,8 +354,12 @@ export class ShardStore {
     return rows
   }
 
-  /** The one term FTS5 makes of `word`, or null if it makes none or several (such a search goes to FTS5). */
-  private termOf(word: string): string | null {
+  /**
+   * The one term FTS5 makes of `word`, or null if it makes none or several
+   * (such a search goes to FTS5). Writes nothing: the scratch row is rolled
+   * back at once.
+   */
+  termOf(word: string): string | null {
     const known = this.termOfWord.get(word)
     if (known !== undefined) return known
     let term: string | null = null
