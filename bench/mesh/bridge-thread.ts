@@ -1,72 +1,117 @@
 /**
- * One bridge of the mesh benchmark, in its own worker thread (its own event
- * loop, so ten bridges use both cores as ten processes would). Commands
- * come from the main thread; what happens goes back with wall-clock times
+ * One node of the mesh benchmark, in its own worker thread (its own event
+ * loop, so ten nodes use both cores as ten processes would). Commands come
+ * from the main thread; what happens goes back with wall-clock times
  * (`performance.timeOrigin + performance.now()`, comparable across threads).
+ *
+ * A node is a VIVIM bridge (`kind: 'bridge'`: `createBridge`, whose topic
+ * validator checks every envelope's author signature), or the anchor
+ * (`kind: 'plain'`): the same libp2p node (`createBridgeNode`, the same
+ * transports, encrypter, muxer, DHT and Gossipsub options) subscribed to the
+ * topic with no validator, so the difference between the two is what the
+ * bridge adds to plain Gossipsub.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { createEnvelope, encodeEnvelope, generateIdentity } from '@vivim/shared'
 import { createBridge } from '../../node-bridge/src/bridge.ts'
+import { type BridgeNodeInit, createBridgeNode } from '../../node-bridge/src/node.ts'
+import { openStorage } from '../../node-bridge/src/storage.ts'
 import { gossipMessageId } from '../../node-bridge/src/topic-ids.ts'
+
+export type NodeKind = 'bridge' | 'plain'
 
 export type ThreadCommand =
   | { type: 'publish'; text: string }
+  /** Signs `count` envelopes now, published later by `burst`: the burst then measures the mesh, not the author. */
+  | { type: 'prepare'; count: number }
+  | { type: 'burst' }
   | { type: 'put'; bytes: Uint8Array }
   | { type: 'get'; key: string }
   | { type: 'stop' }
 
 export type ThreadEvent =
   | { type: 'ready'; addr: string; peers: number; subscribers: number }
-  | { type: 'state'; peers: number; subscribers: number }
+  | { type: 'state'; peers: number; subscribers: number; connectionsClosed: number }
+  | { type: 'prepared'; count: number }
   | { type: 'sent'; id: string; at: number }
   | { type: 'got'; id: string; at: number }
   | { type: 'put'; ms: number }
   | { type: 'got-record'; ms: number; found: boolean }
   | { type: 'stopped'; connectionsClosed: number; rejected: number }
 
-const { topic, bootstrap } = workerData as { topic: string; bootstrap: string | null }
+const { topic, bootstrap, kind } = workerData as { topic: string; bootstrap: string | null; kind: NodeKind }
 const port = parentPort as NonNullable<typeof parentPort>
 const now = () => performance.timeOrigin + performance.now()
 const post = (event: ThreadEvent) => port.postMessage(event)
 const idOf = (data: Uint8Array) => Buffer.from(gossipMessageId({ data })).toString('hex')
 
-const bridge = await createBridge({
+const nodeInit: BridgeNodeInit = {
   listen: ['/ip4/127.0.0.1/tcp/0'],
   bootstrap: bootstrap === null ? [] : [bootstrap],
   mdns: false,
-  dataDir: null,
-  edgeUrl: null,
-  topics: [topic],
-  // Every bridge dials from 127.0.0.1: one host, as far as the inbound rate limit can tell.
+  // Every node dials from 127.0.0.1: one host, as far as the inbound rate limit can tell.
   inboundConnectionsPerHost: 1_000,
-})
+}
+const bridge =
+  kind === 'bridge' ? await createBridge({ ...nodeInit, dataDir: null, edgeUrl: null, topics: [topic] }) : null
+const storage = bridge?.storage ?? (await openStorage({ dataDir: null }))
+const node = bridge?.node ?? (await createBridgeNode(nodeInit, storage))
+const pubsub = node.services.pubsub
+if (bridge === null) {
+  pubsub.subscribe(topic)
+  // What a bridge does on discovery (bridge.ts): dial the peer, so the plain mesh is fully connected too.
+  node.addEventListener('peer:discovery', (event) => {
+    if (node.getConnections(event.detail.id).length === 0) node.dial(event.detail.id).catch(() => {})
+  })
+}
+
 const author = generateIdentity()
-const pubsub = bridge.node.services.pubsub
+const envelopeBytes = (text: string) =>
+  encodeEnvelope(createEnvelope(author, { topic, payload: new TextEncoder().encode(text) }))
+let prepared: Uint8Array[] = []
+
 pubsub.addEventListener('message', (event) => post({ type: 'got', id: idOf(event.detail.data), at: now() }))
-const state = () => ({ peers: bridge.node.getPeers().length, subscribers: pubsub.getSubscribers(topic).length })
-// Connections that closed during the run: a bridge starved of CPU misses pings and drops peers.
+// Connections that closed during the run: a node starved of CPU misses pings and drops peers.
 let connectionsClosed = 0
-bridge.node.addEventListener('connection:close', () => connectionsClosed++)
+node.addEventListener('connection:close', () => connectionsClosed++)
+const state = () => ({
+  peers: node.getPeers().length,
+  subscribers: pubsub.getSubscribers(topic).length,
+  connectionsClosed,
+})
 const timer = setInterval(() => post({ type: 'state', ...state() }), 250)
-post({ type: 'ready', addr: bridge.multiaddrs()[0]?.toString() ?? '', ...state() })
+post({ type: 'ready', addr: node.getMultiaddrs()[0]?.toString() ?? '', ...state() })
+
+async function publish(bytes: Uint8Array): Promise<void> {
+  post({ type: 'sent', id: idOf(bytes), at: now() })
+  await pubsub.publish(topic, bytes)
+}
 
 port.on('message', async (command: ThreadCommand) => {
   if (command.type === 'publish') {
-    const bytes = encodeEnvelope(createEnvelope(author, { topic, payload: new TextEncoder().encode(command.text) }))
-    post({ type: 'sent', id: idOf(bytes), at: now() })
-    await pubsub.publish(topic, bytes)
-  } else if (command.type === 'put') {
+    await publish(envelopeBytes(command.text))
+  } else if (command.type === 'prepare') {
+    prepared = Array.from({ length: command.count }, (_, i) => envelopeBytes(`burst ${i}`))
+    post({ type: 'prepared', count: prepared.length })
+  } else if (command.type === 'burst') {
+    const burst = prepared
+    prepared = []
+    await Promise.all(burst.map(publish))
+  } else if (command.type === 'put' || command.type === 'get') {
+    if (bridge === null) throw new Error(`a plain node has no record mirror (${command.type})`)
     const start = now()
-    await bridge.records.put(command.bytes)
-    post({ type: 'put', ms: now() - start })
-  } else if (command.type === 'get') {
-    const start = now()
-    const found = (await bridge.records.get(command.key)) !== null
-    post({ type: 'got-record', ms: now() - start, found })
+    if (command.type === 'put') {
+      await bridge.records.put(command.bytes)
+      post({ type: 'put', ms: now() - start })
+    } else {
+      const found = (await bridge.records.get(command.key)) !== null
+      post({ type: 'got-record', ms: now() - start, found })
+    }
   } else if (command.type === 'stop') {
     clearInterval(timer)
-    const rejected = Number((await bridge.metrics.messagesRejected.get()).values[0]?.value ?? 0)
-    await bridge.stop()
+    const rejected = bridge ? Number((await bridge.metrics.messagesRejected.get()).values[0]?.value ?? 0) : 0
+    await (bridge ?? node).stop()
+    if (bridge === null) await storage.close()
     post({ type: 'stopped', connectionsClosed, rejected })
     port.close()
   }

@@ -1,11 +1,12 @@
 /**
- * The mesh under test: N bridges on 127.0.0.1, each in its own worker thread
- * (`bridge-thread.ts`), in memory, every one bootstrapping from the first,
- * all joined to one topic; ready once each sees every other as a topic peer.
+ * The mesh under test: N nodes on 127.0.0.1 (bridges, or the plain-Gossipsub
+ * anchor), each in its own worker thread (`bridge-thread.ts`), in memory,
+ * every one bootstrapping from the first, all joined to one topic; ready once
+ * each sees every other as a topic peer.
  */
 import { Worker } from 'node:worker_threads'
 import { progress } from '../docs/run-environment.ts'
-import type { ThreadCommand, ThreadEvent } from './bridge-thread.ts'
+import type { NodeKind, ThreadCommand, ThreadEvent } from './bridge-thread.ts'
 
 export interface MeshBridge {
   readonly index: number
@@ -17,8 +18,13 @@ export interface MeshBridge {
   next<T extends ThreadEvent>(match: (event: ThreadEvent) => event is T): Promise<T>
 }
 
-function startThread(index: number, topic: string, bootstrap: string | null): Promise<[MeshBridge, Worker]> {
-  const worker = new Worker(new URL('./bridge-thread.ts', import.meta.url), { workerData: { topic, bootstrap } })
+function startThread(
+  kind: NodeKind,
+  index: number,
+  topic: string,
+  bootstrap: string | null,
+): Promise<[MeshBridge, Worker]> {
+  const worker = new Worker(new URL('./bridge-thread.ts', import.meta.url), { workerData: { topic, bootstrap, kind } })
   const listeners = new Set<(event: ThreadEvent) => void>()
   worker.on('message', (event: ThreadEvent) => {
     for (const on of listeners) on(event)
@@ -50,9 +56,12 @@ export interface Mesh {
   stop(): Promise<{ connectionsClosed: number; rejected: number }>
 }
 
-export async function startMesh(size: number, topic: string): Promise<Mesh> {
-  const [first, firstWorker] = await startThread(0, topic, null)
-  const rest = await Promise.all(Array.from({ length: size - 1 }, (_, i) => startThread(i + 1, topic, first.addr)))
+/** Starts `size` nodes of `kind` (bridges, or the plain-Gossipsub anchor) and waits until each sees every other on `topic`. */
+export async function startMesh(size: number, topic: string, kind: NodeKind): Promise<Mesh> {
+  const [first, firstWorker] = await startThread(kind, 0, topic, null)
+  const rest = await Promise.all(
+    Array.from({ length: size - 1 }, (_, i) => startThread(kind, i + 1, topic, first.addr)),
+  )
   const bridges = [first, ...rest.map(([b]) => b)]
   const workers = [firstWorker, ...rest.map(([, w]) => w)]
   const state = new Map<number, { peers: number; subscribers: number }>()
@@ -70,7 +79,7 @@ export async function startMesh(size: number, topic: string): Promise<Mesh> {
   }
   // Let Gossipsub form its meshes (GRAFTs happen on heartbeats, one a second).
   await new Promise((r) => setTimeout(r, 3_000))
-  progress(`mesh of ${size} up: ${bridges.map((b) => state.get(b.index)?.peers ?? 0).join(',')} peers each`)
+  progress(`${kind} mesh of ${size} up: ${bridges.map((b) => state.get(b.index)?.peers ?? 0).join(',')} peers each`)
   for (const stop of stops) stop()
   return {
     bridges,

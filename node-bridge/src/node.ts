@@ -33,7 +33,7 @@ import { Limits, VIVIM_DHT_NAMESPACE, VIVIM_DHT_PROTOCOL } from '@vivim/shared'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { selectVivimRecord, validateVivimRecord } from './dht-records.ts'
 import type { BridgeStorage } from './storage.ts'
-import { gossipMessageId } from './topic-ids.ts'
+import { gossipFastMessageId, gossipMessageId } from './topic-ids.ts'
 
 /** How the libp2p node listens and finds peers. */
 export interface BridgeNodeInit {
@@ -106,6 +106,8 @@ export async function createBridgeNode(init: BridgeNodeInit, storage: BridgeStor
         // Named by their bytes, not by publisher and sequence number: the copy of an envelope that
         // another bridge republishes has the same id and is dropped (seen cache).
         msgIdFn: gossipMessageId,
+        // Copies of a message already accepted are dropped before libp2p's signature is verified again.
+        fastMsgIdFn: gossipFastMessageId,
         maxInboundDataLength: Limits.maxTopicEnvelopeBytes,
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,

@@ -22,6 +22,23 @@ export function gossipMessageId(message: Pick<Message, 'data'>): Uint8Array {
   return createHash('sha256').update(message.data).digest()
 }
 
+const NO_DATA = new Uint8Array(0)
+
+/**
+ * Gossipsub's fast message id (`fastMsgIdFn`): the same SHA-256 of the data,
+ * as a string, taken from the wire message before anything else. Gossipsub
+ * checks it against the copies it has already accepted BEFORE it verifies
+ * libp2p's signature; without it every duplicate copy (a peer receives each
+ * message from several mesh peers) costs a full Ed25519 verification only to
+ * be dropped. It is recorded only for a copy that passed that verification,
+ * so a forged copy cannot make the genuine one look like a duplicate.
+ */
+export function gossipFastMessageId(message: { data?: Uint8Array }): string {
+  return createHash('sha256')
+    .update(message.data ?? NO_DATA)
+    .digest('base64')
+}
+
 /** The VIVIM message id of bytes that decode as an envelope, or `null`. */
 export function envelopeIdOf(data: Uint8Array): string | null {
   try {
