@@ -10,10 +10,14 @@
  * alone, awaited one at a time. 64 signers sign 64-byte messages; every row
  * cycles through the same signatures, so imported keys come from the cache
  * as they would on a busy edge. Each row checks that every signature verified.
- * workerd is not measured here (see bench/README.md).
+ *
+ * Then the same signatures in workerd (`workerd.ts`: the `workerd-verify/`
+ * Worker under `wrangler dev`), after checking the strict-rule vectors
+ * there; `--no-workerd` skips it.
  */
 import { parseArgs } from 'node:util'
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
 import {
   ed25519Backend,
   generateIdentity,
@@ -22,10 +26,17 @@ import {
   verify,
   verifyAsync,
 } from '../../shared/src/index.ts'
+import { guardRun } from '../docs/run-environment.ts'
+import { workerdRows } from './workerd.ts'
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '3' }, 'in-flight': { type: 'string', default: '300' } },
+  options: {
+    seconds: { type: 'string', default: '3' },
+    'in-flight': { type: 'string', default: '300' },
+    'no-workerd': { type: 'boolean', default: false },
+  },
 })
+guardRun(15 * 60_000)
 const SECONDS = Number(values.seconds)
 const IN_FLIGHT = Number(values['in-flight'])
 
@@ -102,3 +113,22 @@ for (const r of rows) {
     `| ${r.name} | ${r.count} | ${Math.round(perSecond).toLocaleString('en')} | ${(1e6 / perSecond).toFixed(1)} |`,
   )
 }
+
+if (!values['no-workerd']) {
+  const hex = cases.map((c) => ({
+    publicKey: bytesToHex(c.publicKey),
+    message: bytesToHex(c.message),
+    signature: bytesToHex(c.signature),
+  }))
+  const workerd = await workerdRows(hex, IN_FLIGHT)
+  console.log(`\nworkerd (wrangler dev), backend ${workerd.backend}: ${workerd.vectors}.`)
+  console.log(
+    'Per verification: client wall time of one request of N, less an empty request; workerd CPU from /proc.\n',
+  )
+  console.log('| path | N a request | µs each (wall) | µs each (workerd CPU) |')
+  console.log('| --- | ---: | ---: | ---: |')
+  for (const r of workerd.rows) {
+    console.log(`| ${r.name} | ${r.n.toLocaleString('en')} | ${r.wallUs.toFixed(1)} | ${r.cpuUs.toFixed(1)} |`)
+  }
+}
+process.exit(0)
