@@ -2,13 +2,19 @@
  * Worker thread entry: holds some of a row's subscriber sockets. Each frame
  * is decoded with the shared `decodeTopicServerFrame` (a `msgs` frame is its
  * messages in order) and nothing else is done but bookkeeping: cursor order, a per-message seen-count, the latency
- * histogram and an `ack` every 100 messages (the room drops a socket with
- * more than 2,000 unacknowledged). The completeness check runs only when the
+ * histogram and an `ack` every `Limits.topicAckEvery` messages, as the SDK
+ * does (the room drops a socket with more than 2,000 unacknowledged). The completeness check runs only when the
  * runner asks, after the row.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import WebSocket from 'ws'
-import { decodeTopicServerFrame, encodeTopicFrame, TopicFrameType, topicMessagesOf } from '../../shared/src/index.ts'
+import {
+  decodeTopicServerFrame,
+  encodeTopicFrame,
+  Limits,
+  TopicFrameType,
+  topicMessagesOf,
+} from '../../shared/src/index.ts'
 import {
   decodePayload,
   type FromSubscribers,
@@ -20,7 +26,7 @@ import {
 } from './bench-protocol.ts'
 import { LatencyHistogram } from './latency-histogram.ts'
 
-const ACK_EVERY = 100
+const ACK_EVERY = Limits.topicAckEvery
 const CONNECT_BATCH = 50
 
 const setup = workerData as SubscriberSetup

@@ -20,6 +20,7 @@ import {
   encodeEnvelope,
   encodeTopicFrame,
   type Identity,
+  Limits,
   messageId,
   type TopicEnvelope,
   TopicFrameType,
@@ -51,8 +52,6 @@ export interface SubscribeOptions {
   /** Resume from this cursor (0: the whole history the edge holds). */
   cursor?: number
 }
-
-const ACK_EVERY = 50
 
 /** A subscription to a topic room that reconnects, resumes from its last cursor, and acknowledges what it received. */
 export class TopicSubscription {
@@ -136,7 +135,7 @@ export class TopicSubscription {
       if (check?.status === 'fulfilled') this.deliver(m.c, m.e)
       else this.reportError(check?.reason)
     })
-    if (messages.length > 0 && this.cursor !== null && this.cursor - this.acked >= ACK_EVERY) {
+    if (messages.length > 0 && this.cursor !== null && this.cursor - this.acked >= Limits.topicAckEvery) {
       this.acked = this.cursor
       ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: this.cursor }) as Uint8Array<ArrayBuffer>)
     }

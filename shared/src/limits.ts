@@ -99,6 +99,13 @@ export const Limits = {
   topicPublishBurst: 400,
   /** Publishes to a topic wait while a reader that still acknowledges is this many messages behind. */
   maxTopicReaderLag: 1_500,
+  /**
+   * How often the SDK's readers acknowledge a topic: every this many messages. Each ack is a frame
+   * the room must take in, so a busy topic with many readers would spend more on acks than on
+   * messages if readers acknowledged every few; a third of `maxTopicReaderLag` keeps a reader that
+   * keeps up well clear of holding publishers back.
+   */
+  topicAckEvery: 500,
   /** Most message ids a topic room remembers for deduplication; past it, older timestamps are refused. */
   maxTopicSeenIds: 100_000,
   /** Signaling bytes one socket may send per second, sustained. */

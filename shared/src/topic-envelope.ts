@@ -72,8 +72,10 @@ export function envelopeSigningBytes(e: Omit<TopicEnvelope, 'signature'>): Uint8
 
 /** The message id: base64url SHA-256 of the signing bytes. */
 export function messageId(e: TopicEnvelope): string {
-  return base64urlnopad.encode(sha256(envelopeSigningBytes(e)))
+  return idOfSigningBytes(envelopeSigningBytes(e))
 }
+
+const idOfSigningBytes = (signed: Uint8Array) => base64urlnopad.encode(sha256(signed))
 
 /** A message's wire form: the canonical encoding of its six fields. */
 export function encodeEnvelope(e: TopicEnvelope): Uint8Array {
@@ -132,12 +134,17 @@ export function validateEnvelope(e: TopicEnvelope, check: EnvelopeCheck = {}): v
   }
 }
 
-/** `validateEnvelope` with the signature checked by `verifyAsync` (native where the platform can); rejects with a `VivimError`. */
-export async function validateEnvelopeAsync(e: TopicEnvelope, check: EnvelopeCheck = {}): Promise<void> {
+/**
+ * `validateEnvelope` with the signature checked by `verifyAsync` (native where the platform can);
+ * rejects with a `VivimError`. Resolves to the message id, from the signing bytes it encoded anyway.
+ */
+export async function validateEnvelopeAsync(e: TopicEnvelope, check: EnvelopeCheck = {}): Promise<string> {
   checkEnvelopeFields(e, check)
-  if (!(await verifyAsync(e.author, envelopeSigningBytes(e), e.signature))) {
+  const signed = envelopeSigningBytes(e)
+  if (!(await verifyAsync(e.author, signed, e.signature))) {
     throw new VivimError(ErrorCode.InvalidSignature, 'message signature does not verify for its author')
   }
+  return idOfSigningBytes(signed)
 }
 
 function checkEnvelopeFields(e: TopicEnvelope, check: EnvelopeCheck): void {

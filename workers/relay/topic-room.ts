@@ -31,10 +31,10 @@ import {
   decodeEnvelope,
   decodeTopicClientFrame,
   ErrorCode,
-  encodeEnvelope,
+  encodeMessageFrame,
   encodeTopicFrame,
   Limits,
-  messageId,
+  publishedEnvelopeBytes,
   type TopicClientFrame,
   type TopicEnvelope,
   TopicFrameType,
@@ -45,7 +45,13 @@ import { topicMessageStored } from '../federation/hooks.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { frameBudget, socketState } from './socket-state.ts'
-import { batchFrames, flushWindowMs, MAX_PENDING_MESSAGES, type PendingMessage } from './topic-batch.ts'
+import {
+  type BatchFrame,
+  batchFrames,
+  flushWindowMs,
+  MAX_PENDING_MESSAGES,
+  type PendingMessage,
+} from './topic-batch.ts'
 import { TopicFlows } from './topic-flows.ts'
 import { httpPublisherKey, TopicPublishers } from './topic-publishers.ts'
 import { retentionOf, type TopicRetention, TopicStore } from './topic-store.ts'
@@ -80,6 +86,8 @@ export class TopicRoom extends Room {
   /** When the first pending message was stored. */
   private pendingSince = 0
   private lastFlushAt = Number.NEGATIVE_INFINITY
+  /** The flush window for the readers counted at the last flush (counting them costs a call per socket). */
+  private window = flushWindowMs(0)
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -99,8 +107,9 @@ export class TopicRoom extends Room {
           const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
           if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
         }
-        const envelope = decodeEnvelope(new Uint8Array(await request.arrayBuffer()))
-        const { handedOn, ...result } = await this.publish(topic, envelope)
+        // The body is the envelope's canonical encoding (the decoder accepts nothing else): stored as is.
+        const body = new Uint8Array(await request.arrayBuffer())
+        const { handedOn, ...result } = await this.publish(topic, decodeEnvelope(body), body)
         await handedOn
         return Response.json(result)
       }
@@ -116,7 +125,7 @@ export class TopicRoom extends Room {
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
     const frame = this.screenFrame(ws, message)
-    if (frame !== null) this.receive(ws, frame)
+    if (frame !== null) this.receive(ws, frame, message as ArrayBuffer)
   }
 
   /**
@@ -157,7 +166,7 @@ export class TopicRoom extends Room {
     return false
   }
 
-  private receive(ws: WebSocket, frame: TopicClientFrame): void {
+  private receive(ws: WebSocket, frame: TopicClientFrame, raw: ArrayBuffer): void {
     if (frame.t === TopicFrameType.Ack) {
       this.flows.ack(ws, frame.c, this.store.latest, Date.now())
       return
@@ -172,7 +181,8 @@ export class TopicRoom extends Room {
         }
         throw new VivimError(ErrorCode.RateLimited, refusal)
       }
-      this.publish(this.store.topic() ?? '', frame.e).then(
+      // The envelope's bytes are cut from the frame, not encoded again (`topic-encoded.ts`).
+      this.publish(this.store.topic() ?? '', frame.e, publishedEnvelopeBytes(new Uint8Array(raw))).then(
         (result) => {
           const ok = encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate })
           void result.handedOn.then(() => this.send(ws, ok))
@@ -189,29 +199,27 @@ export class TopicRoom extends Room {
     this.send(ws, encodeTopicFrame({ t: TopicFrameType.Error, code: error.code, message: error.message }))
   }
 
-  /** Validates, stores, then fans out; a known message id is acknowledged and not sent again. */
   /**
    * Checks the signature natively (asynchronously, so many can be in flight at once), then stores
-   * and queues the message. Messages take their turn in the order they arrived: a check that
-   * finishes early waits for the ones before it, so each publisher's messages keep their order.
+   * and queues the message; a known message id is acknowledged and not sent again. Messages take
+   * their turn in the order they arrived: a check that finishes early waits for the ones before
+   * it, so each publisher's messages keep their order. `encoded` is `encodeEnvelope(envelope)`.
    */
-  private publish(topic: string, envelope: TopicEnvelope): Promise<Published> {
+  private publish(topic: string, envelope: TopicEnvelope, encoded: Uint8Array): Promise<Published> {
     const verified = validateEnvelopeAsync(envelope, { topic, now: Date.now(), maxAgeMs: this.retention.maxAgeMs })
     verified.catch(() => {}) // handled where its turn comes
-    const stored = this.turn.then(() => verified).then(() => this.storeChecked(envelope))
+    const stored = this.turn.then(() => verified).then((id) => this.storeChecked(envelope, id, encoded))
     this.turn = stored.catch(() => {})
     return stored
   }
 
   /** Stores a checked message and queues it for the next flush; a known message id is not sent again. */
-  private storeChecked(envelope: TopicEnvelope): Published {
+  private storeChecked(envelope: TopicEnvelope, id: string, encoded: Uint8Array): Published {
     const now = Date.now()
-    const id = messageId(envelope)
-    const encoded = encodeEnvelope(envelope)
     const { cursor, duplicate } = this.store.append(id, envelope.timestamp, encoded, this.retention, now)
     if (duplicate) return { id, cursor, duplicate, handedOn: Promise.resolve() }
     if (this.pending.length === 0) this.pendingSince = now
-    this.pending.push({ c: cursor, e: envelope, bytes: encoded.byteLength })
+    this.pending.push({ c: cursor, envelope: encoded })
     this.scheduleFlush(now)
     return { id, cursor, duplicate, handedOn: topicMessageStored(this.env, envelope) }
   }
@@ -222,7 +230,7 @@ export class TopicRoom extends Room {
    * of the window since the last flush when the room is busy.
    */
   private scheduleFlush(now: number): void {
-    const window = flushWindowMs(this.ctx.getWebSockets().length)
+    const window = this.window
     if (now - this.pendingSince >= window || this.pending.length >= MAX_PENDING_MESSAGES) {
       this.flush()
       return
@@ -241,7 +249,9 @@ export class TopicRoom extends Room {
     this.lastFlushAt = now
     const frames = batchFrames(this.pending)
     this.pending = []
-    for (const batch of frames) this.broadcast(batch.first, batch.last, batch.frame, now, except)
+    const readers = this.readers()
+    this.window = flushWindowMs(readers.length)
+    for (const batch of frames) this.broadcast(readers, batch, now, except)
   }
 
   /** Sends what a resuming subscriber missed, in order, then `live`; says so when its point is gone. */
@@ -256,9 +266,7 @@ export class TopicRoom extends Room {
       this.send(ws, encodeTopicFrame({ t: TopicFrameType.Gap, from: Math.max(from, 0), oldest }))
       from = oldest - 1
     }
-    for (const m of this.store.after(from)) {
-      this.send(ws, encodeTopicFrame({ t: TopicFrameType.Message, c: m.cursor, e: decodeEnvelope(m.envelope) }))
-    }
+    for (const m of this.store.after(from)) this.send(ws, encodeMessageFrame({ c: m.cursor, envelope: m.envelope }))
     this.flows.start(ws, latest, Math.max(from, 0), Date.now())
     this.send(ws, encodeTopicFrame({ t: TopicFrameType.Live, c: latest }))
   }
@@ -268,9 +276,10 @@ export class TopicRoom extends Room {
    * messages, not frames: a reader the frame would leave more than `Limits.maxTopicUnacked`
    * messages unacknowledged is closed instead.
    */
-  private broadcast(first: number, last: number, frame: Uint8Array, now: number, except: WebSocket | null): void {
-    for (const ws of this.readers()) {
-      if (ws === except) continue
+  private broadcast(readers: readonly WebSocket[], batch: BatchFrame, now: number, except: WebSocket | null): void {
+    const { first, last, frame } = batch
+    for (const ws of readers) {
+      if (ws === except || this.rejected.has(ws)) continue
       const flow = this.flows.get(ws, first - 1)
       if (last - flow.acked > Limits.maxTopicUnacked) {
         this.reject(ws, CloseCode.TooSlow, `more than ${Limits.maxTopicUnacked} messages unacknowledged`)

@@ -91,10 +91,9 @@ export class TopicSeenIds {
     this.count -= this.deleteWhere('ts <= ?', this.floorTs)
   }
 
+  /** Deletes the rows matching `condition` and says how many went (one statement: usually none match). */
   private deleteWhere(condition: string, ts: number): number {
-    const n = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM topic_seen WHERE ${condition}`, ts).one().n
-    if (n > 0) this.sql.exec(`DELETE FROM topic_seen WHERE ${condition}`, ts)
-    return n
+    return this.sql.exec(`DELETE FROM topic_seen WHERE ${condition} RETURNING id`, ts).toArray().length
   }
 
   private meta(key: string): string | null {
