@@ -9,7 +9,8 @@
  * (`kind: 'plain'`): the same libp2p node (`createBridgeNode`, the same
  * transports, encrypter, muxer, DHT and Gossipsub options) subscribed to the
  * topic with no validator, so the difference between the two is what the
- * bridge adds to plain Gossipsub.
+ * bridge adds to plain Gossipsub; or (`kind: 'default'`) a node with the same
+ * modules and Gossipsub's default options (`default-node.ts`).
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { createEnvelope, encodeEnvelope, generateIdentity } from '@vivim/shared'
@@ -17,8 +18,9 @@ import { createBridge } from '../../node-bridge/src/bridge.ts'
 import { type BridgeNodeInit, createBridgeNode } from '../../node-bridge/src/node.ts'
 import { openStorage } from '../../node-bridge/src/storage.ts'
 import { gossipMessageId } from '../../node-bridge/src/topic-ids.ts'
+import { createDefaultGossipsubNode } from './default-node.ts'
 
-export type NodeKind = 'bridge' | 'plain'
+export type NodeKind = 'bridge' | 'plain' | 'default'
 
 export type ThreadCommand =
   | { type: 'publish'; text: string }
@@ -55,7 +57,9 @@ const nodeInit: BridgeNodeInit = {
 const bridge =
   kind === 'bridge' ? await createBridge({ ...nodeInit, dataDir: null, edgeUrl: null, topics: [topic] }) : null
 const storage = bridge?.storage ?? (await openStorage({ dataDir: null }))
-const node = bridge?.node ?? (await createBridgeNode(nodeInit, storage))
+const node =
+  bridge?.node ??
+  (kind === 'default' ? await createDefaultGossipsubNode(bootstrap) : await createBridgeNode(nodeInit, storage))
 const pubsub = node.services.pubsub
 if (bridge === null) {
   pubsub.subscribe(topic)

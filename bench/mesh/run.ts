@@ -5,10 +5,11 @@
  * to delivery at every other bridge (p50/p99), then a burst from one bridge
  * for messages per second delivered to all. DHT: records put through the
  * record mirror on one bridge and got from another (p50/p99 of each).
- * Then the anchor, in the same run: the same number of plain Gossipsub nodes
- * (the bridge's libp2p node and Gossipsub options, no envelope validator),
- * the same topology and the same two Gossipsub phases (`--no-anchor` skips
- * it). Progress on stderr, a Markdown table on stdout; exits 1 if anything
+ * Then the anchors, in the same run, each with the same number of nodes, the
+ * same topology and the same two Gossipsub phases: plain Gossipsub on the
+ * bridge's libp2p node and Gossipsub options with no envelope validator, and
+ * plain Gossipsub with libp2p's defaults on the same modules
+ * (`default-node.ts`); `--no-anchor` skips them. Progress on stderr, a Markdown table on stdout; exits 1 if anything
  * was not delivered or not found.
  *
  *   node bench/mesh/run.ts [--bridges 10] [--messages 300] [--rate 20] [--burst 1000] [--records 100] [--no-anchor]
@@ -70,13 +71,17 @@ const dht = await runDht(bridgeMesh)
 const bridgeCounts = await bridgeMesh.stop()
 progress(`bridges: connections closed ${bridgeCounts.connectionsClosed}, messages rejected ${bridgeCounts.rejected}`)
 
-let plainGossip: GossipResult | null = null
-let plainClosed = 0
-if (!values['no-anchor']) {
-  const plainMesh = await startMesh(BRIDGES, `public:bench:mesh-plain-${Date.now()}`, 'plain')
-  plainGossip = await runGossip(plainMesh, MESSAGES, RATE, BURST)
-  plainClosed = (await plainMesh.stop()).connectionsClosed
-  progress(`plain gossipsub: connections closed ${plainClosed}`)
+const ANCHORS = [
+  { kind: 'plain', label: 'Plain Gossipsub, bridge node options (anchor)' },
+  { kind: 'default', label: 'Plain Gossipsub, libp2p defaults (anchor)' },
+] as const
+const anchors: { label: string; gossip: GossipResult; closed: number }[] = []
+for (const { kind, label } of values['no-anchor'] ? [] : ANCHORS) {
+  const anchorMesh = await startMesh(BRIDGES, `public:bench:mesh-${kind}-${Date.now()}`, kind)
+  const gossip = await runGossip(anchorMesh, MESSAGES, RATE, BURST)
+  const closed = (await anchorMesh.stop()).connectionsClosed
+  progress(`${label}: connections closed ${closed}`)
+  anchors.push({ label, gossip, closed })
 }
 
 const put = summarize(dht.puts)
@@ -86,7 +91,7 @@ console.log(`Mesh benchmark: ${BRIDGES} nodes on 127.0.0.1, one worker thread ea
 console.log(row(['measure', 'delivered / done', 'p50 ms', 'p99 ms', 'per second']))
 console.log(row(['---', '---', '---', '---', '---']))
 for (const cells of gossipRows('Bridges', bridgeGossip)) console.log(row(cells))
-if (plainGossip) for (const cells of gossipRows('Plain Gossipsub (anchor)', plainGossip)) console.log(row(cells))
+for (const a of anchors) for (const cells of gossipRows(a.label, a.gossip)) console.log(row(cells))
 console.log(
   row([
     'DHT put (record mirror: check, put, provide)',
@@ -111,10 +116,11 @@ console.log(
 console.log(row(['nodes', 'burst took', 'CPU per message', 'cores busy', 'connections closed during it']))
 console.log(row(['---', '---', '---', '---', '---']))
 console.log(row(burstCostRow('Bridges', bridgeGossip)))
-if (plainGossip) console.log(row(burstCostRow('Plain Gossipsub (anchor)', plainGossip)))
+for (const a of anchors) console.log(row(burstCostRow(a.label, a.gossip)))
 console.log(
   `\nConnections closed during the run: bridges ${count(bridgeCounts.connectionsClosed)}` +
-    (plainGossip ? `, plain Gossipsub nodes ${count(plainClosed)}.` : '.'),
+    anchors.map((a) => `, ${a.label} ${count(a.closed)}`).join('') +
+    '.',
 )
-const ok = allDelivered(bridgeGossip) && (plainGossip === null || allDelivered(plainGossip)) && dht.found === RECORDS
+const ok = allDelivered(bridgeGossip) && anchors.every((a) => allDelivered(a.gossip)) && dht.found === RECORDS
 process.exit(ok ? 0 : 1)
