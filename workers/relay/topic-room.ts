@@ -247,6 +247,7 @@ export class TopicRoom extends Room {
     if (this.pending.length === 0) return
     const now = Date.now()
     this.lastFlushAt = now
+    this.store.prune(this.retention, now)
     const frames = batchFrames(this.pending)
     this.pending = []
     const readers = this.readers()

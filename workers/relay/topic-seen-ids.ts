@@ -65,20 +65,36 @@ export class TopicSeenIds {
   }
 
   /**
-   * Records an accepted message, then forgets ids whose timestamp is below
-   * `oldestAccepted` (the room would refuse them as stale anyway) and, past
-   * `maxIds`, the oldest ones, raising the floor to cover them, but never
+   * Records a message about to be stored at `cursor`, unless its id is known:
+   * then nothing changes and the cursor it was stored at is returned. Throws
+   * `stale_record` for a timestamp at or below the floor that is not known.
+   * Past `maxIds` ids, it first forgets those dated before `oldestAccepted`,
+   * then the oldest ones, raising the floor to cover them, but never
    * past `now` less the allowed clock skew: timestamps may run ahead of the
    * clock by that skew, and a floor near or past `now` would refuse every
    * honest publish until it passed (a writer could lock a topic with 100,000
    * messages dated ahead). A forgotten id dated above the floor can come
    * back; that takes 100,000 messages dated no earlier first.
    */
-  remember(id: string, timestamp: number, cursor: number, oldestAccepted: number, now: number): void {
-    this.sql.exec('INSERT INTO topic_seen (id, ts, cursor) VALUES (?, ?, ?)', id, timestamp, cursor)
+  remember(id: string, timestamp: number, cursor: number, oldestAccepted: number, now: number): number | null {
+    if (timestamp <= this.floorTs) {
+      const known = this.cursorOf(id)
+      if (known !== null) return known
+      this.checkFloor(timestamp)
+    }
+    // One statement for a new id (the usual case); a known one conflicts and inserts nothing.
+    const inserted = this.sql
+      .exec(
+        'INSERT INTO topic_seen (id, ts, cursor) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id',
+        id,
+        timestamp,
+        cursor,
+      )
+      .toArray().length
+    if (inserted === 0) return this.cursorOf(id)
     this.count++
-    this.count -= this.deleteWhere('ts < ?', oldestAccepted)
-    if (this.count <= this.maxIds) return
+    if (this.count > this.maxIds) this.count -= this.deleteWhere('ts < ?', oldestAccepted)
+    if (this.count <= this.maxIds) return null
     const excess = this.count - this.maxIds
     const newestDropped = this.sql
       .exec<{ ts: number }>('SELECT ts FROM topic_seen ORDER BY ts LIMIT 1 OFFSET ?', excess - 1)
@@ -89,6 +105,12 @@ export class TopicSeenIds {
     this.sql.exec('DELETE FROM topic_seen WHERE id IN (SELECT id FROM topic_seen ORDER BY ts LIMIT ?)', excess)
     this.count -= excess
     this.count -= this.deleteWhere('ts <= ?', this.floorTs)
+    return null
+  }
+
+  /** Forgets ids dated before `oldestAccepted`: the room refuses them as stale anyway. */
+  forgetOlderThan(oldestAccepted: number): void {
+    this.count -= this.deleteWhere('ts < ?', oldestAccepted)
   }
 
   /** Deletes the rows matching `condition` and says how many went (one statement: usually none match). */

@@ -4,6 +4,14 @@
  * last `maxMessages` messages and nothing older than `maxAgeMs`; the latest
  * cursor is kept apart so it survives the history emptying. Duplicates are
  * dropped by the ids of `topic-seen-ids.ts`, which outlive the history.
+ *
+ * Each SQLite statement costs the room far more than its work (about 0.1-0.2
+ * ms each under the local runtime), so a new message costs two: its id and
+ * its row. What falls out of the window is deleted by `prune`, which the
+ * room runs once per flush, not per message; until then the history holds a
+ * few messages more than the window. The latest cursor is written there too:
+ * on start it is the larger of the stored one and the newest row's, so a
+ * message stored before a crash is never given a cursor again.
  */
 import { Limits } from '@vivim/shared'
 import { TopicSeenIds } from './topic-seen-ids.ts'
@@ -30,6 +38,8 @@ export class TopicStore {
   private readonly seen: TopicSeenIds
   /** The bound topic, once read: it never changes, and every publish asks for it. */
   private boundTopic: string | null = null
+  /** Whether messages were stored since the last `prune`. */
+  private unpruned = true
 
   /** `maxSeenIds` bounds the remembered message ids (`Limits.maxTopicSeenIds`; smaller in tests). */
   constructor(storage: DurableObjectStorage, maxSeenIds: number = Limits.maxTopicSeenIds) {
@@ -38,7 +48,8 @@ export class TopicStore {
         cursor INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, data BLOB NOT NULL);
       CREATE INDEX IF NOT EXISTS topic_messages_ts ON topic_messages (ts);
       CREATE TABLE IF NOT EXISTS topic_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`)
-    this.latestCursor = Number(this.meta('latest') ?? 0)
+    const newest = this.sql.exec<{ c: number | null }>('SELECT MAX(cursor) AS c FROM topic_messages').one().c
+    this.latestCursor = Math.max(Number(this.meta('latest') ?? 0), newest ?? 0)
     this.seen = new TopicSeenIds(this.sql, maxSeenIds)
   }
 
@@ -61,16 +72,17 @@ export class TopicStore {
 
   /**
    * Stores a message unless its id is known (then answers the cursor it was
-   * stored at, even if it left the history); prunes what falls out of the
-   * window. Throws `stale_record` for a timestamp at or below the seen-id floor.
+   * stored at, even if it left the history). Throws `stale_record` for a
+   * timestamp at or below the seen-id floor. `prune` later trims the window.
    */
   append(id: string, timestamp: number, envelope: Uint8Array, retention: TopicRetention, now: number): AppendResult {
     // The seen ids cover the history until they first overflow (a floor is set): only then can a
     // stored message be missing from them, so only then is the history asked too.
-    const known = this.seen.cursorOf(id) ?? (this.seen.floor >= 0 ? this.cursorOf(id) : null)
-    if (known !== null) return { cursor: known, duplicate: true }
-    this.seen.checkFloor(timestamp)
+    const inHistory = this.seen.floor >= 0 ? this.cursorOf(id) : null
+    if (inHistory !== null) return { cursor: inHistory, duplicate: true }
     const cursor = this.latestCursor + 1
+    const known = this.seen.remember(id, timestamp, cursor, now - retention.maxAgeMs, now)
+    if (known !== null) return { cursor: known, duplicate: true }
     this.sql.exec(
       'INSERT INTO topic_messages (cursor, id, ts, data) VALUES (?, ?, ?, ?)',
       cursor,
@@ -78,13 +90,20 @@ export class TopicStore {
       timestamp,
       envelope,
     )
-    this.sql.exec("INSERT OR REPLACE INTO topic_meta (key, value) VALUES ('latest', ?)", String(cursor))
     this.latestCursor = cursor
-    // Two statements, each on its own index: with `OR` SQLite scans the whole history every time.
-    this.sql.exec('DELETE FROM topic_messages WHERE cursor <= ?', cursor - retention.maxMessages)
-    this.sql.exec('DELETE FROM topic_messages WHERE ts < ?', now - retention.maxAgeMs)
-    this.seen.remember(id, timestamp, cursor, now - retention.maxAgeMs, now)
+    this.unpruned = true
     return { cursor, duplicate: false }
+  }
+
+  /** Deletes what fell out of the window since the last prune, and stores the latest cursor. */
+  prune(retention: TopicRetention, now: number): void {
+    if (!this.unpruned) return
+    this.unpruned = false
+    this.sql.exec("INSERT OR REPLACE INTO topic_meta (key, value) VALUES ('latest', ?)", String(this.latestCursor))
+    // Two statements, each on its own index: with `OR` SQLite scans the whole history.
+    this.sql.exec('DELETE FROM topic_messages WHERE cursor <= ?', this.latestCursor - retention.maxMessages)
+    this.sql.exec('DELETE FROM topic_messages WHERE ts < ?', now - retention.maxAgeMs)
+    this.seen.forgetOlderThan(now - retention.maxAgeMs)
   }
 
   cursorOf(id: string): number | null {

@@ -67,8 +67,12 @@ describe('topic message replay', () => {
       // A history of one message, so the ids below are known only as seen ids.
       const retention = { maxMessages: 1, maxAgeMs: DAY }
       const store = new TopicStore(state.storage, 3)
+      // Each append followed by the prune the room runs at its next flush.
       const append = (id: string, ts: number, at = now) =>
-        staleOrNot(() => store.append(id, ts, new Uint8Array([1]), retention, at))
+        staleOrNot(() => {
+          store.append(id, ts, new Uint8Array([1]), retention, at)
+          store.prune(retention, at)
+        })
       const seenIds = () => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM topic_seen').one().n
 
       for (const [id, ts] of [
@@ -113,6 +117,24 @@ describe('topic message replay', () => {
     })
   })
 
+  it('a room that stops between storing and pruning never gives a cursor twice', async () => {
+    const stub = env.TOPIC_ROOM.getByName(freshTopic())
+    await runInDurableObject(stub, (_, state) => {
+      const now = Date.now()
+      const retention = { maxMessages: 2, maxAgeMs: DAY }
+      const store = new TopicStore(state.storage)
+      for (const id of ['p1', 'p2', 'p3']) store.append(id, now, new Uint8Array([1]), retention, now)
+      store.prune(retention, now)
+      expect(store.append('p4', now, new Uint8Array([1]), retention, now)).toEqual({ cursor: 4, duplicate: false })
+      // Stopped here: no prune stored the latest cursor. The next instance reads it from the rows.
+      const again = new TopicStore(state.storage)
+      expect(again.latest).toBe(4)
+      expect(again.append('p5', now, new Uint8Array([1]), retention, now)).toEqual({ cursor: 5, duplicate: false })
+      again.prune(retention, now)
+      expect(again.after(0).map((m) => m.id)).toEqual(['p4', 'p5'])
+    })
+  })
+
   it('ids whose timestamps passed the accepted age are forgotten without raising the floor', async () => {
     const stub = env.TOPIC_ROOM.getByName(freshTopic())
     await runInDurableObject(stub, (_, state) => {
@@ -121,6 +143,8 @@ describe('topic message replay', () => {
       const store = new TopicStore(state.storage, 3)
       store.append('old', now - 9_000, new Uint8Array([1]), retention, now)
       store.append('new', now, new Uint8Array([1]), retention, now + 2_000)
+      expect(state.storage.sql.exec('SELECT id FROM topic_seen').toArray()).toHaveLength(2)
+      store.prune(retention, now + 2_000)
       const ids = state.storage.sql.exec<{ id: string }>('SELECT id FROM topic_seen ORDER BY id').toArray()
       expect(ids.map((r) => r.id)).toEqual(['new'])
       expect(store.append('newer', now - 7_999, new Uint8Array([1]), retention, now + 2_000)).toMatchObject({
