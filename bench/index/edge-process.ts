@@ -9,8 +9,12 @@
  * requests and skew the figures (`snapshotArgs`). `stop` is
  * idempotent and is also called from the exit and signal handlers, so the
  * child never outlives the run.
+ *
+ * `startKvReader` starts the read anchor (`kv-worker/`) the same way (a
+ * bundle built once, the same wrangler, `wrangler dev --no-bundle`), on the
+ * edge's state directory, so it reads the KV keys the edge wrote.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -23,6 +27,8 @@ const LOG_TAIL_CHARS = 8_000
 
 export interface Edge {
   readonly url: string
+  /** The `--persist-to` directory: the edge's Durable Objects, KV and cache. */
+  readonly stateDir: string
   /** CPU time (user + system) the edge's processes have used so far, in ms; null off Linux. */
   cpuMs(): number | null
   logTail(): string
@@ -51,23 +57,48 @@ function groupCpuMs(pgid: number): number | null {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
+const ENV = {
+  ...process.env,
+  PATH: `${BIN}:${process.env.PATH ?? ''}`,
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+}
+
 /** Starts the edge and resolves once `/healthz` answers, or throws after `deadlineMs`. */
 export async function startEdge(deadlineMs = 90_000): Promise<Edge> {
-  const port = await freePort()
-  const state = mkdtempSync(join(tmpdir(), 'vivim-bench-index-'))
-  const env = {
-    ...process.env,
-    PATH: `${BIN}:${process.env.PATH ?? ''}`,
-    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    WRANGLER_SEND_METRICS: 'false',
-  }
+  const dir = mkdtempSync(join(tmpdir(), 'vivim-bench-index-'))
   // A bundle built now, not the sources: wrangler dev reloads (and drops every socket) on any edit.
-  const args = ['dev', ...snapshotArgs(join(state, 'snapshot')), '--port', String(port), '--ip', '127.0.0.1']
-  const child: ChildProcess = spawn(
-    join(BIN, 'wrangler'),
-    [...args, '--var', 'VIVIM_ENV:development', '--persist-to', join(state, 'state')],
-    { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
-  )
+  const source = snapshotArgs(join(dir, 'snapshot'))
+  return launch([...source, '--var', 'VIVIM_ENV:development'], join(dir, 'state'), dir, deadlineMs)
+}
+
+/**
+ * Starts the bare KV reader (`kv-worker/`) on the edge's state directory;
+ * stopping it leaves that directory to the edge.
+ */
+export async function startKvReader(edge: Edge, deadlineMs = 90_000): Promise<Edge> {
+  const dir = mkdtempSync(join(tmpdir(), 'vivim-bench-kv-read-'))
+  const config = join(import.meta.dirname, 'kv-worker', 'wrangler.toml')
+  const bundle = join(dir, 'bundle')
+  execFileSync(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--config', config, '--outdir', bundle], {
+    cwd: REPO_ROOT,
+    env: ENV,
+    stdio: 'ignore',
+  })
+  const source = [join(bundle, 'worker.js'), '--no-bundle', '--config', config]
+  return launch(source, edge.stateDir, dir, deadlineMs)
+}
+
+/** `wrangler dev` of `source` with its state in `stateDir`; `dir` (its own files) is removed when it stops. */
+async function launch(source: string[], stateDir: string, dir: string, deadlineMs: number): Promise<Edge> {
+  const port = await freePort()
+  const args = ['dev', ...source, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', stateDir]
+  const child: ChildProcess = spawn(join(BIN, 'wrangler'), args, {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: ENV,
+  })
   let tail = ''
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-LOG_TAIL_CHARS)
@@ -83,7 +114,7 @@ export async function startEdge(deadlineMs = 90_000): Promise<Edge> {
         process.kill(-child.pid, 'SIGKILL')
       } catch {}
     }
-    rmSync(state, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
   }
   process.once('exit', stop)
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -98,7 +129,8 @@ export async function startEdge(deadlineMs = 90_000): Promise<Edge> {
     if (child.exitCode !== null) break
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) })
-      if (res.ok) return { url, cpuMs: () => (child.pid ? groupCpuMs(child.pid) : null), logTail: () => tail, stop }
+      if (res.ok)
+        return { url, stateDir, cpuMs: () => (child.pid ? groupCpuMs(child.pid) : null), logTail: () => tail, stop }
     } catch {}
     await sleep(250)
   }

@@ -5,7 +5,8 @@
  * kinds of query, and a second page through a cursor) and record reads
  * with a warm and a cold edge cache. The same searches run in the same run
  * against an anchor: SQLite FTS5 in this process over the same text
- * (`anchor.ts`). Prints a table and writes the figures to
+ * (`anchor.ts`); the same cold reads run against a bare Worker reading the
+ * same KV keys (`kv-worker/`). Prints a table and writes the figures to
  * `bench/index/results.json`. Every loop is bounded; the edge is stopped on
  * exit, on error and on Ctrl-C.
  *
@@ -17,12 +18,12 @@ import { join } from 'node:path'
 import { encodeRecord, type Identity } from '@vivim/shared'
 import { FtsAnchor } from './anchor.ts'
 import { corpusRecord, identities, prng, word } from './corpus.ts'
-import { type Edge, REPO_ROOT, startEdge } from './edge-process.ts'
+import { type Edge, REPO_ROOT, startEdge, startKvReader } from './edge-process.ts'
 import { type PhaseResult, round, runPhase } from './measure.ts'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000)
 const AUTHORS = Math.max(1, Math.round(RECORDS / 100))
-const PUT_CONCURRENCY = 32
+const PUT_CONCURRENCY = Number(process.env.BENCH_PUT_CONCURRENCY ?? 32)
 const QUERY_CONCURRENCY = 8
 const QUERIES_PER_KIND = Number(process.env.BENCH_QUERIES ?? 400)
 const PAGE_SIZE = 20
@@ -191,7 +192,16 @@ async function main(): Promise<void> {
     const warm = sample(GETS)
     await reads(edge, 'GET record (warming)', warm, {})
     results.push(await reads(edge, 'GET record, warm cache', warm, {}))
-    results.push(await reads(edge, 'GET record, cold cache (KV)', sample(GETS), { 'Cache-Control': 'no-cache' }))
+    // The bare KV reader first, then the edge on the same keys, so the edge never reads a key after the anchor did less.
+    const cold = sample(GETS)
+    const kvReader = await startKvReader(edge)
+    try {
+      results.push(await reads(kvReader, 'anchor (bare Worker, KV get): GET record', cold, {}))
+      results.push(await reads(kvReader, 'anchor (bare Worker, KV get): GET record, the warm set', warm, {}))
+    } finally {
+      kvReader.stop()
+    }
+    results.push(await reads(edge, 'GET record, cold cache (KV)', cold, { 'Cache-Control': 'no-cache' }))
     print(results)
     const out = { date: new Date().toISOString(), records: RECORDS, authors: AUTHORS, cores: cpus().length, results }
     writeFileSync(join(REPO_ROOT, 'bench', 'index', 'results.json'), `${JSON.stringify(out, null, 2)}\n`)

@@ -7,6 +7,10 @@ import { ErrorCode, parseRecordKey, VivimError } from '@vivim/shared'
 import type { Context } from 'hono'
 import type { AppEnv } from '../http/types.ts'
 
+/** Keys this isolate has parsed as valid: parsing decodes the owner's DID, which every read and write would redo. */
+const KNOWN_KEYS_SIZE = 16_384
+const knownKeys = new Set<string>()
+
 export const CBOR = 'application/cbor'
 export const JSON_TYPE = 'application/json'
 
@@ -22,7 +26,10 @@ export const JSON_TYPE = 'application/json'
  */
 export function pathKey(c: Context<AppEnv>): string {
   const key = `/${c.req.param('key') ?? ''}`
+  if (knownKeys.has(key)) return key
   parseRecordKey(key)
+  if (knownKeys.size >= KNOWN_KEYS_SIZE) knownKeys.clear()
+  knownKeys.add(key)
   return key
 }
 
