@@ -114,9 +114,11 @@ port.on('message', async (command: ThreadCommand) => {
   } else if (command.type === 'stop') {
     clearInterval(timer)
     const rejected = bridge ? Number((await bridge.metrics.messagesRejected.get()).values[0]?.value ?? 0) : 0
+    // Counted before stopping: stopping closes every connection, and those are not the run's.
+    const closedInRun = connectionsClosed
     await (bridge ?? node).stop()
     if (bridge === null) await storage.close()
-    post({ type: 'stopped', connectionsClosed, rejected })
+    post({ type: 'stopped', connectionsClosed: closedInRun, rejected })
     port.close()
   }
 })
