@@ -2,14 +2,15 @@
  * Fan-out load benchmark of Yjs document relays (`npm run bench:docs`).
  *
  * For each server (this project's relay, `@y/websocket-server`,
- * `@hocuspocus/server`), each in its own child process and one at a time,
+ * `@hocuspocus/server`, y-partyserver with plain and with hibernatable
+ * sockets), each in its own child process and one at a time,
  * and for each offered rate: C senders push small Yjs updates to one
  * document while one observer times their arrival; then every client must
  * hold every update. Prints one Markdown table with ratios against
  * `@y/websocket-server`. Exits 1 if any row lost updates or failed.
  *
  *   node_modules/.bin/node bench/docs/run.ts [--clients 20] [--rates 500,2000,4000]
- *     [--duration 10] [--only relay,reference,hocuspocus] [--relay-url ws://...] [--json]
+ *     [--duration 10] [--only relay,reference,hocuspocus,partyserver,partyserver-hib] [--relay-url ws://...] [--json]
  */
 import { LOAD_USAGE, parseLoadOptions } from './cli-options.ts'
 import { type RowResult, runRow } from './load-row.ts'
