@@ -91,6 +91,24 @@ describe('search pages', () => {
     expect(scores.every((s) => s > 0)).toBe(true)
   })
 
+  it('pages stay exact when one shard holds more of a page than its share: every match once, in score order', async () => {
+    const word = uniqueWord()
+    const alice = generateIdentity()
+    const onOneShard: ContentRecord[] = []
+    for (let i = 0; onOneShard.length < 12; i++) {
+      const record = signed(alice, 'post', { title: `${word} `.repeat(1 + (i % 4)), text: 'x' }, { name: `one${i}` })
+      if (shardOf(record.key) === 3) onOneShard.push(record)
+    }
+    const elsewhere = spread(word, 8, 'e')
+    await Promise.all([...onOneShard, ...elsewhere].map((r) => putOk(r)))
+    for (const limit of ['5', '9']) {
+      const seen = await allPages({ q: word, limit })
+      expect(seen.map((r) => r.key).sort()).toEqual([...onOneShard, ...elsewhere].map((r) => r.key).sort())
+      const scores = seen.map((r) => r.score)
+      expect(scores).toEqual([...scores].sort((a, b) => b - a))
+    }
+  })
+
   it('a search of two words pages every match exactly once, across every shard, in rank order', async () => {
     const [word, other] = [uniqueWord(), uniqueWord()]
     const records = spread(word, 30, 't', other)
