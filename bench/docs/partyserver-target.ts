@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { BENCH_WRANGLER_ENV } from '../lib/wrangler-env.ts'
 import { freePort, REPO_ROOT, type ServerChild, spawnServer, waitForHttp } from './child-processes.ts'
 import { bundleTree } from './rules-edges.ts'
 
@@ -42,10 +43,7 @@ export async function launchPartyServer(mode: PartyMode): Promise<PartyServerChi
   const args = ['dev', ...bundle, '--port', `${port}`, '--ip', '127.0.0.1', '--persist-to', persist]
   // Its own inspector port, so that another wrangler dev on this machine cannot keep it from starting.
   args.push('--inspector-port', `${await freePort()}`)
-  const child = spawnServer(`wrangler dev (y-partyserver, ${mode})`, wrangler, args, {
-    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    WRANGLER_SEND_METRICS: 'false',
-  })
+  const child = spawnServer(`wrangler dev (y-partyserver, ${mode})`, wrangler, args, BENCH_WRANGLER_ENV)
   try {
     await waitForHttp(`http://127.0.0.1:${port}/`, READY_MS, child)
   } catch (error) {

@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { BENCH_WRANGLER_ENV } from '../lib/wrangler-env.ts'
 import { freePort, groupCpuMs, killAllChildrenNow, REPO_ROOT, spawnServer, waitForHttp } from './child-processes.ts'
 import { parseLoadOptions } from './cli-options.ts'
 import { InspectorSession } from './inspector-session.ts'
@@ -40,7 +41,7 @@ const profileS = Number(values.profile)
 const afterS = Number(values['profile-after'])
 const load = parseLoadOptions(['--duration', values.duration, '--quiet-wait', '5']) ?? process.exit(64)
 const WRANGLER_BIN = join(REPO_ROOT, 'node_modules', '.bin', 'wrangler')
-const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' }
+const QUIET = BENCH_WRANGLER_ENV
 
 /** As `rules-edges.ts` starts an edge, with an inspector port we know. */
 async function startEdge(bundle: readonly string[], commit: string, work: string, inspectorPort: number) {

@@ -24,6 +24,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { BENCH_WRANGLER_ENV } from '../lib/wrangler-env.ts'
 import { freePort, groupCpuMs, REPO_ROOT, spawnServer, waitForHttp } from './child-processes.ts'
 
 export const BEFORE_COMMIT = 'ac76cfa'
@@ -33,7 +34,7 @@ export const AFTER_TREE = '/tmp/relay-after'
 const READY_MS = 90_000
 const WRANGLER_JS = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
 const WRANGLER_BIN = join(REPO_ROOT, 'node_modules', '.bin', 'wrangler')
-const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' }
+const QUIET = BENCH_WRANGLER_ENV
 const WORKSPACES = ['shared', 'client', 'node-bridge']
 
 export type Side = 'before' | 'after'

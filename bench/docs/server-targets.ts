@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { snapshotArgs } from '../../scripts/test-edge.ts'
+import { BENCH_WRANGLER_ENV } from '../lib/wrangler-env.ts'
 import {
   freePort,
   groupCpuMs,
@@ -104,10 +105,7 @@ async function launch(name: ServerName, relayUrl: string | null): Promise<Runnin
     // A bundle built now, not the sources: wrangler dev reloads (and drops every socket) on any edit.
     const snapshot = snapshotArgs(join(persist, 'snapshot'))
     const args = ['dev', ...snapshot, '--port', `${port}`, '--ip', '127.0.0.1', '--var', 'VIVIM_ENV:development']
-    const child = spawnServer('wrangler dev', wrangler, [...args, '--persist-to', persist], {
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      WRANGLER_SEND_METRICS: 'false',
-    })
+    const child = spawnServer('wrangler dev', wrangler, [...args, '--persist-to', persist], BENCH_WRANGLER_ENV)
     const cleanup = () => rmSync(persist, { recursive: true, force: true })
     const server = fromChild(name, 'yjs', child, (d) => `ws://127.0.0.1:${port}/v1/docs/${d}`, cleanup)
     await waitForHttp(`${origin}/healthz`, RELAY_READY_MS, child).catch(async (error: unknown) => {

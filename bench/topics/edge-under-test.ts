@@ -16,6 +16,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { snapshotArgs } from '../../scripts/test-edge.ts'
 import {
   CLOCK_TICKS_PER_SECOND,
   freePort,
@@ -25,6 +26,7 @@ import {
   spawnServer,
   waitForHttp,
 } from '../docs/child-processes.ts'
+import { BENCH_WRANGLER_ENV } from '../lib/wrangler-env.ts'
 
 const READY_MS = 90_000
 
@@ -114,10 +116,16 @@ async function attach(url: string): Promise<Edge> {
   }
 }
 
-/** Starts `wrangler dev` (or attaches to `url`) and resolves once `/healthz` answers 200. */
+/**
+ * Starts `wrangler dev` (or attaches to `url`) and resolves once `/healthz` answers 200. It serves
+ * a deploy bundle built once (`snapshotArgs`), not the sources: wrangler dev reloads on every
+ * source edit, which would cut a run's sockets.
+ */
 export async function startEdge(url: string | null): Promise<Edge> {
   if (url !== null) return attach(url)
-  return startWrangler('edge', ['--var', 'VIVIM_ENV:development'])
+  const snapshot = mkdtempSync(join(tmpdir(), 'vivim-bench-topics-bundle-'))
+  process.once('exit', () => rmSync(snapshot, { recursive: true, force: true }))
+  return startWrangler('edge', [...snapshotArgs(snapshot), '--var', 'VIVIM_ENV:development'])
 }
 
 /** Starts the naive broadcast Worker under `wrangler dev`, with the edge's flags and its own config. */
@@ -158,10 +166,7 @@ async function startWrangler(kind: TargetKind, extraArgs: readonly string[]): Pr
   process.once('exit', removePersist)
   const wrangler = resolve(REPO_ROOT, 'node_modules', '.bin', 'wrangler')
   const args = ['dev', '--port', `${port}`, '--ip', '127.0.0.1', ...extraArgs]
-  const child = spawnServer('wrangler dev', wrangler, [...args, '--persist-to', persist], {
-    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    WRANGLER_SEND_METRICS: 'false',
-  })
+  const child = spawnServer('wrangler dev', wrangler, [...args, '--persist-to', persist], BENCH_WRANGLER_ENV)
   const edge: Edge = {
     kind,
     wsOrigin: `ws://127.0.0.1:${port}`,
