@@ -14,6 +14,7 @@
  * never holds pending content, which is why nothing here needs a budget in
  * bytes: the per-socket count of such updates is bounded by the caller.
  */
+import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 
 export interface AppliedUpdate {
@@ -45,11 +46,36 @@ function hasPendingContent(doc: Y.Doc): boolean {
  * that they are the same), so they escaped every check: relaying the received bytes would hand
  * whatever they hold, a forgery under someone else's client id included, to every other replica.
  */
-function overlaps(doc: Y.Doc, update: Uint8Array): boolean {
+export function overlaps(doc: Y.Doc, update: Uint8Array): boolean {
+  const single = singleClientStart(update)
+  if (single === 'none') return false
+  if (single !== null) return single.clock < Y.getState(doc.store, single.client)
   for (const [client, clock] of Y.parseUpdateMeta(update).from) {
     if (clock < Y.getState(doc.store, client)) return true
   }
   return false
+}
+
+/**
+ * Where a v1 update of one client's structs starts, read from its header alone: the number of
+ * clients, then that client's number of structs, its id and its first clock, the same clock
+ * `parseUpdateMeta` reports (which decodes every struct to get it, most of the room's cost of
+ * this check). `'none'` for an update without structs; null when it is not that simple (several
+ * clients, or a header that does not parse), for `parseUpdateMeta` to answer.
+ */
+function singleClientStart(update: Uint8Array): { client: number; clock: number } | 'none' | null {
+  try {
+    const decoder = decoding.createDecoder(update)
+    const clients = decoding.readVarUint(decoder)
+    if (clients === 0) return 'none'
+    if (clients !== 1) return null
+    const structs = decoding.readVarUint(decoder)
+    const client = decoding.readVarUint(decoder)
+    const clock = decoding.readVarUint(decoder)
+    return structs === 0 ? 'none' : { client, clock }
+  } catch {
+    return null
+  }
 }
 
 /** Applies `update` to `doc` (which holds nothing pending) with `origin`, keeping only what integrates. */
