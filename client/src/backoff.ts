@@ -1,25 +1,22 @@
 /**
- * Reconnect delays: exponential from `baseMs` to `maxMs`, each drawn at
- * random below its cap ("full jitter"), so clients a failing edge dropped at
- * once do not all come back at once.
+ * The SDK's reconnect policy: delays from `@vivim/shared`'s `Backoff` with
+ * full jitter, 0-250 ms after the first drop, doubling to at most 0-30 s, so
+ * clients a failing edge dropped at once do not all come back at once. Every
+ * reconnecting part of the SDK (documents, sealed documents, topics) uses it.
+ *
+ * @example
+ * ```ts
+ * const backoff = reconnectBackoff()
+ * setTimeout(reconnect, backoff.next())
+ * ```
  */
-export class Backoff {
-  private attempts = 0
-  private readonly baseMs: number
-  private readonly maxMs: number
+import { Backoff } from '@vivim/shared'
 
-  constructor(baseMs = 250, maxMs = 30_000) {
-    this.baseMs = baseMs
-    this.maxMs = maxMs
-  }
+/** The first reconnect's cap and the largest, ms. */
+export const RECONNECT_INITIAL_MS = 250
+export const RECONNECT_MAX_MS = 30_000
 
-  next(): number {
-    const cap = Math.min(this.maxMs, this.baseMs * 2 ** this.attempts)
-    this.attempts = Math.min(this.attempts + 1, 30)
-    return Math.random() * cap
-  }
-
-  reset(): void {
-    this.attempts = 0
-  }
+/** A fresh reconnect schedule (full jitter). */
+export function reconnectBackoff(): Backoff {
+  return new Backoff({ initialMs: RECONNECT_INITIAL_MS, maxMs: RECONNECT_MAX_MS })
 }

@@ -31,7 +31,7 @@ import {
 import { ObservableV2 } from 'lib0/observable'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { Backoff } from './backoff.ts'
+import { reconnectBackoff } from './backoff.ts'
 import { closeError, connectionError, isTerminal } from './close-errors.ts'
 import { ConflictTracker } from './conflict-tracker.ts'
 import { SyncStateMachine } from './sync-state.ts'
@@ -75,7 +75,7 @@ export class VivimDocProvider extends ObservableV2<Events> {
   private ws: WebSocket | null = null
   private shouldConnect = false
   private readonly init: DocProviderInit
-  private readonly backoff = new Backoff()
+  private readonly backoff = reconnectBackoff()
   private readonly conflicts: ConflictTracker
   private retryTimer: ReturnType<typeof setTimeout> | null = null
   private heartbeat: ReturnType<typeof setInterval> | null = null

@@ -28,7 +28,7 @@ import {
   VivimError,
   validateEnvelopeAsync,
 } from '@vivim/shared'
-import { Backoff } from './backoff.ts'
+import { reconnectBackoff } from './backoff.ts'
 import { closeError, connectionError, isTerminal } from './close-errors.ts'
 import { request, resolveToken, type TokenSource } from './http.ts'
 
@@ -61,7 +61,7 @@ export class TopicSubscription {
   private cursor: number | null
   private acked = 0
   private stopped = false
-  private readonly backoff = new Backoff()
+  private readonly backoff = reconnectBackoff()
 
   private readonly url: string
   private readonly token: TokenSource | undefined

@@ -14,8 +14,8 @@
  * await socket.stop()
  * ```
  */
+import { Backoff } from '@vivim/shared'
 import WebSocket from 'ws'
-import { Backoff } from './backoff.ts'
 import { type Logger, silentLogger } from './log.ts'
 
 /** Where an edge socket is: dialing, open, waiting to retry, or stopped. */

@@ -27,7 +27,7 @@
  *
  * @module @vivim/bridge
  */
-export { Backoff, type BackoffInit } from './backoff.ts'
+export { Backoff, type BackoffInit } from '@vivim/shared'
 export { type BridgeComponents, type BridgeInit, createBridge, VivimBridge } from './bridge.ts'
 export { dhtKey, selectVivimRecord, validateVivimRecord, verifiedRecord } from './dht-records.ts'
 export { countDhtRecords, localDhtValue } from './dht-store.ts'

@@ -1,6 +1,7 @@
 import type { Message } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
+  Backoff,
   createEnvelope,
   decodeEnvelope,
   encodeEnvelope,
@@ -10,7 +11,6 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { freePort, startEdge } from '../../scripts/test-edge.ts'
-import { Backoff } from '../src/backoff.ts'
 import { EdgeSubscriber } from './edge-client.ts'
 import { dialAddress, signedRecord, startBridge, waitFor } from './helpers.ts'
 import { createPlainNode } from './plain-node.ts'

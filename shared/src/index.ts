@@ -19,6 +19,7 @@
  *
  * @module @vivim/shared
  */
+export * from './backoff.ts'
 export * from './bridge-protocol.ts'
 export * from './canonical.ts'
 export * from './capability.ts'

@@ -1,6 +1,6 @@
 /**
  * The outbox's delivery state machine, pure so it is tested on its own:
- * exponential back-off with "equal jitter" (half the delay fixed, half
+ * exponential back-off with "equal jitter" (`@vivim/shared`'s `backoffCap` and `jittered`) (half the delay fixed, half
  * random, so retries of many outboxes spread out but never come early), and a
  * circuit breaker. After `threshold` failures in a row the breaker opens:
  * nothing is sent until the cool-down (the longest back-off) has passed,
@@ -14,6 +14,7 @@
  * s.nextAt // between 500 and 1000 ms from now
  * ```
  */
+import { backoffCap, jittered } from '@vivim/shared'
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
@@ -24,7 +25,7 @@ export interface DeliveryState {
   readonly nextAt: number
 }
 
-export interface BackoffInit {
+export interface DeliveryInit {
   readonly baseMs: number
   readonly maxMs: number
   /** Failures in a row that open the breaker. */
@@ -36,20 +37,20 @@ export function initialDelivery(): DeliveryState {
 }
 
 /** The delay before retry `failures` (1-based), before jitter. */
-export function backoffDelay(failures: number, init: BackoffInit): number {
-  return Math.min(init.maxMs, init.baseMs * 2 ** Math.min(failures - 1, 30))
+export function backoffDelay(failures: number, init: DeliveryInit): number {
+  return backoffCap(failures - 1, { initialMs: init.baseMs, maxMs: init.maxMs })
 }
 
 export function afterFailure(
   state: DeliveryState,
   now: number,
-  init: BackoffInit,
+  init: DeliveryInit,
   random: () => number = Math.random,
 ): DeliveryState {
   const failures = state.failures + 1
   const open = failures >= init.threshold
   const delay = open ? init.maxMs : backoffDelay(failures, init)
-  return { failures, breaker: open ? 'open' : 'closed', nextAt: now + Math.ceil(delay / 2 + (random() * delay) / 2) }
+  return { failures, breaker: open ? 'open' : 'closed', nextAt: now + jittered(delay, { jitter: 'equal', random }) }
 }
 
 export function afterSuccess(): DeliveryState {

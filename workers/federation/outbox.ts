@@ -38,8 +38,8 @@ import { edgeIdentity } from '../auth/edge-identity.ts'
 import {
   afterFailure,
   afterSuccess,
-  type BackoffInit,
   type BreakerState,
+  type DeliveryInit,
   type DeliveryState,
   initialDelivery,
   nextStep,
@@ -138,7 +138,7 @@ export class FederationOutbox extends DurableObject<Env> {
     const domain = this.meta('domain')
     const config = federationConfig(this.env)
     if (domain === null || config === null) return
-    const init: BackoffInit = { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs, threshold: BREAKER_THRESHOLD }
+    const init: DeliveryInit = { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs, threshold: BREAKER_THRESHOLD }
     const failed = async (error: unknown) => {
       this.setMeta('lastError', (error as Error).message.slice(0, 500))
       const state = afterFailure(this.state(), Date.now(), init)

@@ -17,7 +17,7 @@
 import { decodeSealedServerFrame, encodeSealedFrame, SealedDocCodec, type VivimError } from '@vivim/shared'
 import { ObservableV2 } from 'lib0/observable'
 import * as Y from 'yjs'
-import { Backoff } from '../backoff.ts'
+import { reconnectBackoff } from '../backoff.ts'
 import { closeError, connectionError, isTerminal } from '../close-errors.ts'
 import { resolveToken, type TokenSource } from '../http.ts'
 import { SyncStateMachine } from '../sync-state.ts'
@@ -50,7 +50,7 @@ export class VivimSealedDocProvider extends ObservableV2<{
   private readonly url: string
   private readonly codec: SealedDocCodec
   private readonly init: SealedDocProviderInit
-  private readonly backoff = new Backoff()
+  private readonly backoff = reconnectBackoff()
   private ws: WebSocket | null = null
   private shouldConnect = false
   private unsent = false
