@@ -31,9 +31,8 @@ import {
 import { ObservableV2 } from 'lib0/observable'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { reconnectBackoff } from './backoff.ts'
-import { closeError, connectionError, isTerminal } from './close-errors.ts'
 import { ConflictTracker } from './conflict-tracker.ts'
+import { ReconnectingSocket } from './reconnecting-socket.ts'
 import { SyncStateMachine } from './sync-state.ts'
 
 /** How a `VivimDocProvider` connects: its credential, whether to connect at once, its heartbeat, and the DID it reports in awareness. */
@@ -72,12 +71,9 @@ export class VivimDocProvider extends ObservableV2<Events> {
   readonly url: string
   synced = false
   lastError: VivimError | null = null
-  private ws: WebSocket | null = null
-  private shouldConnect = false
   private readonly init: DocProviderInit
-  private readonly backoff = reconnectBackoff()
+  private readonly socket: ReconnectingSocket
   private readonly conflicts: ConflictTracker
-  private retryTimer: ReturnType<typeof setTimeout> | null = null
   private heartbeat: ReturnType<typeof setInterval> | null = null
   private awaitingPong = false
 
@@ -88,6 +84,10 @@ export class VivimDocProvider extends ObservableV2<Events> {
     this.url = `${edgeUrl.replace(/\/$/, '')}/v1/docs/${encodeURIComponent(docId)}`
     this.awareness = new awarenessProtocol.Awareness(doc)
     this.conflicts = new ConflictTracker(doc)
+    this.socket = new ReconnectingSocket(
+      { url: this.url, token: init.token, WebSocket: init.WebSocket },
+      { connecting: this.onConnecting, opened: this.onOpened, message: this.onMessage, closed: this.onClosed },
+    )
     doc.on('update', this.onDocUpdate)
     this.awareness.on('change', this.onAwarenessChange)
     if (init.connect !== false) this.connect()
@@ -95,21 +95,17 @@ export class VivimDocProvider extends ObservableV2<Events> {
 
   /** Whether a reconnect is scheduled. */
   get retrying(): boolean {
-    return this.retryTimer !== null
+    return this.socket.retrying
   }
 
   /** Connects (and keeps reconnecting after drops) until `disconnect`. */
   connect(): void {
-    this.shouldConnect = true
-    if (this.ws === null && this.retryTimer === null) void this.open()
+    this.socket.connect()
   }
 
   /** Closes the socket and stops reconnecting; the document stays as it is. */
   disconnect(): void {
-    this.shouldConnect = false
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
-    this.retryTimer = null
-    this.ws?.close(1000, 'disconnect')
+    this.socket.disconnect()
   }
 
   /** Disconnects and stops following the document's updates. */
@@ -121,59 +117,36 @@ export class VivimDocProvider extends ObservableV2<Events> {
     super.destroy()
   }
 
-  private async open(): Promise<void> {
+  private readonly onConnecting = () => {
     this.state.to('connecting')
     this.emit('status', [{ status: 'connecting' }])
-    let url = this.url
-    try {
-      const token = typeof this.init.token === 'function' ? await this.init.token() : this.init.token
-      if (token) url += `?token=${encodeURIComponent(token)}`
-    } catch (cause) {
-      return this.fail(connectionError(`could not get a token: ${(cause as Error).message}`), true)
+  }
+
+  private readonly onOpened = () => {
+    this.emit('status', [{ status: 'connected' }])
+    this.state.to('syncing')
+    this.startHeartbeat()
+    this.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
+    if (this.awareness.getLocalState() !== null) this.sendAwareness([this.doc.clientID])
+  }
+
+  private readonly onMessage = (data: ArrayBuffer | string) => {
+    this.awaitingPong = false
+    if (typeof data !== 'string') this.receive(new Uint8Array(data))
+  }
+
+  private readonly onClosed = (error: VivimError | null) => {
+    this.stopHeartbeat()
+    this.dropRemoteAwareness()
+    if (this.synced) {
+      this.synced = false
+      this.emit('sync', [false])
     }
-    const Impl = this.init.WebSocket ?? globalThis.WebSocket
-    let ws: WebSocket
-    try {
-      ws = new Impl(url)
-    } catch (cause) {
-      return this.fail(connectionError(`bad edge URL ${this.url}: ${(cause as Error).message}`), true)
-    }
-    ws.binaryType = 'arraybuffer'
-    this.ws = ws
-    let opened = false
-    ws.onopen = () => {
-      opened = true
-      this.backoff.reset()
-      this.emit('status', [{ status: 'connected' }])
-      this.state.to('syncing')
-      this.startHeartbeat()
-      this.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
-      if (this.awareness.getLocalState() !== null) this.sendAwareness([this.doc.clientID])
-    }
-    ws.onmessage = (event) => {
-      this.awaitingPong = false
-      if (typeof event.data === 'string') return
-      this.receive(new Uint8Array(event.data as ArrayBuffer))
-    }
-    const closed = (code: number, reason: string) => {
-      if (this.ws !== ws) return
-      this.ws = null
-      this.stopHeartbeat()
-      this.dropRemoteAwareness()
-      if (this.synced) {
-        this.synced = false
-        this.emit('sync', [false])
-      }
-      this.emit('status', [{ status: 'disconnected' }])
-      const error = opened ? closeError(code, reason) : connectionError(`cannot reach ${this.url}`)
-      if (error === null) this.state.to('offline')
-      else this.fail(error, isTerminal(error, typeof this.init.token === 'function'))
-    }
-    ws.onclose = (event) => closed(event.code, event.reason)
-    // Some WebSocket implementations (Node's among them) report a refused connection as an error only.
-    ws.onerror = () => {
-      if (!opened) closed(1006, '')
-    }
+    this.emit('status', [{ status: 'disconnected' }])
+    this.state.to('offline')
+    if (error === null) return
+    this.lastError = error
+    this.emit('error', [error])
   }
 
   private receive(frame: Uint8Array): void {
@@ -221,7 +194,7 @@ export class VivimDocProvider extends ObservableV2<Events> {
   }
 
   private send(frame: Uint8Array | string): void {
-    if (this.ws?.readyState === 1) this.ws.send(frame as Uint8Array<ArrayBuffer> | string)
+    this.socket.send(frame)
   }
 
   /** Every beat: remote presence stays fresh locally, and a ping must have been answered. */
@@ -231,7 +204,7 @@ export class VivimDocProvider extends ObservableV2<Events> {
       const now = Date.now()
       for (const [id, meta] of this.awareness.meta) if (id !== this.doc.clientID) meta.lastUpdated = now
       if (this.awaitingPong) {
-        this.ws?.close(4000, 'no answer to ping')
+        this.socket.drop(4000, 'no answer to ping')
         return
       }
       this.awaitingPong = true
@@ -248,17 +221,5 @@ export class VivimDocProvider extends ObservableV2<Events> {
   private dropRemoteAwareness(): void {
     const remote = [...this.awareness.getStates().keys()].filter((id) => id !== this.doc.clientID)
     awarenessProtocol.removeAwarenessStates(this.awareness, remote, this)
-  }
-
-  private fail(error: VivimError, terminal: boolean): void {
-    this.lastError = error
-    this.state.to('offline')
-    this.emit('error', [error])
-    if (terminal) this.shouldConnect = false
-    if (!this.shouldConnect) return
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null
-      if (this.shouldConnect) void this.open()
-    }, this.backoff.next())
   }
 }

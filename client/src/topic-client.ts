@@ -28,9 +28,9 @@ import {
   VivimError,
   validateEnvelopeAsync,
 } from '@vivim/shared'
-import { reconnectBackoff } from './backoff.ts'
-import { closeError, connectionError, isTerminal } from './close-errors.ts'
-import { request, resolveToken, type TokenSource } from './http.ts'
+import { connectionError } from './close-errors.ts'
+import { request, type TokenSource } from './http.ts'
+import { ReconnectingSocket } from './reconnecting-socket.ts'
 
 /** A message received on a topic. */
 export interface TopicMessage {
@@ -51,20 +51,17 @@ export interface SubscribeOptions {
   onError?: (error: VivimError) => void
   /** Resume from this cursor (0: the whole history the edge holds). */
   cursor?: number
+  /** The `WebSocket` implementation; the platform's by default. */
+  WebSocket?: typeof WebSocket
 }
 
 /** A subscription to a topic room that reconnects, resumes from its last cursor, and acknowledges what it received. */
 export class TopicSubscription {
-  private ws: WebSocket | null = null
   /** The frames received, handled in order. */
   private inbox: Promise<void> = Promise.resolve()
   private cursor: number | null
   private acked = 0
-  private stopped = false
-  private readonly backoff = reconnectBackoff()
-
-  private readonly url: string
-  private readonly token: TokenSource | undefined
+  private readonly socket: ReconnectingSocket
   private readonly handler: (message: TopicMessage) => void
   private readonly options: SubscribeOptions
 
@@ -74,55 +71,33 @@ export class TopicSubscription {
     handler: (message: TopicMessage) => void,
     options: SubscribeOptions,
   ) {
-    this.url = url
-    this.token = token
     this.handler = handler
     this.options = options
     this.cursor = options.cursor ?? null
-    void this.open()
+    const query = (): Record<string, string> => (this.cursor === null ? {} : { cursor: String(this.cursor) })
+    this.socket = new ReconnectingSocket(
+      { url, token, query, WebSocket: options.WebSocket },
+      {
+        opened: () => {},
+        // Frames are handled one after another: signatures are checked asynchronously (natively).
+        message: (data) => {
+          if (typeof data === 'string') return
+          this.inbox = this.inbox.then(() => this.receive(new Uint8Array(data))).catch((e) => this.reportError(e))
+        },
+        closed: (error) => {
+          if (error) this.options.onError?.(error)
+        },
+      },
+    )
+    this.socket.connect()
   }
 
   /** Closes the subscription for good. */
   stop(): void {
-    this.stopped = true
-    this.ws?.close(1000, 'unsubscribed')
+    this.socket.disconnect(1000, 'unsubscribed')
   }
 
-  private async open(): Promise<void> {
-    if (this.stopped) return
-    const query = new URLSearchParams()
-    if (this.cursor !== null) query.set('cursor', String(this.cursor))
-    const token = await resolveToken(this.token)
-    if (token) query.set('token', token)
-    const ws = new WebSocket(`${this.url}?${query}`)
-    ws.binaryType = 'arraybuffer'
-    this.ws = ws
-    let opened = false
-    ws.onopen = () => {
-      opened = true
-      this.backoff.reset()
-    }
-    ws.onmessage = (event) => {
-      const bytes = new Uint8Array(event.data as ArrayBuffer)
-      // Frames are handled one after another: signatures are checked asynchronously (natively).
-      this.inbox = this.inbox.then(() => this.receive(ws, bytes)).catch((error) => this.reportError(error))
-    }
-    const closed = (code: number, reason: string) => {
-      if (this.ws !== ws) return
-      this.ws = null
-      if (this.stopped) return
-      const error = opened ? closeError(code, reason) : connectionError(`cannot reach ${this.url}`)
-      if (error) this.options.onError?.(error)
-      if (error && isTerminal(error, typeof this.token === 'function')) return
-      setTimeout(() => void this.open(), this.backoff.next())
-    }
-    ws.onclose = (event) => closed(event.code, event.reason)
-    ws.onerror = () => {
-      if (!opened) closed(1006, '')
-    }
-  }
-
-  private async receive(ws: WebSocket, bytes: Uint8Array): Promise<void> {
+  private async receive(bytes: Uint8Array): Promise<void> {
     const frame = decodeTopicServerFrame(bytes)
     if (frame.t === TopicFrameType.Gap) this.options.onGap?.(frame.from, frame.oldest)
     if (frame.t === TopicFrameType.Live && this.cursor === null) this.cursor = frame.c
@@ -137,7 +112,7 @@ export class TopicSubscription {
     })
     if (messages.length > 0 && this.cursor !== null && this.cursor - this.acked >= Limits.topicAckEvery) {
       this.acked = this.cursor
-      ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: this.cursor }) as Uint8Array<ArrayBuffer>)
+      this.socket.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: this.cursor }))
     }
   }
 

@@ -17,15 +17,17 @@
 import { decodeSealedServerFrame, encodeSealedFrame, SealedDocCodec, type VivimError } from '@vivim/shared'
 import { ObservableV2 } from 'lib0/observable'
 import * as Y from 'yjs'
-import { reconnectBackoff } from '../backoff.ts'
-import { closeError, connectionError, isTerminal } from '../close-errors.ts'
-import { resolveToken, type TokenSource } from '../http.ts'
+import { closeError } from '../close-errors.ts'
+import type { TokenSource } from '../http.ts'
+import { ReconnectingSocket } from '../reconnecting-socket.ts'
 import { SyncStateMachine } from '../sync-state.ts'
 
-/** How a `VivimSealedDocProvider` connects: its credential, and whether to connect at once. */
+/** How a `VivimSealedDocProvider` connects: its credential, whether to connect at once, and the `WebSocket` to use. */
 export interface SealedDocProviderInit {
   token?: TokenSource
   connect?: boolean
+  /** The `WebSocket` implementation; the platform's by default. */
+  WebSocket?: typeof WebSocket
 }
 
 /**
@@ -47,34 +49,42 @@ export class VivimSealedDocProvider extends ObservableV2<{
   readonly state = new SyncStateMachine()
   /** The last entry applied; the resume point. */
   applied = 0
-  private readonly url: string
   private readonly codec: SealedDocCodec
-  private readonly init: SealedDocProviderInit
-  private readonly backoff = reconnectBackoff()
-  private ws: WebSocket | null = null
-  private shouldConnect = false
+  private readonly socket: ReconnectingSocket
   private unsent = false
 
   constructor(edgeWsUrl: string, docId: string, doc: Y.Doc, key: Uint8Array, init: SealedDocProviderInit = {}) {
     super()
     this.doc = doc
-    this.init = init
     this.codec = new SealedDocCodec(docId, key)
-    this.url = `${edgeWsUrl.replace(/\/$/, '')}/v1/sealed/${encodeURIComponent(docId)}`
+    const url = `${edgeWsUrl.replace(/\/$/, '')}/v1/sealed/${encodeURIComponent(docId)}`
+    this.socket = new ReconnectingSocket(
+      { url, token: init.token, WebSocket: init.WebSocket, query: () => ({ after: String(this.applied) }) },
+      {
+        connecting: () => this.state.to('connecting'),
+        opened: () => this.state.to('syncing'),
+        message: (data) => {
+          if (typeof data !== 'string') this.receive(new Uint8Array(data))
+        },
+        closed: (error) => {
+          this.emit('sync', [false])
+          this.state.to('offline')
+          if (error) this.emit('error', [error])
+        },
+      },
+    )
     doc.on('update', this.onUpdate)
     if (init.connect !== false) this.connect()
   }
 
   /** Connects (and keeps reconnecting after drops) until `disconnect`. */
   connect(): void {
-    this.shouldConnect = true
-    if (this.ws === null) void this.open()
+    this.socket.connect()
   }
 
   /** Closes the socket and stops reconnecting. */
   disconnect(): void {
-    this.shouldConnect = false
-    this.ws?.close(1000, 'disconnect')
+    this.socket.disconnect()
   }
 
   /** Disconnects and stops following the document's updates. */
@@ -88,37 +98,6 @@ export class VivimSealedDocProvider extends ObservableV2<{
   compact(): void {
     if (this.applied === 0) return
     this.send(encodeSealedFrame({ t: 'snap', upto: this.applied, c: this.codec.seal(Y.encodeStateAsUpdate(this.doc)) }))
-  }
-
-  private async open(): Promise<void> {
-    this.state.to('connecting')
-    const token = await resolveToken(this.init.token)
-    const query = new URLSearchParams({ after: String(this.applied) })
-    if (token) query.set('token', token)
-    const ws = new WebSocket(`${this.url}?${query}`)
-    ws.binaryType = 'arraybuffer'
-    this.ws = ws
-    let opened = false
-    ws.onopen = () => {
-      opened = true
-      this.backoff.reset()
-      this.state.to('syncing')
-    }
-    ws.onmessage = (event) => this.receive(new Uint8Array(event.data as ArrayBuffer))
-    const closed = (code: number, reason: string) => {
-      if (this.ws !== ws) return
-      this.ws = null
-      this.emit('sync', [false])
-      const error = opened ? closeError(code, reason) : connectionError(`cannot reach ${this.url}`)
-      this.state.to('offline')
-      if (error) this.emit('error', [error])
-      const retry = this.shouldConnect && !(error && isTerminal(error, typeof this.init.token === 'function'))
-      if (retry) setTimeout(() => this.shouldConnect && void this.open(), this.backoff.next())
-    }
-    ws.onclose = (event) => closed(event.code, event.reason)
-    ws.onerror = () => {
-      if (!opened) closed(1006, '')
-    }
   }
 
   private receive(bytes: Uint8Array): void {
@@ -146,11 +125,11 @@ export class VivimSealedDocProvider extends ObservableV2<{
 
   private readonly onUpdate = (update: Uint8Array, origin: unknown) => {
     if (origin === this) return
-    if (this.ws?.readyState === 1) this.send(encodeSealedFrame({ t: 'put', c: this.codec.seal(update) }))
-    else this.unsent = true
+    if (!this.send(encodeSealedFrame({ t: 'put', c: this.codec.seal(update) }))) this.unsent = true
   }
 
-  private send(frame: Uint8Array): void {
-    this.ws?.send(frame as Uint8Array<ArrayBuffer>)
+  /** Sends a frame if the socket is open; says whether it was sent. */
+  private send(frame: Uint8Array): boolean {
+    return this.socket.send(frame)
   }
 }
