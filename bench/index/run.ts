@@ -54,6 +54,7 @@ const progress = (name: string, total: number) => (done: number, seconds: number
 
 async function load(edge: Edge, anchor: FtsAnchor, authors: readonly Identity[], now: number): Promise<PhaseResult> {
   let failures = 0
+  let retried = 0
   const phase = await runPhase(
     'PUT /v1/records (load)',
     RECORDS,
@@ -61,21 +62,30 @@ async function load(edge: Edge, anchor: FtsAnchor, authors: readonly Identity[],
     async (i) => {
       const record = corpusRecord(authors, i, now)
       anchor.add(record)
-      const res = await request(`${edge.url}/v1/records${record.key}`, {
-        method: 'PUT',
-        body: encodeRecord(record),
-        headers: { 'Content-Type': 'application/cbor' },
-      })
-      await res.arrayBuffer()
-      if (res.status !== 201) failures++
-      if (failures > 100) throw new Error(`too many failed PUTs; last ${res.status}\n${edge.logTail()}`)
+      const url = `${edge.url}/v1/records${record.key}`
+      const init = { method: 'PUT', body: encodeRecord(record), headers: { 'Content-Type': 'application/cbor' } }
+      let status: number
+      try {
+        const res = await request(url, init)
+        await res.arrayBuffer()
+        status = res.status
+      } catch (error) {
+        // A connection dropped mid-answer: the write may have landed, so once again, where 'unchanged' (200) is as good.
+        retried++
+        const res = await request(url, init)
+        await res.arrayBuffer()
+        status = res.status === 200 ? 201 : res.status
+        if (retried > 100) throw error
+      }
+      if (status !== 201) failures++
+      if (failures > 100) throw new Error(`too many failed PUTs; last ${status}\n${edge.logTail()}`)
     },
     (done, seconds) => {
       process.stdout.write(`\rloading: ${done}/${RECORDS} records, ${Math.round(done / seconds)}/s   `)
     },
   )
   process.stdout.write('\n')
-  return { ...phase, notes: { failures } }
+  return { ...phase, notes: { failures, retried } }
 }
 
 type Query = (random: () => number) => string
