@@ -5,11 +5,11 @@
  */
 import { decodeCanonical, ErrorCode, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
-import type { AppEnv } from '../http/types.ts'
 import { edgeIdentity } from './edge-identity.ts'
 import { revocationRegistry } from './revocation-registry.ts'
 
-export const access = new Hono<AppEnv>()
+// `http/types.ts`'s AppEnv spelt out: auth sits below http (whose credential hook calls auth), so never imports it.
+export const access = new Hono<{ Bindings: Env }>()
 
 access.get('/v1/edge', (c) => c.json({ did: edgeIdentity(c.env).did }))
 

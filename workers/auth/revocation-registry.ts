@@ -17,7 +17,7 @@ import {
   VivimError,
   validateRevocation,
 } from '@vivim/shared'
-import { revocationStored } from '../federation/hooks.ts'
+import { edgeEvents } from '../extensions/events.ts'
 
 export type RoomKind = 'doc' | 'topic' | 'sealed' | 'signaling'
 
@@ -71,8 +71,8 @@ export class RevocationRegistry extends DurableObject<Env> {
     const id = capabilityId(tokenBytes)
     if (id !== revocation.revoke) throw new VivimError(ErrorCode.BadRequest, 'the revocation names another token')
     this.sql.exec('INSERT OR IGNORE INTO revoked (id, at) VALUES (?, ?)', id, Date.now())
-    // Acknowledged only once the federation outboxes hold it, so a crash cannot drop it on the way.
-    const federated = revocationStored(this.env, revocationBytes, tokenBytes)
+    // Acknowledged only once every extension (the federation outboxes) holds it, so a crash cannot drop it on the way.
+    const federated = edgeEvents.revocationStored(this.env, { revocation: revocationBytes, token: tokenBytes })
     const rooms = this.sql
       .exec<{ kind: RoomKind; name: string }>('SELECT kind, name FROM watchers WHERE id = ?', id)
       .toArray()

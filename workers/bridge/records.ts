@@ -1,7 +1,7 @@
 /**
  * Records and the libp2p mesh (through connected bridges): looked up on a
- * local miss and told about local writes. Wired in by
- * `../indexer/record-elsewhere.ts`. Both go through the one `BridgeHub`,
+ * local miss and told about local writes. Wired in by `extension.ts`.
+ * Both go through the one `BridgeHub`,
  * which holds every bridge's link; with no bridge linked, a lookup is a miss
  * at once.
  *

@@ -1,14 +1,14 @@
 /**
- * Where the rest of the edge tells federation what happened. Each hook is
- * one call from its place (a topic room storing a message, a document room
- * flushing, a revocation stored, a client opening a topic or a document);
- * each does nothing when this instance does not federate, and hands what
- * must travel to the destination outboxes, which store it before they
- * return.
+ * What federation does with each edge event it hears (`extension.ts` wires
+ * these to `../extensions/events.ts`): a topic room storing a message, a
+ * document room flushing, a revocation stored, a client opening a topic or
+ * a document. Each does nothing when this instance does not federate, and
+ * hands what must travel to the destination outboxes, which store it before
+ * they return.
  *
  * @example
  * ```ts
- * ctx.waitUntil(topicMessageStored(env, envelope)) // in TopicRoom, after the message is stored
+ * await topicMessageStored(env, envelope) // what TopicRoom's `topicMessageStored` event runs here
  * ```
  */
 import { ActivityType, decodeRevocation, encodeEnvelope, parseDomain, type TopicEnvelope } from '@vivim/shared'

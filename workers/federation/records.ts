@@ -6,7 +6,7 @@
  * that decodes and validates for the key wins; the indexer validates it again
  * and keeps it. Records federate by lookup only: a local write is not pushed
  * (owners publish where their readers look, and peers ask on a miss).
- * Wired in by `../indexer/record-elsewhere.ts`.
+ * Wired in by `extension.ts`.
  */
 import { FEDERATION_RECORDS_PATH, FederationCapability, Limits } from '@vivim/shared'
 import { verifiedRecordBytes } from '../indexer/verified-record.ts'

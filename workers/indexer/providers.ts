@@ -7,9 +7,9 @@
  */
 import { ErrorCode, parseProviderAnnouncement, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
+import { edgeEvents } from '../extensions/events.ts'
 import { authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
-import { providerAnnounced } from './record-elsewhere.ts'
 import { JSON_TYPE, mediaType, parseJson, pathKey } from './request-input.ts'
 import { shardFor } from './shards.ts'
 
@@ -24,7 +24,7 @@ providers.post('/v1/providers/:key{.+}', async (c) => {
   }
   const parsed = parseProviderAnnouncement(parseJson(new Uint8Array(await c.req.arrayBuffer())))
   const entry = await shardFor(c.env, key).announce(key, parsed)
-  c.executionCtx.waitUntil(providerAnnounced(c.env, key, parsed))
+  c.executionCtx.waitUntil(edgeEvents.providerAnnounced(c.env, { key, announcement: parsed }))
   return c.json({ key, ...entry }, 201)
 })
 

@@ -27,10 +27,10 @@ import {
 import { type Context, Hono } from 'hono'
 import { accepts } from 'hono/accepts'
 import { revocationRegistry } from '../auth/revocation-registry.ts'
+import { edgeEvents } from '../extensions/events.ts'
 import type { AppEnv } from '../http/types.ts'
 import { decodeKeyCursor, encodeKeyCursor, kindFilter, pageLimit } from './page.ts'
 import { type CachedRecord, cacheIfNewer, cacheKeyOf, etagOf, noneMatch, readCached } from './record-cache.ts'
-import { findRecordElsewhere, recordStored } from './record-elsewhere.ts'
 import { CBOR, JSON_TYPE, mediaType, parseJson, pathKey } from './request-input.ts'
 import { allShards, shardFor } from './shards.ts'
 
@@ -61,7 +61,7 @@ async function readBody(c: Context<AppEnv>): Promise<{ record: ContentRecord; by
  * if it were written here, then kept by its shard so the next read is local.
  */
 async function adoptFromElsewhere(env: Env, key: string): Promise<Uint8Array<ArrayBuffer> | null> {
-  const bytes = await findRecordElsewhere(env, key)
+  const bytes = await edgeEvents.recordMissed(env, { key })
   if (!bytes) return null
   const record = decodeRecord(bytes)
   if (record.key !== key) return null
@@ -90,7 +90,7 @@ records.put('/v1/records/:key{.+}', async (c) => {
     )
   }
   const cached = await cacheIfNewer(caches.default, cacheKey, bytes)
-  c.executionCtx.waitUntil(recordStored(c.env, bytes))
+  c.executionCtx.waitUntil(edgeEvents.recordStored(c.env, { bytes }))
   // The cache holds this record unless a newer one won a race to it: then this record's tag is computed apart.
   const etag = bytesEqual(cached.bytes, bytes) ? cached.etag : await etagOf(bytes)
   c.header('ETag', etag)

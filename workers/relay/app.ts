@@ -12,7 +12,7 @@
 import { ErrorCode, parseDocId, parseTopic, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import { governingDoc } from '../auth/resource-owner.ts'
-import { docOpened, topicOpened } from '../federation/hooks.ts'
+import { edgeEvents } from '../extensions/events.ts'
 import { type Access, authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
 import { connectRequest, isUpgrade, roomRequest } from './room-headers.ts'
@@ -32,7 +32,7 @@ relay.get('/v1/docs/:docId', async (c) => {
     claim: true,
     watch: { kind: 'doc', name: docId },
   })
-  c.executionCtx.waitUntil(docOpened(c.env, docId, c.req.query('home')))
+  c.executionCtx.waitUntil(edgeEvents.docOpened(c.env, { docId, home: c.req.query('home') ?? null }))
   return room.fetch(connectRequest(docId, access))
 })
 
@@ -60,7 +60,7 @@ relay.get('/v1/topics/:topic', async (c) => {
     claim: true,
     watch: { kind: 'topic', name: topic },
   })
-  c.executionCtx.waitUntil(topicOpened(c.env, topic))
+  c.executionCtx.waitUntil(edgeEvents.topicOpened(c.env, { topic }))
   const claimed = ownership.follows === undefined ? access : await claimFollowed(c.env, ownership.follows, access)
   return room.fetch(connectRequest(topic, claimed, resume))
 })

@@ -33,7 +33,7 @@ import {
 } from '@vivim/shared'
 import * as Y from 'yjs'
 import { ownerFromName } from '../auth/resource-owner.ts'
-import { docFlushed } from '../federation/hooks.ts'
+import { edgeEvents } from '../extensions/events.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { ClientOwners, ownerKey } from './client-owners.ts'
 import { applyIncoming, storableBatches } from './doc-apply.ts'
@@ -262,7 +262,7 @@ export class DocRoom extends Room {
     for (const batch of storableBatches(this.pending)) {
       const merged = batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch)
       this.store.append(merged)
-      this.ctx.waitUntil(docFlushed(this.env, this.store.docId(), merged))
+      this.ctx.waitUntil(edgeEvents.docFlushed(this.env, { docId: this.store.docId(), update: merged }))
       this.broadcast(encodeSyncUpdate(merged))
     }
     this.pending = []

@@ -41,7 +41,7 @@ import {
   VivimError,
   validateEnvelopeAsync,
 } from '@vivim/shared'
-import { topicMessageStored } from '../federation/hooks.ts'
+import { edgeEvents } from '../extensions/events.ts'
 import { Room } from './room.ts'
 import { isUpgrade, readRoomRequest } from './room-headers.ts'
 import { frameBudget, socketState } from './socket-state.ts'
@@ -221,7 +221,7 @@ export class TopicRoom extends Room {
     if (this.pending.length === 0) this.pendingSince = now
     this.pending.push({ c: cursor, envelope: encoded })
     this.scheduleFlush(now)
-    return { id, cursor, duplicate, handedOn: topicMessageStored(this.env, envelope) }
+    return { id, cursor, duplicate, handedOn: edgeEvents.topicMessageStored(this.env, { envelope }) }
   }
 
   /**
