@@ -5,7 +5,6 @@ import {
   ErrorCode,
   encodeCanonical,
   encodeEnvelope,
-  encodeTopicFrame,
   generateIdentity,
   Limits,
   TopicFrameType,
@@ -47,21 +46,12 @@ async function refused(code: ErrorCode, build: (topic: string) => Parameters<Top
   expect(publisher.closed).toBeNull()
 }
 
+// The frames every room refuses (wrong kind, undecodable, oversized, a flood) are in room-bad-frames.test.ts.
 describe('topic rooms refuse bad input', () => {
-  it('a text frame', () => offenderIsolated(CloseCode.UnsupportedData, (p) => p.ws.send('hello')))
-  it('a frame that is not CBOR', () => offenderIsolated(CloseCode.BadFrame, (p) => p.ws.send(new Uint8Array([0xff]))))
   it('a CBOR frame of an unknown kind', () =>
     offenderIsolated(CloseCode.BadFrame, (p) => p.ws.send(encodeCanonical({ t: 'sub', topic: 'x' }))))
   it('a publish whose envelope is malformed', () =>
     offenderIsolated(CloseCode.BadFrame, (p) => p.ws.send(encodeCanonical({ t: 'pub', e: { topic: 'x' } }))))
-  it('a frame over the size limit', () =>
-    offenderIsolated(CloseCode.MessageTooBig, (p) => p.ws.send(new Uint8Array(Limits.maxFrameBytes + 1))))
-  it('a publish flood past the per-socket rate', () =>
-    offenderIsolated(CloseCode.RateLimited, (p) => {
-      for (let i = 0; i < Limits.frameBurst * 10; i++) {
-        p.ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: 0 }))
-      }
-    }))
 
   it('a bad signature', () =>
     refused(ErrorCode.InvalidSignature, (topic) => {
