@@ -16,7 +16,7 @@
  * ctx.waitUntil(edgeEvents.docFlushed(env, { docId, update })) // in DocRoom, after a flush is stored
  * ```
  */
-import type { ProviderAnnouncement, TopicEnvelope } from '@vivim/shared'
+import { logLine, type ProviderAnnouncement, type TopicEnvelope } from '@vivim/shared'
 
 /** A client opened a document here; `home` is the instance it named as the document's home (`?home=`), if any. */
 export interface DocOpened {
@@ -91,8 +91,7 @@ type QuietHook =
 type EventOf<K extends QuietHook> = Parameters<NonNullable<EdgeExtension[K]>>[1]
 
 function logFailure(extension: EdgeExtension, hook: string, error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error)
-  console.error(JSON.stringify({ level: 'error', msg: `${extension.name}: ${hook}`, message }))
+  logLine('error', 'extension hook failed', { extension: extension.name, hook, error })
 }
 
 /** The registered extensions and the calls the core makes to them. */

@@ -11,7 +11,7 @@
  * await topicMessageStored(env, envelope) // what TopicRoom's `topicMessageStored` event runs here
  * ```
  */
-import { ActivityType, decodeRevocation, encodeEnvelope, parseDomain, type TopicEnvelope } from '@vivim/shared'
+import { ActivityType, decodeRevocation, encodeEnvelope, logLine, parseDomain, type TopicEnvelope } from '@vivim/shared'
 import { federatesWith, federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
 import { withDocRoom } from './doc-link.ts'
@@ -23,7 +23,7 @@ async function quietly(what: string, run: () => Promise<void>): Promise<void> {
   try {
     await run()
   } catch (error) {
-    console.error(JSON.stringify({ level: 'error', msg: `federation: ${what}`, message: (error as Error).message }))
+    logLine('error', 'federation hook failed', { hook: what, error })
   }
 }
 

@@ -15,7 +15,7 @@
  * ```
  */
 import { DurableObject } from 'cloudflare:workers'
-import { type Activity, ActivityType, decodeTransaction, type InboxReceipt, VivimError } from '@vivim/shared'
+import { type Activity, ActivityType, decodeTransaction, type InboxReceipt, logLine, VivimError } from '@vivim/shared'
 import { applyActivity } from './apply.ts'
 import { DocPartStore } from './doc-parts.ts'
 import type { Peer } from './signed-request.ts'
@@ -61,17 +61,13 @@ export class FederationInbox extends DurableObject<Env> {
       await this.apply(peer, tx.activity)
     } catch (error) {
       if (!(error instanceof VivimError)) throw error
-      console.warn(
-        JSON.stringify({
-          level: 'warn',
-          msg: 'federated activity refused',
-          from: peer.domain,
-          seq: tx.seq,
-          t: tx.activity.t,
-          code: error.code,
-          message: error.message,
-        }),
-      )
+      logLine('warn', 'federated activity refused', {
+        from: peer.domain,
+        seq: tx.seq,
+        t: tx.activity.t,
+        code: error.code,
+        error,
+      })
     }
     this.sql.exec('INSERT OR IGNORE INTO applied (id, seq) VALUES (?, ?)', tx.id, next)
     this.sql.exec('INSERT OR REPLACE INTO cursor (one, seq) VALUES (1, ?)', next)

@@ -32,6 +32,7 @@ import {
   FEDERATION_INBOX_PATH,
   type InboxReceipt,
   Limits,
+  logLine,
   newTransactionId,
 } from '@vivim/shared'
 import { edgeIdentity } from '../auth/edge-identity.ts'
@@ -95,7 +96,7 @@ export class FederationOutbox extends DurableObject<Env> {
       // Not stored, and no old one dropped: once this outbox drains it queues what this instance has
       // for the destination (`refillAfterOverflow`), which covers these. So the caller may go on.
       this.setMeta('overflow', String(Date.now()))
-      console.warn(JSON.stringify({ level: 'warn', msg: 'federation outbox full', domain, refused: activities.length }))
+      logLine('warn', 'federation outbox full', { domain, refused: activities.length })
       return []
     }
     const seqs = this.store(activities)
@@ -199,7 +200,7 @@ export class FederationOutbox extends DurableObject<Env> {
     const tx = { seq: receipt.cursor + 1, id: newTransactionId(), at: Date.now() }
     const skipped = await this.send(domain, tx, gap)
     if (skipped.cursor < oldest - 1) throw new Error(`${domain} did not take the gap to ${oldest - 1}`)
-    console.warn(JSON.stringify({ level: 'warn', msg: 'federation gap', domain, from: receipt.cursor, to: oldest - 1 }))
+    logLine('warn', 'federation gap', { domain, from: receipt.cursor, to: oldest - 1 })
     return skipped
   }
 

@@ -4,7 +4,7 @@
  * never parse messages. A refused WebSocket upgrade is closed with the same
  * code instead (`refuse-socket.ts`).
  */
-import { type ErrorBody, ErrorCode, VivimError } from '@vivim/shared'
+import { type ErrorBody, ErrorCode, logLine, VivimError } from '@vivim/shared'
 import type { Context, ErrorHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { refuseSocket } from './refuse-socket.ts'
@@ -25,6 +25,6 @@ export const onError: ErrorHandler = (err: Error, c: Context) => {
     const code = err.status === 413 ? ErrorCode.PayloadTooLarge : ErrorCode.BadRequest
     return errorResponse(new VivimError(code, err.message || 'bad request'))
   }
-  console.error(JSON.stringify({ level: 'error', path: c.req.path, message: err.message, stack: err.stack }))
+  logLine('error', 'unexpected error', { path: c.req.path, error: err, stack: err.stack })
   return errorResponse(new VivimError(ErrorCode.Internal, 'internal error'))
 }

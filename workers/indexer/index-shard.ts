@@ -16,7 +16,14 @@
  * not verify signatures again.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { bytesEqual, decodeRecord, type ProviderAnnouncement, type ProviderEntry, selectRecord } from '@vivim/shared'
+import {
+  bytesEqual,
+  decodeRecord,
+  logLine,
+  type ProviderAnnouncement,
+  type ProviderEntry,
+  selectRecord,
+} from '@vivim/shared'
 import { KvReplica } from './kv-replica.ts'
 import { ProviderStore } from './provider-store.ts'
 import { indexText } from './search-text.ts'
@@ -115,7 +122,7 @@ export class IndexShard extends DurableObject<Env> {
       await this.replica.sync(key)
     } catch (error) {
       // The record is stored here and marked for KV; the alarm retries, so the write still succeeds.
-      console.error(JSON.stringify({ level: 'error', message: 'KV put failed', key, error: String(error) }))
+      logLine('error', 'KV put failed', { key, error })
       await this.alarmNoLaterThan(Date.now() + KV_RETRY_MS)
     }
   }

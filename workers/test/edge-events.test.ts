@@ -47,9 +47,10 @@ describe('edge events', () => {
     )
     await expect(events.recordStored(env, { bytes: bytes(1) })).resolves.toBeUndefined()
     expect(stored).toBe(1)
-    expect(error.mock.calls.map(([line]) => JSON.parse(line as string).msg)).toEqual([
-      'throws: recordStored',
-      'rejects: recordStored',
+    const logged = error.mock.calls.map(([line]) => JSON.parse(line as string))
+    expect(logged.map((l) => `${l.msg}: ${l.extension} ${l.hook} ${l.error}`)).toEqual([
+      'extension hook failed: throws recordStored at once',
+      'extension hook failed: rejects recordStored later',
     ])
     error.mockRestore()
   })
