@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { logLine } from '../src/log-line.ts'
 
+// shared/ compiles without any platform's types; the console is the runtime's.
+declare const console: { warn(line: string): void }
+
 afterEach(() => vi.restoreAllMocks())
 
 describe('log lines', () => {
