@@ -21,6 +21,7 @@ import { edgeIdentity } from '../auth/edge-identity.ts'
 import { findRecordViaBridges, recordStoredForBridges } from '../bridge/records.ts'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
 import { EDGE, openSocket, refusal } from './doc-peer.ts'
+import { Waiters } from './waiters.ts'
 
 const edge = edgeIdentity(env)
 const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
@@ -30,7 +31,7 @@ const HOUR = 3_600_000
 class FakeBridge {
   readonly frames: BridgeHubFrame[] = []
   closed: { code: number; reason: string } | null = null
-  private readonly waiters = new Set<() => void>()
+  private readonly waiters = new Waiters()
 
   readonly ws: WebSocket
 
@@ -40,11 +41,11 @@ class FakeBridge {
       const frame = decodeBridgeHubFrame(new Uint8Array(event.data as ArrayBuffer))
       this.frames.push(frame)
       answer?.(frame, ws)
-      for (const w of this.waiters) w()
+      this.waiters.notify()
     })
     ws.addEventListener('close', (event) => {
       this.closed = { code: event.code, reason: event.reason }
-      for (const w of this.waiters) w()
+      this.waiters.notify()
     })
   }
 
@@ -55,15 +56,7 @@ class FakeBridge {
   }
 
   until(check: () => boolean): Promise<void> {
-    return new Promise((done) => {
-      const test = () => {
-        if (!check()) return
-        this.waiters.delete(test)
-        done()
-      }
-      this.waiters.add(test)
-      test()
-    })
+    return this.waiters.until(check)
   }
 }
 

@@ -18,6 +18,7 @@ import {
 import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import { decodeAwarenessUpdate, encodeAwarenessUpdate } from '../relay/awareness-table.ts'
+import { Waiters } from './waiters.ts'
 
 export const EDGE = 'http://edge.test'
 
@@ -47,7 +48,7 @@ export class DocPeer {
   /** Sync step 2 and update frames received: the room's echo of a write counts. */
   updatesReceived = 0
   closed: Closed | null = null
-  private readonly waiters = new Set<() => void>()
+  private readonly waiters = new Waiters()
 
   private constructor(ws: WebSocket, doc: Y.Doc) {
     this.ws = ws
@@ -73,16 +74,7 @@ export class DocPeer {
 
   /** Resolves once `predicate` holds, re-checked after every frame or close the peer receives. */
   until(predicate: () => boolean): Promise<void> {
-    if (predicate()) return Promise.resolve()
-    return new Promise((resolve) => {
-      const check = () => {
-        if (predicate()) {
-          this.waiters.delete(check)
-          resolve()
-        }
-      }
-      this.waiters.add(check)
-    })
+    return this.waiters.until(predicate)
   }
 
   async whenClosed(): Promise<Closed> {
@@ -103,7 +95,7 @@ export class DocPeer {
   }
 
   private notify(): void {
-    for (const waiter of [...this.waiters]) waiter()
+    this.waiters.notify()
   }
 
   private receive(frame: Uint8Array): void {

@@ -14,6 +14,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { DocPeer, openSocket } from './doc-peer.ts'
+import { Waiters } from './waiters.ts'
 
 const edge = edgeIdentity(env)
 const alice = generateIdentity()
@@ -26,13 +27,13 @@ const token = (issuer: Identity, res: string, can: Action[], prf?: Capability) =
 /** A raw sealed socket: the room never decrypts, so any bytes serve as ciphertext. */
 class SealedSocket {
   readonly frames: SealedServerFrame[] = []
-  private readonly waiters = new Set<() => void>()
+  private readonly waiters = new Waiters()
   readonly ws: WebSocket
   private constructor(ws: WebSocket) {
     this.ws = ws
     ws.addEventListener('message', (event) => {
       this.frames.push(decodeSealedServerFrame(new Uint8Array(event.data as ArrayBuffer)))
-      for (const w of [...this.waiters]) w()
+      this.waiters.notify()
     })
   }
 
@@ -44,23 +45,13 @@ class SealedSocket {
   async request(frame: Parameters<typeof encodeSealedFrame>[0]): Promise<SealedServerFrame> {
     const answered = this.frames.filter((f) => f.t === 'ok' || f.t === 'err').length
     this.ws.send(encodeSealedFrame(frame))
-    await new Promise<void>((resolve) => {
-      const check = () => {
-        if (this.frames.filter((f) => f.t === 'ok' || f.t === 'err').length <= answered) return
-        this.waiters.delete(check)
-        resolve()
-      }
-      this.waiters.add(check)
-    })
+    await this.waiters.until(() => this.frames.filter((f) => f.t === 'ok' || f.t === 'err').length > answered)
     return this.frames.filter((f) => f.t === 'ok' || f.t === 'err')[answered] as SealedServerFrame
   }
 
   /** Resolves with the entries and `live` the room sends a fresh connection. */
   async history(): Promise<SealedServerFrame[]> {
-    if (!this.frames.some((f) => f.t === 'live')) {
-      await new Promise<void>((resolve) => this.waiters.add(resolve))
-      return this.history()
-    }
+    await this.waiters.until(() => this.frames.some((f) => f.t === 'live'))
     return this.frames.filter((f) => f.t === 'entry' || f.t === 'live')
   }
 }

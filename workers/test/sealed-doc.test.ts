@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
 import { type Closed, openSocket } from './doc-peer.ts'
+import { Waiters } from './waiters.ts'
 
 /** A client of a sealed document: encrypts what it writes, decrypts what it receives. */
 class SealedPeer {
@@ -19,7 +20,7 @@ class SealedPeer {
   readonly frames: SealedServerFrame[] = []
   closed: Closed | null = null
   applied = 0
-  private readonly waiters = new Set<() => void>()
+  private readonly waiters = new Waiters()
 
   readonly ws: WebSocket
   readonly codec: SealedDocCodec
@@ -40,11 +41,11 @@ class SealedPeer {
           this.undecryptable++
         }
       }
-      for (const w of [...this.waiters]) w()
+      this.waiters.notify()
     })
     ws.addEventListener('close', (event) => {
       this.closed = { code: event.code, reason: event.reason }
-      for (const w of [...this.waiters]) w()
+      this.waiters.notify()
     })
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin !== this) ws.send(encodeSealedFrame({ t: 'put', c: codec.seal(update) }))
@@ -63,15 +64,7 @@ class SealedPeer {
   }
 
   until(predicate: () => boolean): Promise<void> {
-    if (predicate()) return Promise.resolve()
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!predicate()) return
-        this.waiters.delete(check)
-        resolve()
-      }
-      this.waiters.add(check)
-    })
+    return this.waiters.until(predicate)
   }
 
   /** Uploads an encrypted snapshot of everything applied so far. */

@@ -3,6 +3,7 @@
  * real fetch handler.
  */
 import { openSocket } from './doc-peer.ts'
+import { Waiters } from './waiters.ts'
 
 /**
  * A signaling client that sends exactly what the stock y-webrtc package
@@ -13,17 +14,17 @@ import { openSocket } from './doc-peer.ts'
 export class SignalingClient {
   readonly received: Record<string, unknown>[] = []
   closed: number | null = null
-  private readonly waiters = new Set<() => void>()
+  private readonly waiters = new Waiters()
   readonly ws: WebSocket
   private constructor(ws: WebSocket) {
     this.ws = ws
     ws.addEventListener('message', (event) => {
       this.received.push(JSON.parse(event.data as string))
-      for (const w of [...this.waiters]) w()
+      this.waiters.notify()
     })
     ws.addEventListener('close', (event) => {
       this.closed = event.code
-      for (const w of [...this.waiters]) w()
+      this.waiters.notify()
     })
   }
 
@@ -61,14 +62,6 @@ export class SignalingClient {
   }
 
   until(predicate: () => boolean): Promise<void> {
-    if (predicate()) return Promise.resolve()
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!predicate()) return
-        this.waiters.delete(check)
-        resolve()
-      }
-      this.waiters.add(check)
-    })
+    return this.waiters.until(predicate)
   }
 }

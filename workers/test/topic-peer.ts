@@ -16,6 +16,7 @@ import {
 } from '@vivim/shared'
 import type { Closed } from './doc-peer.ts'
 import { openSocket } from './doc-peer.ts'
+import { Waiters } from './waiters.ts'
 
 /** As `client/src/topic-client.ts`. */
 const ACK_EVERY = 50
@@ -29,7 +30,7 @@ export class TopicPeer {
   private readonly autoAck: boolean
   private lastAck = 0
   private lastSeen = 0
-  private readonly waiters = new Set<() => void>()
+  private readonly waiters = new Waiters()
 
   private constructor(ws: WebSocket, autoAck: boolean) {
     this.ws = ws
@@ -92,16 +93,7 @@ export class TopicPeer {
   }
 
   until(predicate: () => boolean): Promise<void> {
-    if (predicate()) return Promise.resolve()
-    return new Promise((resolve) => {
-      const check = () => {
-        if (predicate()) {
-          this.waiters.delete(check)
-          resolve()
-        }
-      }
-      this.waiters.add(check)
-    })
+    return this.waiters.until(predicate)
   }
 
   async whenClosed(): Promise<Closed> {
@@ -114,6 +106,6 @@ export class TopicPeer {
   }
 
   private notify(): void {
-    for (const waiter of [...this.waiters]) waiter()
+    this.waiters.notify()
   }
 }
