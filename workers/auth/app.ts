@@ -6,7 +6,7 @@
 import { decodeCanonical, ErrorCode, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import { edgeIdentity } from './edge-identity.ts'
-import { revocationRegistry } from './revocation-registry.ts'
+import { revoke } from './revocation-registry.ts'
 
 // `http/types.ts`'s AppEnv spelt out: auth sits below http (whose credential hook calls auth), so never imports it.
 export const access = new Hono<{ Bindings: Env }>()
@@ -19,7 +19,7 @@ access.post('/v1/revocations', async (c) => {
   if (!(revocation instanceof Uint8Array) || !(token instanceof Uint8Array)) {
     throw new VivimError(ErrorCode.BadRequest, 'a revocation request is CBOR { revocation: bytes, token: bytes }')
   }
-  const result = await revocationRegistry(c.env).revoke(revocation, token)
+  const result = await revoke(c.env, revocation, token)
   if (!result.ok) throw new VivimError(result.code, result.message)
   return c.json({ revoked: result.id })
 })

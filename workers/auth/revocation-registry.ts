@@ -1,10 +1,19 @@
 /**
- * `RevocationRegistry`, the edge's record of revoked capability tokens, in
- * one Durable Object so a revocation is seen by every later check at once
- * (KV would take up to a minute). Rooms that admit a socket on a token chain
- * register its token ids here; a revocation of any of them is pushed to
- * those rooms, which close the sockets at once: changed permissions take
- * effect on live connections.
+ * `RevocationRegistry`, the edge's record of revoked capability tokens: one
+ * Durable Object per token id (`token:<id>`), so a revocation is seen by
+ * every later check at once (KV would take up to a minute) and no object
+ * serves the whole deployment. A connect asks the objects of its chain's
+ * links, in parallel; a revocation goes to the object of the token it
+ * names. Rooms that admit a socket on a chain register with each link's
+ * object; a revocation of the link is pushed to those rooms, which close the
+ * sockets at once: changed permissions take effect on live connections. One
+ * object serializes the check and the revocation of its token, so a socket
+ * admitted at the moment its token is revoked is either refused or
+ * registered before the revocation, which then closes it.
+ *
+ * State: per token object, its revocation (if any) and the rooms watching
+ * it; an object exists only for a token that was checked or revoked, and
+ * grows with the rooms that admitted sockets on that token.
  */
 
 import { DurableObject } from 'cloudflare:workers'
@@ -82,8 +91,30 @@ export class RevocationRegistry extends DurableObject<Env> {
   }
 }
 
-export function revocationRegistry(env: Env): DurableObjectStub<RevocationRegistry> {
-  return env.REVOCATIONS.getByName('global')
+/** The registry object of token `id`. */
+function registryOf(env: Env, id: string): DurableObjectStub<RevocationRegistry> {
+  return env.REVOCATIONS.getByName(`token:${id}`)
+}
+
+/**
+ * Which of `ids` (a chain's token ids) are revoked, asking each token's object at once; when
+ * `room` is given, it is told of later revocations of the others.
+ */
+export async function revokedAmong(env: Env, ids: readonly string[], room?: RoomRef): Promise<string[]> {
+  const answers = await Promise.all([...new Set(ids)].map((id) => registryOf(env, id).revokedAmong([id], room)))
+  return answers.flat()
+}
+
+/** Stores a revocation in the object of the token it names (which checks that it is that token). */
+export function revoke(env: Env, revocationBytes: Uint8Array, tokenBytes: Uint8Array): Promise<RevokeResult> {
+  let named: string
+  try {
+    named = decodeRevocation(revocationBytes).revoke
+  } catch (error) {
+    if (!(error instanceof VivimError)) throw error
+    return Promise.resolve({ ok: false, code: error.code, message: error.message })
+  }
+  return registryOf(env, named).revoke(revocationBytes, tokenBytes)
 }
 
 function roomStub(env: Env, room: RoomRef) {

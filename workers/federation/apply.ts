@@ -21,7 +21,7 @@ import {
   VivimError,
 } from '@vivim/shared'
 import * as Y from 'yjs'
-import { revocationRegistry } from '../auth/revocation-registry.ts'
+import { revoke } from '../auth/revocation-registry.ts'
 import { roomRequest } from '../relay/room-headers.ts'
 import { FEDERATED_ACCESS, withDocRoom } from './doc-link.ts'
 import { enqueue } from './enqueue.ts'
@@ -101,7 +101,7 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
       throw new VivimError(ErrorCode.BadRequest, `${activity.t} is the inbox's to handle`)
     case ActivityType.Revocation: {
       decodeRevocation(activity.revocation)
-      const result = await revocationRegistry(env).revoke(activity.revocation, activity.token)
+      const result = await revoke(env, activity.revocation, activity.token)
       if (!result.ok) throw new VivimError(result.code, result.message)
       return
     }

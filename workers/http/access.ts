@@ -21,7 +21,7 @@ import {
 } from '@vivim/shared'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { ownerFromName } from '../auth/resource-owner.ts'
-import { type RoomRef, revocationRegistry } from '../auth/revocation-registry.ts'
+import { type RoomRef, revokedAmong } from '../auth/revocation-registry.ts'
 
 export interface Access {
   /** The DID acting (the invocation's issuer), when a capability names one. */
@@ -130,7 +130,7 @@ export async function verifiedAccess(
   watch?: RoomRef,
 ): Promise<Access> {
   const ids = capabilityChain(leaf).map((link) => capabilityId(link))
-  const revoked = new Set(await revocationRegistry(env).revokedAmong(ids, watch))
+  const revoked = new Set(await revokedAmong(env, ids, watch))
   const verified = await verifyCapability(leaf, {
     resource,
     action: actionAllowed(leaf.can, 'read') ? 'read' : 'write',

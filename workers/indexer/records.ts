@@ -26,7 +26,7 @@ import {
 } from '@vivim/shared'
 import { type Context, Hono } from 'hono'
 import { accepts } from 'hono/accepts'
-import { revocationRegistry } from '../auth/revocation-registry.ts'
+import { revokedAmong } from '../auth/revocation-registry.ts'
 import { edgeEvents } from '../extensions/events.ts'
 import type { AppEnv } from '../http/types.ts'
 import { decodeKeyCursor, encodeKeyCursor, kindFilter, pageLimit } from './page.ts'
@@ -40,7 +40,7 @@ export const records = new Hono<AppEnv>()
 async function refuseRevokedGrant(env: Env, record: ContentRecord): Promise<void> {
   if (!record.cap) return
   const ids = capabilityChain(decodeCapability(record.cap)).map((link) => capabilityId(link))
-  if ((await revocationRegistry(env).revokedAmong(ids)).length > 0) {
+  if ((await revokedAmong(env, ids)).length > 0) {
     throw new VivimError(ErrorCode.TokenRevoked, 'the grant this record was written under is revoked')
   }
 }

@@ -157,6 +157,40 @@ describe('capabilities at the relay', () => {
     expect(await Promise.all(closed)).toEqual([CloseCode.Unauthorized, CloseCode.Unauthorized])
   })
 
+  it('a socket admitted at the same moment as the revocation of its token is refused or closed, never left open', async () => {
+    const docId = `circle:${crypto.randomUUID()}`
+    const res = `doc:${docId}`
+    await connect(docId, invoke(alice, res, ['admin']))
+    const toBob = invoke(alice, res, ['read', 'write'], { aud: bob.did })
+    const token = encodeCapabilityText(invoke(bob, res, ['read'], { prf: toBob }))
+    const body = encodeCanonical({
+      revocation: encodeRevocation(createRevocation(alice, toBob)),
+      token: encodeCapability(toBob),
+    })
+    // Connects before, alongside and after the revocation, all in flight together.
+    const upgrade = () =>
+      exports.default.fetch(
+        new Request(`${EDGE}/v1/docs/${docId}?token=${token}`, { headers: { Upgrade: 'websocket' } }),
+      )
+    const early = Array.from({ length: 10 }, upgrade)
+    const revoked = exports.default.fetch(new Request(`${EDGE}/v1/revocations`, { method: 'POST', body }))
+    const late = Array.from({ length: 10 }, upgrade)
+    expect((await revoked).status).toBe(200)
+    const outcomes = await Promise.all(
+      [...early, ...late].map(async (pending) => {
+        const res = await pending
+        if (!res.webSocket) return `refused ${res.status}`
+        res.webSocket.accept()
+        const code = await new Promise<number>((resolve) =>
+          res.webSocket?.addEventListener('close', (event) => resolve(event.code)),
+        )
+        return `closed ${code}`
+      }),
+    )
+    for (const outcome of outcomes)
+      expect(outcome).toMatch(new RegExp(`^(refused 401|closed ${CloseCode.Unauthorized})$`))
+  })
+
   it('refuses a revocation by someone outside the chain', async () => {
     const toBob = invoke(alice, 'doc:x', ['read'], { aud: bob.did })
     const body = encodeCanonical({
