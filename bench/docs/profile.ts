@@ -16,13 +16,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { BENCH_WRANGLER_ENV } from '../lib/wrangler-env.ts'
-import { freePort, groupCpuMs, killAllChildrenNow, REPO_ROOT, spawnServer, waitForHttp } from './child-processes.ts'
+import { freePort, killAllChildrenNow, REPO_ROOT } from './child-processes.ts'
 import { parseLoadOptions } from './cli-options.ts'
 import { InspectorSession } from './inspector-session.ts'
 import { bucketProfile, type CpuProfile } from './profile-buckets.ts'
 import { machineLine } from './report-table.ts'
-import { AFTER_TREE, bundleTree, type Edge, prepareAfterTree } from './rules-edges.ts'
+import { AFTER_TREE, bundleTree, prepareAfterTree, startEdge } from './rules-edges.ts'
 import { runRulesRow } from './rules-row.ts'
 import { progress } from './run-environment.ts'
 import { count, ms } from './stats.ts'
@@ -40,31 +39,6 @@ const rate = Number(values.rate)
 const profileS = Number(values.profile)
 const afterS = Number(values['profile-after'])
 const load = parseLoadOptions(['--duration', values.duration, '--quiet-wait', '5']) ?? process.exit(64)
-const WRANGLER_BIN = join(REPO_ROOT, 'node_modules', '.bin', 'wrangler')
-const QUIET = BENCH_WRANGLER_ENV
-
-/** As `rules-edges.ts` starts an edge, with an inspector port we know. */
-async function startEdge(bundle: readonly string[], commit: string, work: string, inspectorPort: number) {
-  const port = await freePort()
-  const args = ['dev', ...bundle, '--port', `${port}`, '--ip', '127.0.0.1', '--persist-to', join(work, 'state')]
-  args.push('--inspector-port', `${inspectorPort}`, '--var', 'VIVIM_ENV:development')
-  const child = spawnServer('wrangler dev (profiled)', WRANGLER_BIN, args, QUIET)
-  const origin = `http://127.0.0.1:${port}`
-  await waitForHttp(`${origin}/healthz`, 90_000, child)
-  const res = await fetch(`${origin}/v1/edge`, { signal: AbortSignal.timeout(10_000) })
-  const { did } = (await res.json()) as { did: string }
-  return {
-    side: 'after',
-    commit,
-    origin,
-    did,
-    docUrl: (docId, token) => `ws://127.0.0.1:${port}/v1/docs/${docId}?token=${token}`,
-    cpuMs: () => groupCpuMs(child.pid),
-    died: () => (child.exited() ? `${child.name} ${child.exitDescription()}` : null),
-    logTail: () => child.logTail(),
-    stop: () => child.stop(),
-  } satisfies Edge
-}
 
 const commit = prepareAfterTree(AFTER_TREE)
 const work = mkdtempSync(join(tmpdir(), 'vivim-bench-profile-'))
@@ -72,7 +46,7 @@ try {
   progress(`bundling ${commit.slice(0, 7)} (${AFTER_TREE})`)
   const bundle = bundleTree(AFTER_TREE, join(work, 'after'))
   const inspectorPort = await freePort()
-  const edge = await startEdge(bundle, commit, work, inspectorPort)
+  const edge = await startEdge('after', commit, bundle, inspectorPort)
   try {
     const warm = { ...load, warmupS: 1, durationS: 3, quietWaitS: 0 }
     await runRulesRow(edge, [edge], warm, 500, 0)

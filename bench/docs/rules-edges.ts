@@ -136,13 +136,21 @@ export function bundleHolds(args: readonly string[], text: string): boolean {
   return readFileSync(args[0] as string, 'utf8').includes(text)
 }
 
-/** Starts `wrangler dev` on a built bundle with `VIVIM_ENV=development`, waits for it, and asks its DID. */
-export async function startEdge(side: Side, commit: string, bundle: readonly string[]): Promise<Edge> {
+/**
+ * Starts `wrangler dev` on a built bundle with `VIVIM_ENV=development`, waits for it, and asks its
+ * DID. `inspectorPort` for a caller that attaches to the isolate (a free one otherwise).
+ */
+export async function startEdge(
+  side: Side,
+  commit: string,
+  bundle: readonly string[],
+  inspectorPort?: number,
+): Promise<Edge> {
   const port = await freePort()
   const persist = mkdtempSync(join(tmpdir(), `vivim-bench-rules-${side}-`))
   const args = ['dev', ...bundle, '--port', `${port}`, '--ip', '127.0.0.1', '--persist-to', persist]
   // Each edge needs its own inspector port, or the second of two fails to start.
-  args.push('--inspector-port', `${await freePort()}`, '--var', 'VIVIM_ENV:development')
+  args.push('--inspector-port', `${inspectorPort ?? (await freePort())}`, '--var', 'VIVIM_ENV:development')
   const child = spawnServer(`wrangler dev (${side})`, WRANGLER_BIN, args, QUIET)
   const origin = `http://127.0.0.1:${port}`
   const stop = async () => {

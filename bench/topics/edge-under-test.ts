@@ -150,13 +150,7 @@ export async function startWsServer(): Promise<Edge> {
     logTail: () => child.logTail(),
     stop: () => child.stop(),
   }
-  try {
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`, READY_MS, child)
-  } catch (error) {
-    await server.stop()
-    throw error
-  }
-  return server
+  return whenReady(server, port, child)
 }
 
 async function startWrangler(kind: TargetKind, extraArgs: readonly string[]): Promise<Edge> {
@@ -190,11 +184,16 @@ async function startWrangler(kind: TargetKind, extraArgs: readonly string[]): Pr
       removePersist()
     },
   }
+  return whenReady(edge, port, child)
+}
+
+/** Resolves with `server` once its `/healthz` answers 200; stops it if it never does. */
+async function whenReady(server: Edge, port: number, child: Parameters<typeof waitForHttp>[2]): Promise<Edge> {
   try {
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, READY_MS, child)
+    return server
   } catch (error) {
-    await edge.stop()
+    await server.stop()
     throw error
   }
-  return edge
 }

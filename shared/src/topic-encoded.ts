@@ -17,7 +17,7 @@
  *   msg  = A3 61 'c' <uint c> 61 'e' <envelope> 61 't' 63 'msg'   { c, e, t: "msg" }
  *   msgs = A2 61 'm' <array n> n × (A2 61 'c' <uint c> 61 'e' <envelope>) 61 't' 64 'msgs'
  */
-import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js'
 import { encodeCanonical } from './canonical.ts'
 
 const bytes = (...parts: (number | string)[]) =>
@@ -62,21 +62,9 @@ function arrayHeader(n: number): Uint8Array {
   return Uint8Array.of(0x9a, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const p of parts) length += p.length
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
 /** `encodeTopicFrame({ t: "msg", c, e })` from the envelope's encoding. */
 export function encodeMessageFrame(m: EncodedMessage): Uint8Array {
-  return concat([MSG_HEAD, encodeCanonical(m.c), E_KEY, m.envelope, MSG_TAIL])
+  return concatBytes(MSG_HEAD, encodeCanonical(m.c), E_KEY, m.envelope, MSG_TAIL)
 }
 
 /** `encodeTopicFrame({ t: "msgs", m })` from the envelopes' encodings, in the order given. */
@@ -84,5 +72,5 @@ export function encodeMessagesFrame(messages: readonly EncodedMessage[]): Uint8A
   const parts: Uint8Array[] = [MSGS_HEAD, arrayHeader(messages.length)]
   for (const m of messages) parts.push(ITEM_HEAD, encodeCanonical(m.c), E_KEY, m.envelope)
   parts.push(MSGS_TAIL)
-  return concat(parts)
+  return concatBytes(...parts)
 }
