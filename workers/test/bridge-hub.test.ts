@@ -20,43 +20,31 @@ import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { findRecordViaBridges, recordStoredForBridges } from '../bridge/records.ts'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
-import { EDGE, openSocket, refusal } from './doc-peer.ts'
-import { Waiters } from './waiters.ts'
+import { binary, EDGE, openSocket, refusal, SocketPeer } from './socket-peer.ts'
 
 const edge = edgeIdentity(env)
 const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
 const HOUR = 3_600_000
 
+type Answer = (frame: BridgeHubFrame, bridge: FakeBridge) => void
+
 /** A socket to the hub that acts as a bridge: it keeps the frames it gets and may answer them. */
-class FakeBridge {
-  readonly frames: BridgeHubFrame[] = []
-  closed: { code: number; reason: string } | null = null
-  private readonly waiters = new Waiters()
+class FakeBridge extends SocketPeer<BridgeHubFrame> {
+  private readonly answer: Answer | undefined
 
-  readonly ws: WebSocket
-
-  constructor(ws: WebSocket, answer?: (frame: BridgeHubFrame, ws: WebSocket) => void) {
-    this.ws = ws
-    ws.addEventListener('message', (event) => {
-      const frame = decodeBridgeHubFrame(new Uint8Array(event.data as ArrayBuffer))
-      this.frames.push(frame)
-      answer?.(frame, ws)
-      this.waiters.notify()
-    })
-    ws.addEventListener('close', (event) => {
-      this.closed = { code: event.code, reason: event.reason }
-      this.waiters.notify()
-    })
+  private constructor(ws: WebSocket, answer?: Answer) {
+    super(ws, (frame) => decodeBridgeHubFrame(binary(frame)))
+    this.answer = answer
   }
 
-  static async connect(query = '', answer?: (frame: BridgeHubFrame, ws: WebSocket) => void): Promise<FakeBridge> {
+  static async connect(query = '', answer?: Answer): Promise<FakeBridge> {
     const bridge = new FakeBridge(await openSocket(`/v1/bridge${query}`), answer)
-    bridge.ws.send(encodeBridgeFrame({ t: BridgeFrameType.Hello, peer: PEER, addrs: ['/ip4/127.0.0.1/tcp/4001'] }))
+    bridge.send(encodeBridgeFrame({ t: BridgeFrameType.Hello, peer: PEER, addrs: ['/ip4/127.0.0.1/tcp/4001'] }))
     return bridge
   }
 
-  until(check: () => boolean): Promise<void> {
-    return this.waiters.until(check)
+  protected override receive(frame: BridgeHubFrame): void {
+    this.answer?.(frame, this)
   }
 }
 
@@ -86,7 +74,7 @@ describe('the bridge hub (/v1/bridge)', () => {
     expect((await refusal(`/v1/bridge?token=${bridgeToken(generateIdentity(), bridge)}`)).status).toBe(403)
     expect((await refusal(`/v1/bridge?token=${bridgeToken(edge, bridge, ['read'])}`)).status).toBe(403)
     expect((await refusal(`/v1/bridge?token=${DEV_READ_ONLY_TOKEN}`)).status).toBe(403)
-    linked.ws.close()
+    linked.close()
   })
 
   it('lists the linked bridges with the multiaddrs they announced', async () => {
@@ -97,32 +85,31 @@ describe('the bridge hub (/v1/bridge)', () => {
         .bridges
     }
     expect(bridges.find((b) => b.peer === PEER)?.addrs).toEqual(['/ip4/127.0.0.1/tcp/4001'])
-    linked.ws.close()
+    linked.close()
   })
 
   it('closes a bridge that sends text, junk or the hub’s own frames, and serves the others on', async () => {
     for (const [send, code] of [
-      [(ws: WebSocket) => ws.send('hello'), CloseCode.UnsupportedData],
-      [(ws: WebSocket) => ws.send(new Uint8Array([0xff, 0x00])), CloseCode.BadFrame],
-      [(ws: WebSocket) => ws.send(encodeCanonical({ t: 'put', r: new Uint8Array(1) })), CloseCode.BadFrame],
-      [(ws: WebSocket) => ws.send(encodeCanonical({ t: 'hello', peer: 'nobody', addrs: [] })), CloseCode.BadFrame],
+      [(b: FakeBridge) => b.send('hello'), CloseCode.UnsupportedData],
+      [(b: FakeBridge) => b.send(new Uint8Array([0xff, 0x00])), CloseCode.BadFrame],
+      [(b: FakeBridge) => b.send(encodeCanonical({ t: 'put', r: new Uint8Array(1) })), CloseCode.BadFrame],
+      [(b: FakeBridge) => b.send(encodeCanonical({ t: 'hello', peer: 'nobody', addrs: [] })), CloseCode.BadFrame],
       [
-        (ws: WebSocket) => ws.send(encodeCanonical({ t: 'prov', key: '/not/a/key', peer: PEER, addrs: [], ttl: 60 })),
+        (b: FakeBridge) => b.send(encodeCanonical({ t: 'prov', key: '/not/a/key', peer: PEER, addrs: [], ttl: 60 })),
         CloseCode.BadFrame,
       ],
     ] as const) {
       const offender = await FakeBridge.connect()
-      send(offender.ws)
-      await offender.until(() => offender.closed !== null)
-      expect(offender.closed?.code).toBe(code)
+      send(offender)
+      expect((await offender.closedWith()).code).toBe(code)
     }
     const { key, record: r } = record(generateIdentity(), 'still served')
-    const good = await FakeBridge.connect('', (frame, ws) => {
+    const good = await FakeBridge.connect('', (frame, bridge) => {
       if (frame.t === BridgeFrameType.Find)
-        ws.send(encodeBridgeFrame({ t: BridgeFrameType.Found, id: frame.id, r: encodeRecord(r) }))
+        bridge.send(encodeBridgeFrame({ t: BridgeFrameType.Found, id: frame.id, r: encodeRecord(r) }))
     })
     expect(await findRecordViaBridges(env, key)).toEqual(encodeRecord(r))
-    good.ws.close()
+    good.close()
   })
 
   it('a find is a miss at once with no bridge, and a forged or misplaced answer is a miss', async () => {
@@ -132,13 +119,13 @@ describe('the bridge hub (/v1/bridge)', () => {
     const forged = encodeRecord({ ...r, value: new TextEncoder().encode('forged') })
     const other = encodeRecord(record(generateIdentity(), 'another key').record)
     for (const answer of [forged, other, null]) {
-      const liar = await FakeBridge.connect('', (frame, ws) => {
+      const liar = await FakeBridge.connect('', (frame, bridge) => {
         if (frame.t === BridgeFrameType.Find)
-          ws.send(encodeBridgeFrame({ t: BridgeFrameType.Found, id: frame.id, r: answer }))
+          bridge.send(encodeBridgeFrame({ t: BridgeFrameType.Found, id: frame.id, r: answer }))
       })
       expect(await findRecordViaBridges(env, key)).toBeNull()
-      liar.ws.close()
-      await liar.until(() => liar.closed !== null)
+      liar.close()
+      await liar.closedWith()
     }
   })
 
@@ -151,14 +138,14 @@ describe('the bridge hub (/v1/bridge)', () => {
       await b.until(() => b.frames.some((f) => f.t === BridgeFrameType.Put))
       expect(b.frames.find((f) => f.t === BridgeFrameType.Put)).toEqual({ t: BridgeFrameType.Put, r: encodeRecord(r) })
     }
-    one.ws.close()
-    two.ws.close()
+    one.close()
+    two.close()
   })
 
   it('a provider a bridge saw in the mesh is listed by the edge', async () => {
     const { key } = record(generateIdentity(), 'provided')
     const linked = await FakeBridge.connect()
-    linked.ws.send(
+    linked.send(
       encodeBridgeFrame({ t: BridgeFrameType.Provider, key, peer: PEER, addrs: ['/ip4/127.0.0.1/tcp/9'], ttl: 60 }),
     )
     let providers: { peer: string }[] = []
@@ -168,7 +155,7 @@ describe('the bridge hub (/v1/bridge)', () => {
       ).providers
     }
     expect(linked.closed).toBeNull()
-    linked.ws.close()
+    linked.close()
   })
 
   it('a provider announced at the edge (POST /v1/providers) is passed to every linked bridge', async () => {
@@ -188,6 +175,6 @@ describe('the bridge hub (/v1/bridge)', () => {
       addrs: ['/ip4/127.0.0.1/tcp/7'],
       ttl: 90,
     })
-    linked.ws.close()
+    linked.close()
   })
 })

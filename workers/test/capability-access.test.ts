@@ -14,8 +14,9 @@ import {
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { authorize } from '../http/access.ts'
-import { DocPeer, EDGE, openSocket, refusal } from './doc-peer.ts'
+import { DocPeer } from './doc-peer.ts'
 import { invoke } from './doc-tokens.ts'
+import { EDGE, refusal, SocketPeer, upgrade } from './socket-peer.ts'
 
 const edge = edgeIdentity(env)
 const alice = generateIdentity()
@@ -103,7 +104,7 @@ describe('capabilities at the relay', () => {
   it('closes a socket when its token expires', async () => {
     const docId = `profile:${alice.did}`
     const peer = await connect(docId, invoke(alice, `doc:${docId}`, ['read'], { exp: Date.now() + 1000 }))
-    expect(await peer.whenClosed()).toMatchObject({ code: CloseCode.TokenExpired })
+    expect(await peer.closedWith()).toMatchObject({ code: CloseCode.TokenExpired })
   })
 
   it('a revocation closes the live sockets that used the token and refuses it from then on', async () => {
@@ -120,7 +121,7 @@ describe('capabilities at the relay', () => {
     })
     const res1 = await exports.default.fetch(new Request(`${EDGE}/v1/revocations`, { method: 'POST', body }))
     expect(res1.status).toBe(200)
-    expect(await peer.whenClosed()).toMatchObject({ code: CloseCode.Unauthorized })
+    expect(await peer.closedWith()).toMatchObject({ code: CloseCode.Unauthorized })
     expect(await refused(docId, invoke(bob, res, ['read'], { prf: toBob }))).toEqual({
       status: 401,
       code: ErrorCode.TokenRevoked,
@@ -135,16 +136,14 @@ describe('capabilities at the relay', () => {
     const grants = { topic: toBob(`topic:${topic}`), sealed: toBob(`doc:${sealed}`) }
     await connect(sealed, invoke(alice, `doc:${sealed}`, ['admin']))
     const sockets = [
-      await openSocket(
+      await SocketPeer.open(
         `/v1/topics/${topic}?token=${encodeCapabilityText(invoke(bob, `topic:${topic}`, ['read'], { prf: grants.topic }))}`,
       ),
-      await openSocket(
+      await SocketPeer.open(
         `/v1/sealed/${sealed}?token=${encodeCapabilityText(invoke(bob, `doc:${sealed}`, ['read'], { prf: grants.sealed }))}`,
       ),
     ]
-    const closed = sockets.map(
-      (ws) => new Promise<number>((resolve) => ws.addEventListener('close', (e) => resolve(e.code))),
-    )
+    const closed = sockets.map(async (socket) => (await socket.closedWith()).code)
     for (const grant of Object.values(grants)) {
       const body = encodeCanonical({
         revocation: encodeRevocation(createRevocation(alice, grant)),
@@ -168,23 +167,16 @@ describe('capabilities at the relay', () => {
       token: encodeCapability(toBob),
     })
     // Connects before, alongside and after the revocation, all in flight together.
-    const upgrade = () =>
-      exports.default.fetch(
-        new Request(`${EDGE}/v1/docs/${docId}?token=${token}`, { headers: { Upgrade: 'websocket' } }),
-      )
-    const early = Array.from({ length: 10 }, upgrade)
+    const attempt = () => upgrade(`/v1/docs/${docId}?token=${token}`)
+    const early = Array.from({ length: 10 }, attempt)
     const revoked = exports.default.fetch(new Request(`${EDGE}/v1/revocations`, { method: 'POST', body }))
-    const late = Array.from({ length: 10 }, upgrade)
+    const late = Array.from({ length: 10 }, attempt)
     expect((await revoked).status).toBe(200)
     const outcomes = await Promise.all(
       [...early, ...late].map(async (pending) => {
         const res = await pending
         if (!res.webSocket) return `refused ${res.status}`
-        res.webSocket.accept()
-        const code = await new Promise<number>((resolve) =>
-          res.webSocket?.addEventListener('close', (event) => resolve(event.code)),
-        )
-        return `closed ${code}`
+        return `closed ${(await SocketPeer.accept(res.webSocket).closedWith()).code}`
       }),
     )
     for (const outcome of outcomes)

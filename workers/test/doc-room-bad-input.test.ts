@@ -11,7 +11,8 @@ import {
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { DocPeer, EDGE, refusal } from './doc-peer.ts'
+import { DocPeer } from './doc-peer.ts'
+import { EDGE, refusal } from './socket-peer.ts'
 
 /**
  * Runs `offend` on one socket of a room with a bystander and some content,
@@ -34,7 +35,7 @@ async function offenderIsolated(
     compareClocks(fromStateVector(Y.encodeStateVector(a)), fromStateVector(Y.encodeStateVector(b))) === 'equal'
   await offender.until(() => sameState(offender.doc, bystander.doc))
   offend(offender)
-  const closed = await offender.whenClosed()
+  const closed = await offender.closedWith()
   expect(closed.code).toBe(code)
   expect(closed.reason.length).toBeGreaterThan(0)
   expect(bystander.closed).toBeNull()

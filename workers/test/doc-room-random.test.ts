@@ -18,32 +18,20 @@ import {
 import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { openSocket } from './doc-peer.ts'
 import { docToken } from './doc-tokens.ts'
+import { binary, openSocket, SocketPeer } from './socket-peer.ts'
 
 /** A replica whose outgoing updates wait in a queue the test delivers out of order, or drops. */
-class LossyPeer {
+class LossyPeer extends SocketPeer<Uint8Array> {
   readonly doc = new Y.Doc()
   readonly queue: Uint8Array[] = []
-  closed: number | null = null
   /** Sync step 1 frames received: the first on connect, every other one the room asking for what it lacks. */
   stepOnes = 0
   readonly who: Identity
-  private readonly ws: WebSocket
 
   private constructor(who: Identity, ws: WebSocket) {
+    super(ws, binary)
     this.who = who
-    this.ws = ws
-    ws.addEventListener('message', (event) => {
-      const msg = decodeDocMessage(new Uint8Array(event.data as ArrayBuffer))
-      if (msg.type !== MessageType.Sync) return
-      if (msg.syncType === SyncType.Step1) this.stepOnes++
-      if (msg.syncType === SyncType.Step1) this.ws.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, msg.data)))
-      else Y.applyUpdate(this.doc, msg.data, this)
-    })
-    ws.addEventListener('close', (event) => {
-      this.closed = event.code
-    })
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin !== this) this.queue.push(update)
     })
@@ -54,6 +42,14 @@ class LossyPeer {
     return new LossyPeer(who, await openSocket(`/v1/docs/${docId}?token=${encodeURIComponent(token)}`))
   }
 
+  protected override receive(frame: Uint8Array): void {
+    const msg = decodeDocMessage(frame)
+    if (msg.type !== MessageType.Sync) return
+    if (msg.syncType === SyncType.Step1) this.stepOnes++
+    if (msg.syncType === SyncType.Step1) this.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, msg.data)))
+    else Y.applyUpdate(this.doc, msg.data, this)
+  }
+
   /** Sends what is queued in a random order, dropping each update with probability `loss`. */
   deliver(gen: prng.PRNG, loss: number): void {
     const batch = this.queue.splice(0)
@@ -61,12 +57,12 @@ class LossyPeer {
       const j = prng.int32(gen, 0, i)
       ;[batch[i], batch[j]] = [batch[j] as Uint8Array, batch[i] as Uint8Array]
     }
-    for (const update of batch) if (prng.real53(gen) >= loss) this.ws.send(encodeSyncUpdate(update))
+    for (const update of batch) if (prng.real53(gen) >= loss) this.send(encodeSyncUpdate(update))
   }
 
   /** Sends the whole replica, as a client does after a reconnect. */
   resync(): void {
-    this.ws.send(encodeSyncUpdate(Y.encodeStateAsUpdate(this.doc)))
+    this.send(encodeSyncUpdate(Y.encodeStateAsUpdate(this.doc)))
   }
 
   edit(gen: prng.PRNG, step: number): void {
@@ -98,9 +94,8 @@ const converged = (peers: LossyPeer[]) => {
   return rest.every((r) => r === first) && vectors.every((v) => v === vectors[0])
 }
 
-async function until(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 5))
-}
+/** Resolves once `predicate` holds, checked again whenever any of `peers` receives a frame or is closed. */
+const until = (peers: LossyPeer[], predicate: () => boolean) => Promise.race(peers.map((p) => p.until(predicate)))
 
 describe('seeded random concurrent editing through a lossy network', () => {
   it.each([1, 2, 3, 4])('seed %i: every replica agrees and no honest socket is closed', async (seed) => {
@@ -117,7 +112,7 @@ describe('seeded random concurrent editing through a lossy network', () => {
     }
     for (const peer of peers) peer.deliver(gen, 0.25)
     for (const peer of peers) peer.resync()
-    await until(() => converged(peers) || peers.some((p) => p.closed !== null))
+    await until(peers, () => converged(peers) || peers.some((p) => p.closed !== null))
     expect(peers.map((p) => p.closed)).toEqual(peers.map(() => null))
     expect(converged(peers)).toBe(true)
     // The lossy path ran: the room asked some sender for content it lacked.

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DocPeer } from './doc-peer.ts'
 import { stockProvider, synced } from './fetch-websocket.ts'
+import { Waiters } from './waiters.ts'
 
 describe('the stock y-websocket client', () => {
   it('syncs through a room with a second client, both ways', async () => {
@@ -16,16 +17,9 @@ describe('the stock y-websocket client', () => {
     stockDoc.getArray<string>('log').push(['from stock, online'])
     const all = ['from stock, offline', 'from peer', 'from stock, online']
     await peer.until(() => all.every((i) => peer.doc.getArray('log').toArray().includes(i)))
-    await new Promise<void>((resolve) => {
-      const check = () => {
-        if (all.every((i) => stockDoc.getArray('log').toArray().includes(i))) {
-          stockDoc.off('update', check)
-          resolve()
-        }
-      }
-      stockDoc.on('update', check)
-      check()
-    })
+    const stockUpdates = new Waiters()
+    stockDoc.on('update', () => stockUpdates.notify())
+    await stockUpdates.until(() => all.every((i) => stockDoc.getArray('log').toArray().includes(i)))
     expect(stockDoc.getArray('log').toArray()).toEqual(peer.doc.getArray('log').toArray())
     provider.destroy()
   })

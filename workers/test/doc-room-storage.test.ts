@@ -87,7 +87,7 @@ describe('document storage', () => {
       blobs.set(`b${i}`, new Uint8Array(900_000).fill(i))
       await writer.until(() => writer.closed !== null || writer.updatesReceived > echoes)
     }
-    const closed = await writer.whenClosed()
+    const closed = await writer.closedWith()
     expect(closed.code).toBe(CloseCode.DocumentTooLarge)
     expect(closed.reason).toMatch(/exceed/)
     expect(bystander.closed).toBeNull()

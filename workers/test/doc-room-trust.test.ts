@@ -16,8 +16,9 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
 import type { DocRoom } from '../relay/doc-room.ts'
-import { DocPeer, openSocket, refusal, upgrade } from './doc-peer.ts'
+import { DocPeer } from './doc-peer.ts'
 import { docToken, peerOf } from './doc-tokens.ts'
+import { binary, refusal, SocketPeer, upgrade } from './socket-peer.ts'
 
 const alice = generateIdentity()
 const bob = generateIdentity()
@@ -29,12 +30,9 @@ const texts = (p: DocPeer) =>
     .toArray()
     .map((m) => m.text)
 
-/** A raw socket of `user` on the document, for frames no Yjs client would send; records how it closed. */
-async function rawSocket(docId: string, token: string) {
-  const ws = await openSocket(`/v1/docs/${docId}?token=${encodeURIComponent(token)}`)
-  const closed = new Promise<number>((resolve) => ws.addEventListener('close', (e) => resolve(e.code)))
-  return { ws, closed }
-}
+/** A raw socket on the document with `token`, for frames no Yjs client would send. */
+const rawSocket = (docId: string, token: string) =>
+  SocketPeer.open(`/v1/docs/${docId}?token=${encodeURIComponent(token)}`)
 
 /** Two updates by a replica that writes with `clientId` after `base`: the second depends on the first. */
 function twoUpdates(base: Y.Doc, clientId: number, first: unknown, second: unknown): [Uint8Array, Uint8Array] {
@@ -61,13 +59,13 @@ describe('a writer cannot lock another user out of a document', () => {
       const attacker = await rawSocket(docId, docToken(alice, generateIdentity(), docId, ['read', 'write']))
       // The second update is held back by Yjs until its first arrives; a bad message waits inside it.
       const [, second] = twoUpdates(victim.doc, victim.doc.clientID, msg(`b${round}`, bob.did), { junk: 1 })
-      attacker.ws.send(encodeSyncUpdate(second))
+      attacker.send(encodeSyncUpdate(second))
       Conversation.append(victim.doc, msg(`a${round}`, alice.did, `alice ${round}`))
       await watcher.until(() => texts(watcher).includes(`alice ${round}`))
       // Writing with her client id outright, at her next clock, is refused, and only the attacker is closed.
       const [next] = twoUpdates(victim.doc, victim.doc.clientID, msg(`c${round}`, bob.did), msg('-', bob.did))
-      attacker.ws.send(encodeSyncUpdate(next))
-      expect(await attacker.closed).toBe(CloseCode.Forbidden)
+      attacker.send(encodeSyncUpdate(next))
+      expect((await attacker.closedWith()).code).toBe(CloseCode.Forbidden)
     }
     expect(victim.closed).toBeNull()
     expect(texts(watcher)).toEqual(['alice 0', 'alice 1', 'alice 2', 'alice 3', 'alice 4'])
@@ -81,7 +79,7 @@ describe('a writer cannot lock another user out of a document', () => {
     await attacker.until(() => attacker.awareness.has(victim.doc.clientID))
     const [first] = twoUpdates(attacker.doc, victim.doc.clientID, msg('b1', bob.did), msg('b2', bob.did))
     attacker.send(encodeSyncUpdate(first))
-    expect((await attacker.whenClosed()).code).toBe(CloseCode.Forbidden)
+    expect((await attacker.closedWith()).code).toBe(CloseCode.Forbidden)
     Conversation.append(victim.doc, msg('a1', alice.did, 'mine'))
     const late = await peerOf(alice, carol, docId, ['read'])
     await late.until(() => texts(late).includes('mine'))
@@ -102,15 +100,13 @@ describe('a writer cannot slip content past the checks as structs the room alrea
     forger.getArray('messages').push([{ ...msg('a1', alice.did, 'forged'), extra: 'not in the schema' }])
     const own = new Y.Doc()
     Conversation.append(own, msg('b1', bob.did, 'honest'))
-    const frames: Uint8Array[] = []
     const raw = await rawSocket(docId, docToken(alice, carol, docId, ['read']))
-    raw.ws.addEventListener('message', (e) => frames.push(new Uint8Array(e.data as ArrayBuffer)))
     attacker.send(encodeSyncUpdate(Y.mergeUpdates([Y.encodeStateAsUpdate(forger), Y.encodeStateAsUpdate(own)])))
     await victim.until(() => texts(victim).includes('honest'))
     // A replica that applies what the room relayed before it holds Alice's struct sees no forgery.
     const joiner = new Y.Doc()
-    for (const frame of frames) {
-      const message = decodeDocMessage(frame)
+    for (const frame of raw.frames) {
+      const message = decodeDocMessage(binary(frame))
       if (message.type === MessageType.Sync && message.syncType === SyncType.Update) Y.applyUpdate(joiner, message.data)
     }
     expect(texts({ doc: joiner } as DocPeer)).toEqual(['honest'])
@@ -132,12 +128,12 @@ describe('a writer cannot exhaust a room with content it holds back', () => {
       replica.getText('t').insert(0, 'a')
       replica.getText('t').insert(1, big)
       try {
-        sender.ws.send(encodeSyncUpdate(updates[1] as Uint8Array))
+        sender.send(encodeSyncUpdate(updates[1] as Uint8Array))
       } catch {
         break // closed under us
       }
     }
-    expect(await sender.closed).toBe(CloseCode.InvalidUpdate)
+    expect((await sender.closedWith()).code).toBe(CloseCode.InvalidUpdate)
     other.doc.getArray<string>('log').push(['still here'])
     const late = await peerOf(alice, carol, docId, ['read'])
     await late.until(() => late.doc.getArray('log').length === 1)
@@ -166,7 +162,7 @@ describe('authorship and roles inside typed documents', () => {
       const writer = await peerOf(alice, generateIdentity(), docId)
       await writer.until(() => texts(writer).includes('hello'))
       attempt(writer.doc)
-      expect((await writer.whenClosed()).code).toBe(CloseCode.Forbidden)
+      expect((await writer.closedWith()).code).toBe(CloseCode.Forbidden)
     }
     const honest = await peerOf(alice, bob, docId)
     Conversation.append(honest.doc, msg('b3', bob.did, 'mine, honestly'))
@@ -195,7 +191,7 @@ describe('authorship and roles inside typed documents', () => {
       const member = await peerOf(alice, who, docId)
       await member.until(() => Circle.members(member.doc).size === 2 + members.length)
       attempt(member.doc, who.did)
-      expect((await member.whenClosed()).code).toBe(CloseCode.Forbidden)
+      expect((await member.closedWith()).code).toBe(CloseCode.Forbidden)
     }
     for (const m of members) Circle.removeMember(owner.doc, m.did)
     const leaving = await peerOf(alice, bob, docId)
@@ -211,7 +207,7 @@ describe('authorship and roles inside typed documents', () => {
     await peerOf(alice, alice, docId)
     const writer = await peerOf(alice, bob, docId)
     Conversation.append(writer.doc, msg('x', alice.did, 'as alice'))
-    expect((await writer.whenClosed()).code).toBe(CloseCode.Forbidden)
+    expect((await writer.closedWith()).code).toBe(CloseCode.Forbidden)
     const token = docToken(alice, bob, docId, ['read', 'write'])
     expect(await refusal(`/v1/docs/${docId}?token=${encodeURIComponent(token)}`)).toEqual({
       status: 429,
@@ -224,7 +220,7 @@ describe('authorship and roles inside typed documents', () => {
     const docId = `profile:${alice.did}`
     const writer = await peerOf(alice, bob, docId)
     Profile.attributes(writer.doc).set('displayName', 'Not Alice')
-    expect((await writer.whenClosed()).code).toBe(CloseCode.Forbidden)
+    expect((await writer.closedWith()).code).toBe(CloseCode.Forbidden)
     const owner = await peerOf(alice, alice, docId)
     Profile.set(owner.doc, 'displayName', 'Alice')
     const late = await peerOf(alice, alice, docId, ['read'])
@@ -240,7 +236,7 @@ describe('authorship and roles inside typed documents', () => {
       writer.doc.getArray('spam').push(['x'.repeat(500_000)])
       writer.doc.getArray('spam').delete(0, 1)
     })
-    expect((await writer.whenClosed()).code).toBe(CloseCode.InvalidUpdate)
+    expect((await writer.closedWith()).code).toBe(CloseCode.InvalidUpdate)
   })
 })
 
@@ -272,7 +268,7 @@ describe('what a grant lets a socket see and do', () => {
     await owner.until(() => Circle.members(owner.doc).has(carol.did))
     expect(Circle.meta(owner.doc).get('name')).toBe('Book club')
     Circle.members(admin.doc).delete(alice.did)
-    expect((await admin.whenClosed()).code).toBe(CloseCode.Forbidden)
+    expect((await admin.closedWith()).code).toBe(CloseCode.Forbidden)
     expect(Circle.members(owner.doc).has(alice.did)).toBe(true)
   })
 })
@@ -287,7 +283,7 @@ describe('caps on what one identity holds in a room', () => {
       return Y.encodeStateAsUpdate(d)
     })
     writer.send(encodeSyncUpdate(Y.mergeUpdates(many)))
-    expect((await writer.whenClosed()).code).toBe(CloseCode.InvalidUpdate)
+    expect((await writer.closedWith()).code).toBe(CloseCode.InvalidUpdate)
     const late = await peerOf(alice, alice, docId)
     expect(late.doc.getArray('log').length).toBe(0)
   })
@@ -315,7 +311,7 @@ describe('presence caps', () => {
     const reader = await DocPeer.connect(docId, { token: DEV_READ_ONLY_TOKEN })
     const watcher = await DocPeer.connect(docId)
     reader.setPresence(pad(Limits.maxAwarenessStateBytes + 100))
-    expect((await reader.whenClosed()).code).toBe(CloseCode.MessageTooBig)
+    expect((await reader.closedWith()).code).toBe(CloseCode.MessageTooBig)
     watcher.setPresence({ name: 'w' })
     await watcher.until(() => watcher.awareness.has(watcher.doc.clientID))
     expect(watcher.awareness.has(reader.doc.clientID)).toBe(false)
@@ -325,7 +321,7 @@ describe('presence caps', () => {
     const docId = `free-${crypto.randomUUID()}`
     const peer = await DocPeer.connect(docId)
     for (let id = 1; id <= Limits.maxAwarenessIdsPerSocket + 1; id++) peer.setPresence({ id }, 1, 1000 + id)
-    expect((await peer.whenClosed()).code).toBe(CloseCode.Forbidden)
+    expect((await peer.closedWith()).code).toBe(CloseCode.Forbidden)
   })
 
   it('a room’s presence is bounded, so a joiner’s snapshot is too', async () => {
@@ -346,11 +342,12 @@ describe('presence caps', () => {
     const joiner = await DocPeer.connect(docId)
     await joiner.until(() => joiner.doc.getArray('log').length === 1)
     expect(extra.closed).toBeNull()
-    const sizes: number[] = []
-    joiner.ws.addEventListener('message', (e) => sizes.push((e.data as ArrayBuffer).byteLength))
+    const seen = joiner.frames.length
     await joiner.until(() => joiner.awareness.size >= fits * perSocket)
     // Only what fits of the last socket's states was kept.
     expect(joiner.awareness.size).toBeLessThan((fits + 1) * perSocket)
-    expect(Math.max(...sizes)).toBeLessThan(Limits.maxAwarenessRoomBytes + 64 * 1024)
+    expect(Math.max(...joiner.frames.slice(seen).map((f) => f.byteLength))).toBeLessThan(
+      Limits.maxAwarenessRoomBytes + 64 * 1024,
+    )
   })
 })

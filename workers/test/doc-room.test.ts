@@ -155,7 +155,7 @@ describe('document rooms', () => {
     a.setPresence({ name: 'Alice' })
     await b.until(() => b.awareness.has(a.doc.clientID))
     b.setPresence({ name: 'Mallory' }, 5, a.doc.clientID)
-    expect(await b.whenClosed()).toMatchObject({ code: CloseCode.Forbidden })
+    expect(await b.closedWith()).toMatchObject({ code: CloseCode.Forbidden })
     const c = await DocPeer.connect(docId)
     await c.until(() => c.awareness.has(a.doc.clientID))
     expect(c.awareness.get(a.doc.clientID)).toEqual({ name: 'Alice' })

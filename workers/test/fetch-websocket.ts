@@ -1,14 +1,14 @@
 /**
  * A WebSocket class for the stock `y-websocket` provider inside workerd
- * tests: it opens the connection through the edge's own fetch handler
- * (there is no listening port inside the test runtime) and otherwise behaves
- * as the browser WebSocket the provider expects, so the provider's own code
- * runs unchanged.
+ * tests: it opens its connection as every test socket is opened
+ * (`openSocket`, through the edge's own fetch handler, as there is no
+ * listening port inside the test runtime) and otherwise behaves as the
+ * browser WebSocket the provider expects, so the provider's own code runs
+ * unchanged.
  */
-import { exports } from 'cloudflare:workers'
 import { WebsocketProvider } from 'y-websocket'
 import type * as Y from 'yjs'
-import { EDGE } from './doc-peer.ts'
+import { EDGE, openSocket } from './socket-peer.ts'
 
 type Handler<E> = ((event: E) => void) | null
 
@@ -30,14 +30,9 @@ export class FetchWebSocket {
   private socket: WebSocket | null = null
 
   constructor(url: string) {
-    const http = url.replace(/^ws/, 'http')
-    exports.default
-      .fetch(new Request(http, { headers: { Upgrade: 'websocket' } }))
-      .then((res) => {
-        const ws = res.webSocket
-        if (!ws) throw new Error(`no upgrade: ${res.status}`)
-        ws.accept()
-        ws.binaryType = 'arraybuffer'
+    const { pathname, search } = new URL(url)
+    openSocket(`${pathname}${search}`)
+      .then((ws) => {
         this.socket = ws
         ws.addEventListener('message', (event) => this.onmessage?.(event))
         ws.addEventListener('close', (event) => {

@@ -11,8 +11,9 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
-import { DocPeer, EDGE, openSocket, refusal } from './doc-peer.ts'
+import { DocPeer } from './doc-peer.ts'
 import { invoke } from './doc-tokens.ts'
+import { EDGE, refusal, SocketPeer } from './socket-peer.ts'
 
 const _edge = edgeIdentity(env)
 const alice = generateIdentity()
@@ -47,7 +48,7 @@ describe('ownership', () => {
     })
     const owner = await DocPeer.connect(docId, { token: token(alice, `doc:${docId}`, ['read', 'write']) })
     await owner.until(() => owner.synced)
-    await openSocket(`/v1/topics/${topic}?token=${token(alice, `topic:${topic}`, ['write'])}`)
+    await SocketPeer.open(`/v1/topics/${topic}?token=${token(alice, `topic:${topic}`, ['write'])}`)
     expect(await refusal(`/v1/docs/${docId}?token=${token(mallory, `doc:${docId}`, ['read'])}`)).toEqual({
       status: 403,
       code: ErrorCode.NotOwner,
@@ -66,7 +67,7 @@ describe('ownership', () => {
     expect(error.code).toBe(ErrorCode.Forbidden)
     expect(error.message).toMatch(/nobody owns/)
     // Bob, connecting later with write, becomes the owner: Alice's publish claimed nothing.
-    await openSocket(`/v1/topics/${topic}?token=${token(bob, `topic:${topic}`, ['write'])}`)
+    await SocketPeer.open(`/v1/topics/${topic}?token=${token(bob, `topic:${topic}`, ['write'])}`)
     expect((await publish(topic, bob, token(bob, `topic:${topic}`, ['write']))).status).toBe(200)
     expect((await publish(topic, alice, token(alice, `topic:${topic}`, ['write']))).status).toBe(403)
   })
@@ -85,7 +86,7 @@ describe('ownership', () => {
       code: ErrorCode.Forbidden,
     })
     // A writer opening the circle's topic first creates the circle itself: its owner is X's.
-    await openSocket(`/v1/topics/${topic}?token=${token(alice, `topic:${topic}`, ['read', 'write'])}`)
+    await SocketPeer.open(`/v1/topics/${topic}?token=${token(alice, `topic:${topic}`, ['read', 'write'])}`)
     expect(await env.DOC_ROOM.getByName(docId).owner()).toBe(alice.did)
     expect(await env.TOPIC_ROOM.getByName(topic).owner()).toBeNull()
     for (const path of [`/v1/docs/${docId}`, `/v1/sealed/${docId}`]) {
@@ -99,13 +100,13 @@ describe('ownership', () => {
       code: ErrorCode.NotOwner,
     })
     await DocPeer.connect(docId, { token: token(alice, `doc:${docId}`, ['admin']) })
-    await openSocket(`/v1/sealed/${docId}?token=${token(alice, `doc:${docId}`, ['write'])}`)
+    await SocketPeer.open(`/v1/sealed/${docId}?token=${token(alice, `doc:${docId}`, ['write'])}`)
     expect((await publish(topic, alice, token(alice, `topic:${topic}`, ['write']))).status).toBe(200)
   })
 
   it('a writer opening the sealed room of an unowned document creates the document', async () => {
     const docId = `conversation:${crypto.randomUUID()}`
-    await openSocket(`/v1/sealed/${docId}?token=${token(bob, `doc:${docId}`, ['read', 'write'])}`)
+    await SocketPeer.open(`/v1/sealed/${docId}?token=${token(bob, `doc:${docId}`, ['read', 'write'])}`)
     expect(await env.DOC_ROOM.getByName(docId).owner()).toBe(bob.did)
     expect(await refusal(`/v1/docs/${docId}?token=${token(mallory, `doc:${docId}`, ['admin'])}`)).toEqual({
       status: 403,

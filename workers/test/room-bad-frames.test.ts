@@ -10,7 +10,7 @@
  */
 import { CloseCode, encodeSealedFrame, encodeTopicFrame, Limits, MessageType, TopicFrameType } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
-import { type Closed, openSocket } from './doc-peer.ts'
+import { SocketPeer } from './socket-peer.ts'
 
 interface Endpoint {
   readonly name: string
@@ -63,48 +63,36 @@ const ENDPOINTS: readonly Endpoint[] = [
   },
 ]
 
-/** A raw socket on `path` that records how it closed. */
-async function peer(path: string): Promise<{ ws: WebSocket; closed: () => Promise<Closed>; isOpen: () => boolean }> {
-  const ws = await openSocket(path)
-  let closed: Closed | null = null
-  const whenClosed = new Promise<Closed>((resolve) =>
-    ws.addEventListener('close', (event) => {
-      closed = { code: event.code, reason: event.reason }
-      resolve(closed)
-    }),
-  )
-  return { ws, closed: () => whenClosed, isOpen: () => closed === null }
-}
-
 /** Sends what `offend` sends on one socket and checks it alone is closed with `code`. */
-async function offenderAlone(endpoint: Endpoint, code: CloseCode, offend: (ws: WebSocket) => void): Promise<void> {
+async function offenderAlone(endpoint: Endpoint, code: CloseCode, offend: (peer: SocketPeer) => void): Promise<void> {
   const path = endpoint.path()
-  const bystander = await peer(path)
-  const offender = await peer(path)
-  offend(offender.ws)
-  const closed = await offender.closed()
+  const bystander = await SocketPeer.open(path)
+  const offender = await SocketPeer.open(path)
+  offend(offender)
+  const closed = await offender.closedWith()
   expect(closed.code).toBe(code)
   expect(closed.reason.length).toBeGreaterThan(0)
-  const newcomer = await peer(path)
-  expect(bystander.isOpen()).toBe(true)
-  expect(newcomer.isOpen()).toBe(true)
-  bystander.ws.close(1000)
-  newcomer.ws.close(1000)
+  const newcomer = await SocketPeer.open(path)
+  expect(bystander.closed).toBeNull()
+  expect(newcomer.closed).toBeNull()
+  bystander.close()
+  newcomer.close()
 }
 
 describe.each(ENDPOINTS)('the $name refuses bad frames and harms no one else', (endpoint) => {
   it('a frame of the wrong kind', () =>
-    offenderAlone(endpoint, CloseCode.UnsupportedData, (ws) => ws.send(endpoint.text ? Uint8Array.of(1) : 'hello')))
+    offenderAlone(endpoint, CloseCode.UnsupportedData, (peer) => peer.send(endpoint.text ? Uint8Array.of(1) : 'hello')))
 
-  it('a frame that does not decode', () => offenderAlone(endpoint, CloseCode.BadFrame, (ws) => ws.send(endpoint.junk)))
+  it('a frame that does not decode', () =>
+    offenderAlone(endpoint, CloseCode.BadFrame, (peer) => peer.send(endpoint.junk)))
 
   it('a frame over the size limit', () =>
-    offenderAlone(endpoint, CloseCode.MessageTooBig, (ws) =>
-      ws.send(endpoint.text ? 'x'.repeat(endpoint.maxBytes + 1) : new Uint8Array(endpoint.maxBytes + 1)),
+    offenderAlone(endpoint, CloseCode.MessageTooBig, (peer) =>
+      peer.send(endpoint.text ? 'x'.repeat(endpoint.maxBytes + 1) : new Uint8Array(endpoint.maxBytes + 1)),
     ))
 
   it('a flood of frames past the per-socket rate', () =>
-    offenderAlone(endpoint, CloseCode.RateLimited, (ws) => {
-      for (let i = 0; i < Limits.frameBurst * 10; i++) ws.send(endpoint.harmless)
+    offenderAlone(endpoint, CloseCode.RateLimited, (peer) => {
+      for (let i = 0; i < Limits.frameBurst * 10; i++) peer.send(endpoint.harmless)
     }))
 })

@@ -16,9 +16,10 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
-import { DocPeer, EDGE, refusal } from './doc-peer.ts'
+import { DocPeer } from './doc-peer.ts'
 import { invoke } from './doc-tokens.ts'
-import { SignalingClient } from './signaling-client.ts'
+import { SignalingPeer } from './signaling-peer.ts'
+import { EDGE, refusal } from './socket-peer.ts'
 
 const _edge = edgeIdentity(env)
 const alice = generateIdentity()
@@ -40,16 +41,16 @@ async function alicesCircle(): Promise<string> {
 describe('signaling access', () => {
   it('closes a socket 4408 when its token expires', async () => {
     const room = `profile:${alice.did}`
-    const peer = await SignalingClient.connect(text(invoke(alice, `doc:${room}`, ['read'], { exp: Date.now() + 1000 })))
+    const peer = await SignalingPeer.connect(text(invoke(alice, `doc:${room}`, ['read'], { exp: Date.now() + 1000 })))
     peer.send({ type: 'subscribe', topics: [room] })
     await peer.joinedAs(room, 'alice')
-    expect(await peer.whenClosed()).toBe(CloseCode.TokenExpired)
+    expect((await peer.closedWith()).code).toBe(CloseCode.TokenExpired)
   })
 
   it('closes a socket 4401 when a link of its chain is revoked', async () => {
     const room = await alicesCircle()
     const toBob = grant(`doc:${room}`, bob)
-    const peer = await SignalingClient.connect(text(invoke(bob, `doc:${room}`, ['read'], { prf: toBob })))
+    const peer = await SignalingPeer.connect(text(invoke(bob, `doc:${room}`, ['read'], { prf: toBob })))
     peer.send({ type: 'subscribe', topics: [room] })
     await peer.joinedAs(room, 'bob')
     const body = encodeCanonical({
@@ -58,17 +59,17 @@ describe('signaling access', () => {
     })
     const res = await exports.default.fetch(new Request(`${EDGE}/v1/revocations`, { method: 'POST', body }))
     expect(res.status).toBe(200)
-    expect(await peer.whenClosed()).toBe(CloseCode.Unauthorized)
+    expect((await peer.closedWith()).code).toBe(CloseCode.Unauthorized)
   })
 
   it('a token for document A joins room A but not room B (4403), and a stranger’s token joins neither', async () => {
     const [a, b] = [await alicesCircle(), await alicesCircle()]
-    const peer = await SignalingClient.connect(text(invoke(bob, `doc:${a}`, ['read'], { prf: grant(`doc:${a}`, bob) })))
+    const peer = await SignalingPeer.connect(text(invoke(bob, `doc:${a}`, ['read'], { prf: grant(`doc:${a}`, bob) })))
     peer.send({ type: 'subscribe', topics: [a] })
     await peer.joinedAs(a, 'bob')
     expect(peer.closed).toBeNull()
     peer.send({ type: 'subscribe', topics: [b] })
-    expect(await peer.whenClosed()).toBe(CloseCode.Forbidden)
+    expect((await peer.closedWith()).code).toBe(CloseCode.Forbidden)
 
     // A self-issued token names a document someone else owns: refused at connect.
     expect(await refusal(`/v1/signaling?token=${text(invoke(mallory, `doc:${a}`, ['admin']))}`)).toEqual({
@@ -76,32 +77,32 @@ describe('signaling access', () => {
       code: ErrorCode.NotOwner,
     })
     // A self-issued prefix connects, but covers only rooms its issuer owns.
-    const squatter = await SignalingClient.connect(text(invoke(mallory, 'doc:circle:*', ['admin'])))
+    const squatter = await SignalingPeer.connect(text(invoke(mallory, 'doc:circle:*', ['admin'])))
     squatter.send({ type: 'subscribe', topics: [a] })
-    expect(await squatter.whenClosed()).toBe(CloseCode.Forbidden)
+    expect((await squatter.closedWith()).code).toBe(CloseCode.Forbidden)
   })
 
   it('refuses (4403) a publish to a room the socket did not join, and relays nothing of it', async () => {
     const a = await alicesCircle()
     const elsewhere = `room-${crypto.randomUUID()}`
-    const listener = await SignalingClient.connect()
+    const listener = await SignalingPeer.connect()
     listener.send({ type: 'subscribe', topics: [elsewhere] })
     await listener.joinedAs(elsewhere, 'listener')
-    const peer = await SignalingClient.connect(text(invoke(alice, `doc:${a}`, ['write'])))
+    const peer = await SignalingPeer.connect(text(invoke(alice, `doc:${a}`, ['write'])))
     peer.send({ type: 'subscribe', topics: [a] })
     await peer.joinedAs(a, 'alice')
     peer.announce(elsewhere, 'intruder')
-    expect(await peer.whenClosed()).toBe(CloseCode.Forbidden)
+    expect((await peer.closedWith()).code).toBe(CloseCode.Forbidden)
     await listener.joinedAs(elsewhere, 'listener-after')
     expect(listener.announcementsFrom('intruder')).toEqual([])
   })
 
   it('closes a byte flood 4429 while a pair in another room keeps signaling', async () => {
     const [floodRoom, room] = [`flood-${crypto.randomUUID()}`, `room-${crypto.randomUUID()}`]
-    const a = await SignalingClient.connect()
-    const b = await SignalingClient.connect()
+    const a = await SignalingPeer.connect()
+    const b = await SignalingPeer.connect()
     for (const c of [a, b]) c.send({ type: 'subscribe', topics: [room] })
-    const flooder = await SignalingClient.connect()
+    const flooder = await SignalingPeer.connect()
     flooder.send({ type: 'subscribe', topics: [floodRoom] })
     // Ten messages just under the size limit: far below the frame rate, far above the byte budget.
     const big = 'x'.repeat(Limits.maxSignalingMessageBytes - 100)
@@ -110,7 +111,7 @@ describe('signaling access', () => {
     b.announce(room, 'peer-b')
     await b.until(() => b.announcementsFrom('peer-a').length === 1)
     await a.until(() => a.announcementsFrom('peer-b').length === 1)
-    expect(await flooder.whenClosed()).toBe(CloseCode.RateLimited)
+    expect((await flooder.closedWith()).code).toBe(CloseCode.RateLimited)
     a.announce(room, 'peer-a-again')
     await b.until(() => b.announcementsFrom('peer-a-again').length === 1)
   })
@@ -118,9 +119,9 @@ describe('signaling access', () => {
   it('one identity holds at most the limit of signaling sockets', async () => {
     const room = await alicesCircle()
     const token = () => text(invoke(alice, `doc:${room}`, ['read']))
-    for (let i = 0; i < Limits.maxSocketsPerIdentity; i++) await SignalingClient.connect(token())
+    for (let i = 0; i < Limits.maxSocketsPerIdentity; i++) await SignalingPeer.connect(token())
     expect(await refusal(`/v1/signaling?token=${token()}`)).toEqual({ status: 429, code: ErrorCode.RateLimited })
-    const other = await SignalingClient.connect(
+    const other = await SignalingPeer.connect(
       text(invoke(bob, `doc:${room}`, ['read'], { prf: grant(`doc:${room}`, bob) })),
     )
     other.send({ type: 'subscribe', topics: [room] })

@@ -1,22 +1,22 @@
 import { exports } from 'cloudflare:workers'
 import { CloseCode, ErrorCode, Limits } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
-import { EDGE } from './doc-peer.ts'
-import { SignalingClient } from './signaling-client.ts'
+import { SignalingPeer } from './signaling-peer.ts'
+import { EDGE } from './socket-peer.ts'
 
 describe('WebRTC signaling', () => {
   it('peers in one room see each other’s announcements, and nothing from rooms they did not join', async () => {
     const room = `room-${crypto.randomUUID()}`
-    const a = await SignalingClient.connect()
-    const b = await SignalingClient.connect()
-    const outsider = await SignalingClient.connect()
+    const a = await SignalingPeer.connect()
+    const b = await SignalingPeer.connect()
+    const outsider = await SignalingPeer.connect()
     a.send({ type: 'subscribe', topics: [room] })
     b.send({ type: 'subscribe', topics: [room] })
     outsider.send({ type: 'subscribe', topics: [`${room}-other`] })
     a.send({ type: 'ping' })
-    await a.until(() => a.received.some((m) => m.type === 'pong'))
+    await a.until(() => a.frames.some((m) => m.type === 'pong'))
     b.send({ type: 'ping' })
-    await b.until(() => b.received.some((m) => m.type === 'pong'))
+    await b.until(() => b.frames.some((m) => m.type === 'pong'))
     a.announce(room, 'peer-a')
     b.announce(room, 'peer-b')
     await a.until(() => a.announcementsFrom('peer-b').length === 1)
@@ -31,18 +31,18 @@ describe('WebRTC signaling', () => {
     await a.until(() => a.announcementsFrom('peer-b').length === 2)
     outsider.announce(`${room}-other`, 'peer-o')
     await outsider.until(() => outsider.announcementsFrom('peer-o').length === 1)
-    expect(outsider.received.filter((m) => m.topic === room)).toEqual([])
+    expect(outsider.frames.filter((m) => m.topic === room)).toEqual([])
     expect(a.announcementsFrom('peer-o')).toEqual([])
   })
 
   it('stops relaying a room to a peer that unsubscribed', async () => {
     const room = `room-${crypto.randomUUID()}`
-    const a = await SignalingClient.connect()
-    const b = await SignalingClient.connect()
+    const a = await SignalingPeer.connect()
+    const b = await SignalingPeer.connect()
     for (const c of [a, b]) c.send({ type: 'subscribe', topics: [room] })
     b.send({ type: 'unsubscribe', topics: [room] })
     b.send({ type: 'ping' })
-    await b.until(() => b.received.some((m) => m.type === 'pong'))
+    await b.until(() => b.frames.some((m) => m.type === 'pong'))
     a.announce(room, 'peer-a')
     await a.until(() => a.announcementsFrom('peer-a').length === 1)
     // The hub relays in order, so once b hears itself in a room it joined after a's announcement, it would have had it.
@@ -56,23 +56,22 @@ describe('WebRTC signaling', () => {
   it.each([
     [
       'topics that are not a list',
-      (c: SignalingClient) => c.send({ type: 'subscribe', topics: 'x' }),
+      (c: SignalingPeer) => c.send({ type: 'subscribe', topics: 'x' }),
       CloseCode.BadFrame,
     ],
     [
       'too many rooms',
-      (c: SignalingClient) =>
+      (c: SignalingPeer) =>
         c.send({ type: 'subscribe', topics: Array.from({ length: Limits.maxSignalingTopics + 1 }, (_, i) => `r${i}`) }),
       CloseCode.BadFrame,
     ],
   ])('closes on %s, and others keep signaling', async (_, offend, code) => {
     const room = `room-${crypto.randomUUID()}`
-    const offender = await SignalingClient.connect()
-    const a = await SignalingClient.connect()
+    const offender = await SignalingPeer.connect()
+    const a = await SignalingPeer.connect()
     a.send({ type: 'subscribe', topics: [room] })
     offend(offender)
-    await offender.until(() => offender.closed !== null)
-    expect(offender.closed).toBe(code)
+    expect((await offender.closedWith()).code).toBe(code)
     a.announce(room, 'peer-a')
     await a.until(() => a.announcementsFrom('peer-a').length === 1)
   })

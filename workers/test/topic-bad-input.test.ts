@@ -11,7 +11,7 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
-import { EDGE, refusal } from './doc-peer.ts'
+import { EDGE, refusal } from './socket-peer.ts'
 import { TopicPeer } from './topic-peer.ts'
 
 const alice = generateIdentity()
@@ -25,7 +25,7 @@ async function offenderIsolated(code: CloseCode, offend: (peer: TopicPeer, topic
   const offender = await TopicPeer.connect(topic)
   await offender.until(() => offender.of(TopicFrameType.Live).length === 1)
   offend(offender, topic)
-  expect((await offender.whenClosed()).code).toBe(code)
+  expect((await offender.closedWith()).code).toBe(code)
   const publisher = await TopicPeer.connect(topic)
   publisher.publish(createEnvelope(alice, { topic, payload: text('after') }))
   await bystander.until(() => bystander.texts().includes('after'))
@@ -49,9 +49,9 @@ async function refused(code: ErrorCode, build: (topic: string) => Parameters<Top
 // The frames every room refuses (wrong kind, undecodable, oversized, a flood) are in room-bad-frames.test.ts.
 describe('topic rooms refuse bad input', () => {
   it('a CBOR frame of an unknown kind', () =>
-    offenderIsolated(CloseCode.BadFrame, (p) => p.ws.send(encodeCanonical({ t: 'sub', topic: 'x' }))))
+    offenderIsolated(CloseCode.BadFrame, (p) => p.send(encodeCanonical({ t: 'sub', topic: 'x' }))))
   it('a publish whose envelope is malformed', () =>
-    offenderIsolated(CloseCode.BadFrame, (p) => p.ws.send(encodeCanonical({ t: 'pub', e: { topic: 'x' } }))))
+    offenderIsolated(CloseCode.BadFrame, (p) => p.send(encodeCanonical({ t: 'pub', e: { topic: 'x' } }))))
 
   it('a bad signature', () =>
     refused(ErrorCode.InvalidSignature, (topic) => {

@@ -17,7 +17,7 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
-import { EDGE } from './doc-peer.ts'
+import { EDGE } from './socket-peer.ts'
 import { TopicPeer } from './topic-peer.ts'
 
 const alice = generateIdentity()

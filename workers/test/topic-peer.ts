@@ -1,9 +1,9 @@
 /**
  * A topic subscriber and publisher for tests inside workerd, speaking the
- * topic protocol through the edge's real fetch handler. Unless told not to (a
- * slow subscriber), it acknowledges as the SDK does (once 50 cursors have
- * arrived since its last ack) and, as a socket publisher must, acknowledges
- * what it has received whenever one of its publishes is answered.
+ * topic protocol over a `SocketPeer`. Unless told not to (a slow
+ * subscriber), it acknowledges as the SDK does (once 50 cursors have arrived
+ * since its last ack) and, as a socket publisher must, acknowledges what it
+ * has received whenever one of its publishes is answered.
  */
 import {
   decodeTopicServerFrame,
@@ -14,42 +14,21 @@ import {
   type TopicServerFrame,
   topicMessagesOf,
 } from '@vivim/shared'
-import type { Closed } from './doc-peer.ts'
-import { openSocket } from './doc-peer.ts'
-import { Waiters } from './waiters.ts'
+import { binary, openSocket, SocketPeer } from './socket-peer.ts'
 
 /** As `client/src/topic-client.ts`. */
 const ACK_EVERY = 50
 
 type Frame<T extends TopicServerFrame['t']> = Extract<TopicServerFrame, { t: T }>
 
-export class TopicPeer {
-  readonly ws: WebSocket
-  readonly frames: TopicServerFrame[] = []
-  closed: Closed | null = null
+export class TopicPeer extends SocketPeer<TopicServerFrame> {
   private readonly autoAck: boolean
   private lastAck = 0
   private lastSeen = 0
-  private readonly waiters = new Waiters()
 
   private constructor(ws: WebSocket, autoAck: boolean) {
-    this.ws = ws
+    super(ws, (frame) => decodeTopicServerFrame(binary(frame)))
     this.autoAck = autoAck
-    ws.addEventListener('message', (event) => {
-      const frame = decodeTopicServerFrame(new Uint8Array(event.data as ArrayBuffer))
-      this.frames.push(frame)
-      const carried = topicMessagesOf(frame)
-      for (const m of carried) this.lastSeen = Math.max(this.lastSeen, m.c)
-      const batchDone = carried.length > 0 && this.lastSeen - this.lastAck >= ACK_EVERY
-      // An answered publish acks what arrived so far; its own message may come after the `ok`.
-      const answered = frame.t === TopicFrameType.Ok || frame.t === TopicFrameType.Error
-      if (this.autoAck && (batchDone || (answered && this.lastSeen > this.lastAck))) this.ack(this.lastSeen)
-      this.notify()
-    })
-    ws.addEventListener('close', (event) => {
-      this.closed = { code: event.code, reason: event.reason }
-      this.notify()
-    })
   }
 
   static async connect(
@@ -60,8 +39,7 @@ export class TopicPeer {
     if (options.cursor !== undefined) query.set('cursor', String(options.cursor))
     if (options.after !== undefined) query.set('after', options.after)
     if (options.token !== undefined) query.set('token', options.token)
-    const ws = await openSocket(`/v1/topics/${topic}?${query}`)
-    return new TopicPeer(ws, options.autoAck ?? true)
+    return new TopicPeer(await openSocket(`/v1/topics/${topic}?${query}`), options.autoAck ?? true)
   }
 
   of<T extends TopicServerFrame['t']>(type: T): Frame<T>[] {
@@ -84,28 +62,20 @@ export class TopicPeer {
   }
 
   publish(envelope: TopicEnvelope): void {
-    this.ws.send(encodeTopicFrame({ t: TopicFrameType.Publish, e: envelope }))
+    this.send(encodeTopicFrame({ t: TopicFrameType.Publish, e: envelope }))
   }
 
   ack(cursor: number): void {
     this.lastAck = Math.max(this.lastAck, cursor)
-    this.ws.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: cursor }))
+    this.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: cursor }))
   }
 
-  until(predicate: () => boolean): Promise<void> {
-    return this.waiters.until(predicate)
-  }
-
-  async whenClosed(): Promise<Closed> {
-    await this.until(() => this.closed !== null)
-    return this.closed as Closed
-  }
-
-  close(): void {
-    this.ws.close(1000, 'done')
-  }
-
-  private notify(): void {
-    this.waiters.notify()
+  protected override receive(frame: TopicServerFrame): void {
+    const carried = topicMessagesOf(frame)
+    for (const m of carried) this.lastSeen = Math.max(this.lastSeen, m.c)
+    const batchDone = carried.length > 0 && this.lastSeen - this.lastAck >= ACK_EVERY
+    // An answered publish acks what arrived so far; its own message may come after the `ok`.
+    const answered = frame.t === TopicFrameType.Ok || frame.t === TopicFrameType.Error
+    if (this.autoAck && (batchDone || (answered && this.lastSeen > this.lastAck))) this.ack(this.lastSeen)
   }
 }

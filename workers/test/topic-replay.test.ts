@@ -12,7 +12,7 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { TopicStore } from '../relay/topic-store.ts'
-import { EDGE } from './doc-peer.ts'
+import { EDGE } from './socket-peer.ts'
 import { TopicPeer } from './topic-peer.ts'
 
 const alice = generateIdentity()

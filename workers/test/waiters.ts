@@ -1,14 +1,15 @@
 /**
- * What every test peer waits with: `until(predicate)` resolves once the
- * predicate holds, checked again each time the peer calls `notify()` (after
- * every frame it receives and when its socket closes), so a test waits for
- * what it means, never for a length of time.
+ * What tests wait with: `until(predicate)` resolves once the predicate holds,
+ * checked again each time the source calls `notify()`, so a test waits for
+ * what it means, never for a length of time. `SocketPeer` notifies after
+ * every frame it receives and at its close; anything else that tells when it
+ * changes (a Y.Doc's `update` event) can notify too.
  *
  * @example
  * ```ts
- * private readonly waiters = new Waiters()
- * ws.addEventListener('message', (event) => { this.frames.push(event.data); this.waiters.notify() })
- * await this.waiters.until(() => this.frames.length === 2)
+ * const updates = new Waiters()
+ * doc.on('update', () => updates.notify())
+ * await updates.until(() => doc.getArray('log').length === 2)
  * ```
  */
 export class Waiters {
