@@ -2,8 +2,10 @@
  * Discovery by domain: fetch a domain's descriptor (`/.well-known/vivim`),
  * validate it (shape, domain, expiry, signature by its DID), then follow the
  * peers it lists, breadth first, up to a limit. Results and failures are
- * cached by the hub with bounded lifetimes, so a busy inbox does not fetch a
- * descriptor per request and a dead domain is not asked on every one. A
+ * cached with bounded lifetimes, in one object per domain
+ * (`descriptor-cache.ts`), so a busy inbox does not fetch a descriptor per
+ * request, a dead domain is not asked on every one, and no one object is
+ * asked for every peer's requests. A
  * fetch that someone else's request would cause is paid from that caller's
  * budget (`callerBudget`) before it is made, so no caller can make this
  * instance fetch without bound.
@@ -25,7 +27,8 @@ import {
   validateDescriptor,
 } from '@vivim/shared'
 import { type FederationConfig, federationConfig } from './config.ts'
-import { federationHub, rateHub } from './hub.ts'
+import { descriptorCache } from './descriptor-cache.ts'
+import { rateHub } from './rate-window.ts'
 
 /** Takes one outbound fetch from a caller's budget; false when the caller has none left (nothing is taken). */
 export type FetchBudget = () => Promise<boolean>
@@ -98,8 +101,8 @@ export async function descriptorOf(env: Env, domain: string, budget?: FetchBudge
   const config = federationConfig(env)
   if (config === null) throw new VivimError(ErrorCode.NotFound, 'this instance does not federate')
   const name = parseDomain(domain)
-  const hub = federationHub(env)
-  const cached = await hub.discovery(name)
+  const cache = descriptorCache(env, name)
+  const cached = await cache.discovery(name)
   if (cached?.descriptor) return cached.descriptor
   if (cached) {
     throw new VivimError(cached.code ?? ErrorCode.ConnectionFailed, cached.error ?? `${name} could not be discovered`)
@@ -108,10 +111,10 @@ export async function descriptorOf(env: Env, domain: string, budget?: FetchBudge
   if (budget && !(await budget())) throw rateLimited()
   try {
     const descriptor = await fetchDescriptor(config, name)
-    await hub.discovered(name, descriptor)
+    await cache.discovered(name, descriptor)
     return descriptor
   } catch (error) {
-    await hub.failed(
+    await cache.failed(
       name,
       error instanceof VivimError ? error.code : ErrorCode.ConnectionFailed,
       (error as Error).message,

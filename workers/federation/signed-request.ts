@@ -39,7 +39,7 @@ import {
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { admits, type FederationConfig, federatesWith, federationConfig } from './config.ts'
 import { callerBudget, descriptorOf } from './discovery.ts'
-import { nonceHub } from './hub.ts'
+import { nonceHub } from './nonce-ledger.ts'
 
 export interface SignedInit {
   readonly method: 'GET' | 'POST'

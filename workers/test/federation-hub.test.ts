@@ -1,9 +1,13 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { createDescriptor, generateIdentity } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
-import { federationHub, rateHub } from '../federation/hub.ts'
+import { descriptorCache } from '../federation/descriptor-cache.ts'
+import { federationHub, nonceHub, rateHub } from '../federation/hub.ts'
 
 const hub = () => federationHub(env)
+/** Each domain's discovery is cached by an object of its own, each signing key's nonces too. */
+const cache = (domain: string) => descriptorCache(env, domain)
+const nonces = (keyid: string) => nonceHub(env, keyid)
 
 describe('FederationHub', () => {
   it('caches a discovery until it lapses, and a failure for a bounded time', async () => {
@@ -13,34 +17,36 @@ describe('FederationHub', () => {
       capabilities: [],
       peers: [],
     })
-    await hub().discovered('cached.example', descriptor)
-    expect((await hub().discovery('cached.example'))?.descriptor?.did).toBe(descriptor.did)
-    await hub().failed('down.example', 'connection_failed', 'no answer')
-    expect(await hub().discovery('down.example')).toEqual({
+    await cache('cached.example').discovered('cached.example', descriptor)
+    expect((await cache('cached.example').discovery('cached.example'))?.descriptor?.did).toBe(descriptor.did)
+    await cache('down.example').failed('down.example', 'connection_failed', 'no answer')
+    expect(await cache('down.example').discovery('down.example')).toEqual({
       descriptor: null,
       error: 'no answer',
       code: 'connection_failed',
     })
     // A failure is answered from the cache with the code it first failed with.
-    await hub().failed('forged.example', 'invalid_descriptor', 'signed by another key')
-    expect((await hub().discovery('forged.example'))?.code).toBe('invalid_descriptor')
+    await cache('forged.example').failed('forged.example', 'invalid_descriptor', 'signed by another key')
+    expect((await cache('forged.example').discovery('forged.example'))?.code).toBe('invalid_descriptor')
     // Both lifetimes end: once past them, the hub says "ask again".
-    await runInDurableObject(hub(), (_, state) => {
-      state.storage.sql.exec('UPDATE descriptors SET until = ?', Date.now() - 1)
-    })
-    expect(await hub().discovery('cached.example')).toBeNull()
-    expect(await hub().discovery('down.example')).toBeNull()
+    for (const domain of ['cached.example', 'down.example']) {
+      await runInDurableObject(cache(domain), (_, state) => {
+        state.storage.sql.exec('UPDATE descriptors SET until = ?', Date.now() - 1)
+      })
+    }
+    expect(await cache('cached.example').discovery('cached.example')).toBeNull()
+    expect(await cache('down.example').discovery('down.example')).toBeNull()
   })
 
   it('accepts a nonce once while it is fresh, and forgets it after', async () => {
     const until = Date.now() + 60_000
-    expect(await hub().firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(true)
-    expect(await hub().firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(false)
-    expect(await hub().firstUse('did:key:z6Mk2', 'nonce-1', until)).toBe(true)
-    await runInDurableObject(hub(), (_, state) => {
+    expect(await nonces('did:key:z6Mk1').firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(true)
+    expect(await nonces('did:key:z6Mk1').firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(false)
+    expect(await nonces('did:key:z6Mk2').firstUse('did:key:z6Mk2', 'nonce-1', until)).toBe(true)
+    await runInDurableObject(nonces('did:key:z6Mk1'), (_, state) => {
       state.storage.sql.exec('UPDATE nonces SET until = ?', Date.now() - 1)
     })
-    expect(await hub().firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(true)
+    expect(await nonces('did:key:z6Mk1').firstUse('did:key:z6Mk1', 'nonce-1', until)).toBe(true)
   })
 
   it('links a peer once, and keeps each revocation passed on once', async () => {
