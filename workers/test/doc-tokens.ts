@@ -2,12 +2,24 @@
  * Capability tokens for tests, minted from the protocol alone: invocations
  * addressed to the test edge (`invoke`), and for documents an owner's
  * self-issued invocation or a grant from the owner and the user's invocation
- * of it (`docToken`).
+ * of it (`docToken`); and a token's revocation posted to the edge (`revoke`).
  */
 import { env } from 'cloudflare:test'
-import { type Action, type Capability, encodeCapabilityText, type Identity, issueCapability } from '@vivim/shared'
+import { exports } from 'cloudflare:workers'
+import {
+  type Action,
+  type Capability,
+  createRevocation,
+  encodeCanonical,
+  encodeCapability,
+  encodeCapabilityText,
+  encodeRevocation,
+  type Identity,
+  issueCapability,
+} from '@vivim/shared'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { DocPeer } from './doc-peer.ts'
+import { EDGE } from './socket-peer.ts'
 
 const HOUR = 3_600_000
 const edge = edgeIdentity(env)
@@ -44,4 +56,13 @@ export async function peerOf(owner: Identity, user: Identity, docId: string, can
   const peer = await DocPeer.connect(docId, { token: docToken(owner, user, docId, can) })
   await peer.until(() => peer.synced || peer.closed !== null)
   return peer
+}
+
+/** Posts `issuer`'s revocation of `token` to the edge, as a client does; the edge answers whether it took it. */
+export function revoke(issuer: Identity, token: Capability): Promise<Response> {
+  const body = encodeCanonical({
+    revocation: encodeRevocation(createRevocation(issuer, token)),
+    token: encodeCapability(token),
+  })
+  return exports.default.fetch(new Request(`${EDGE}/v1/revocations`, { method: 'POST', body }))
 }

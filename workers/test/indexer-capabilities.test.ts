@@ -2,17 +2,14 @@ import {
   type Action,
   type Capability,
   createRecord,
-  createRevocation,
   ErrorCode,
-  encodeCanonical,
-  encodeCapability,
-  encodeRevocation,
   formatRecordKey,
   generateIdentity,
   type Identity,
   issueCapability,
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
+import { revoke } from './doc-tokens.ts'
 import { edge, put } from './indexer-client.ts'
 
 const alice = generateIdentity()
@@ -80,11 +77,7 @@ describe('capabilities at the indexer', () => {
   it('refuses a record written under a revoked grant, and keeps the one stored before', async () => {
     const toBob = grant(alice, bob.did, res, ['write'])
     expect((await write(bob, toBob, 'before revocation')).status).toBeLessThan(300)
-    const body = encodeCanonical({
-      revocation: encodeRevocation(createRevocation(alice, toBob)),
-      token: encodeCapability(toBob),
-    })
-    expect((await edge('/v1/revocations', { method: 'POST', body })).status).toBe(200)
+    expect((await revoke(alice, toBob)).status).toBe(200)
     expect(await refusal(await write(bob, toBob, 'after revocation'))).toEqual({
       status: 401,
       code: ErrorCode.TokenRevoked,

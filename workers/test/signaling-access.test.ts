@@ -1,14 +1,9 @@
 import { env } from 'cloudflare:test'
-import { exports } from 'cloudflare:workers'
 import {
   type Capability,
   CloseCode,
-  createRevocation,
   ErrorCode,
-  encodeCanonical,
-  encodeCapability,
   encodeCapabilityText,
-  encodeRevocation,
   generateIdentity,
   type Identity,
   issueCapability,
@@ -17,9 +12,9 @@ import {
 import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { DocPeer } from './doc-peer.ts'
-import { invoke } from './doc-tokens.ts'
+import { invoke, revoke } from './doc-tokens.ts'
 import { SignalingPeer } from './signaling-peer.ts'
-import { EDGE, refusal } from './socket-peer.ts'
+import { refusal } from './socket-peer.ts'
 
 const _edge = edgeIdentity(env)
 const alice = generateIdentity()
@@ -53,12 +48,7 @@ describe('signaling access', () => {
     const peer = await SignalingPeer.connect(text(invoke(bob, `doc:${room}`, ['read'], { prf: toBob })))
     peer.send({ type: 'subscribe', topics: [room] })
     await peer.joinedAs(room, 'bob')
-    const body = encodeCanonical({
-      revocation: encodeRevocation(createRevocation(alice, toBob)),
-      token: encodeCapability(toBob),
-    })
-    const res = await exports.default.fetch(new Request(`${EDGE}/v1/revocations`, { method: 'POST', body }))
-    expect(res.status).toBe(200)
+    expect((await revoke(alice, toBob)).status).toBe(200)
     expect((await peer.closedWith()).code).toBe(CloseCode.Unauthorized)
   })
 
