@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest'
 import { edgeIdentity } from '../auth/edge-identity.ts'
 import { findRecordViaBridges, recordStoredForBridges } from '../bridge/records.ts'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
-import { binary, EDGE, openSocket, refusal, SocketPeer } from './socket-peer.ts'
+import { binary, EDGE, openSocket, refusal, SocketPeer, withoutUpgrade } from './socket-peer.ts'
 
 const edge = edgeIdentity(env)
 const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
@@ -62,9 +62,7 @@ function bridgeToken(root: Identity, bridge: Identity, can: ('read' | 'write')[]
 
 describe('the bridge hub (/v1/bridge)', () => {
   it('is reached over a WebSocket only', async () => {
-    const res = await exports.default.fetch(new Request(`${EDGE}/v1/bridge`))
-    expect(res.status).toBe(426)
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.UpgradeRequired)
+    expect(await withoutUpgrade('/v1/bridge')).toEqual({ status: 426, code: ErrorCode.UpgradeRequired })
   })
 
   it('admits a bridge whose grant the edge issued, and refuses grants from anyone else or read-only ones', async () => {

@@ -1,4 +1,3 @@
-import { exports } from 'cloudflare:workers'
 import {
   CloseCode,
   compareClocks,
@@ -12,7 +11,7 @@ import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DocPeer } from './doc-peer.ts'
-import { EDGE, refusal } from './socket-peer.ts'
+import { refusal, withoutUpgrade } from './socket-peer.ts'
 
 /**
  * Runs `offend` on one socket of a room with a bystander and some content,
@@ -142,9 +141,7 @@ describe('document rooms refuse bad input and harm no one else', () => {
 
 describe('the document route refuses bad requests', () => {
   it('a plain GET without an upgrade', async () => {
-    const res = await exports.default.fetch(new Request(`${EDGE}/v1/docs/some-doc`))
-    expect(res.status).toBe(426)
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.UpgradeRequired)
+    expect(await withoutUpgrade('/v1/docs/some-doc')).toEqual({ status: 426, code: ErrorCode.UpgradeRequired })
   })
 
   it.each([

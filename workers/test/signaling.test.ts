@@ -1,8 +1,7 @@
-import { exports } from 'cloudflare:workers'
 import { CloseCode, ErrorCode, Limits } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { SignalingPeer } from './signaling-peer.ts'
-import { EDGE } from './socket-peer.ts'
+import { withoutUpgrade } from './socket-peer.ts'
 
 describe('WebRTC signaling', () => {
   it('peers in one room see each other’s announcements, and nothing from rooms they did not join', async () => {
@@ -77,8 +76,6 @@ describe('WebRTC signaling', () => {
   })
 
   it('answers 426 without an upgrade', async () => {
-    const res = await exports.default.fetch(new Request(`${EDGE}/v1/signaling`))
-    expect(res.status).toBe(426)
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.UpgradeRequired)
+    expect(await withoutUpgrade('/v1/signaling')).toEqual({ status: 426, code: ErrorCode.UpgradeRequired })
   })
 })

@@ -119,19 +119,29 @@ export class SocketPeer<F = Frame> {
   protected receive(_frame: F): void {}
 }
 
+/** An HTTP error's status and the code its body carries. */
+interface Refused {
+  status: number
+  code: string
+}
+
+async function errorOf(res: Response): Promise<Refused> {
+  return { status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code }
+}
+
 /**
  * How the edge refused an upgrade: it accepts and closes at once with
  * `4000 + status` and a reason starting with the error code. Returns the
  * status and code as an HTTP error would carry them.
  */
-export async function refusal(
-  path: string,
-  headers?: Record<string, string>,
-): Promise<{ status: number; code: string }> {
+export async function refusal(path: string, headers?: Record<string, string>): Promise<Refused> {
   const res = await upgrade(path, headers)
-  if (res.status !== 101 || !res.webSocket) {
-    return { status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code }
-  }
+  if (res.status !== 101 || !res.webSocket) return errorOf(res)
   const { code, reason } = await SocketPeer.accept(res.webSocket).closedWith()
   return { status: code - 4000, code: reason.slice(0, reason.indexOf(':')) }
+}
+
+/** How the edge answers a plain request, with no upgrade, for a socket's `path`. */
+export async function withoutUpgrade(path: string): Promise<Refused> {
+  return errorOf(await exports.default.fetch(new Request(`${EDGE}${path}`)))
 }

@@ -11,7 +11,7 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
-import { EDGE, refusal } from './socket-peer.ts'
+import { EDGE, refusal, withoutUpgrade } from './socket-peer.ts'
 import { TopicPeer } from './topic-peer.ts'
 
 const alice = generateIdentity()
@@ -107,7 +107,7 @@ describe('topic routes refuse bad requests', () => {
   })
 
   it('a subscribe without an upgrade', async () => {
-    await expectError(await call(`/v1/topics/${freshTopic()}`), 426, ErrorCode.UpgradeRequired)
+    expect(await withoutUpgrade(`/v1/topics/${freshTopic()}`)).toEqual({ status: 426, code: ErrorCode.UpgradeRequired })
   })
 
   it.each([
