@@ -11,6 +11,8 @@
  * A pending `find` keeps the object awake (the RPC that waits on it is in
  * flight), so the pending map may live in memory.
  */
+
+import { DurableObject } from 'cloudflare:workers'
 import {
   BridgeFrameType,
   type BridgeHubFrame,
@@ -24,8 +26,9 @@ import {
 } from '@vivim/shared'
 import { shardFor } from '../indexer/shards.ts'
 import { verifiedRecordBytes } from '../indexer/verified-record.ts'
-import { Room } from '../relay/room.ts'
+import { CredentialGuard } from '../relay/room-guard.ts'
 import { readRoomRequest } from '../relay/room-headers.ts'
+import { answerRefusing, SocketHost } from '../relay/socket-host.ts'
 import { type SocketState, setSocketState, socketState } from '../relay/socket-state.ts'
 
 /** A bridge's socket state: the room's, plus who the bridge said it is. */
@@ -46,16 +49,40 @@ interface PendingFind {
   readonly done: (bytes: Uint8Array | null) => void
 }
 
-export class BridgeHub extends Room {
+export class BridgeHub extends DurableObject<Env> {
   private nextId = 1
   private readonly pending = new Map<number, PendingFind>()
+  /** The links' sockets: a hub owns no resource, so it holds them without a room's owner. */
+  private readonly sockets: SocketHost
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.sockets = new SocketHost(ctx, { guard: CredentialGuard, left: (ws) => this.left(ws) })
+  }
 
   override fetch(request: Request): Promise<Response> {
-    return this.answer(request, async () => {
+    return answerRefusing(request, async () => {
       const { access } = readRoomRequest(request)
-      const [client] = await this.acceptSocket(access)
+      const [client] = await this.sockets.accept(access, { what: 'connections to one room' })
       return new Response(null, { status: 101, webSocket: client })
     })
+  }
+
+  /** Closes the links admitted on any of these (now revoked) tokens. */
+  revoke(ids: string[]): number {
+    return this.sockets.guard.revoke(ids)
+  }
+
+  override async alarm(): Promise<void> {
+    await this.sockets.guard.expire()
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    this.sockets.closed(ws, code, reason)
+  }
+
+  override webSocketError(ws: WebSocket): void {
+    this.sockets.errored(ws)
   }
 
   /** The bridges linked now, as they introduced themselves. */
@@ -84,7 +111,7 @@ export class BridgeHub extends Room {
       }
       this.pending.set(id, { key, waiting: new Set(bridges), done: finish })
       const frame = encodeBridgeFrame({ t: BridgeFrameType.Find, id, key })
-      for (const ws of bridges) this.send(ws, frame)
+      for (const ws of bridges) this.sockets.send(ws, frame)
     })
   }
 
@@ -101,18 +128,18 @@ export class BridgeHub extends Room {
   }
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
-    const bytes = this.screen(ws, message)
-    if (bytes === null) return
+    const bytes = this.sockets.binary(ws, message)
+    if (bytes === null || !this.sockets.takeFrame(ws)) return
     let frame: ReturnType<typeof decodeBridgeClientFrame>
     try {
       frame = decodeBridgeClientFrame(bytes)
     } catch (error) {
-      this.reject(ws, CloseCode.BadFrame, (error as Error).message)
+      this.sockets.reject(ws, CloseCode.BadFrame, (error as Error).message)
       return
     }
     const state = socketState(ws) as BridgeSocketState
     if (!state.canWrite) {
-      this.reject(ws, CloseCode.Forbidden, 'this credential may not link a bridge')
+      this.sockets.reject(ws, CloseCode.Forbidden, 'this credential may not link a bridge')
       return
     }
     switch (frame.t) {
@@ -128,7 +155,7 @@ export class BridgeHub extends Room {
     }
   }
 
-  protected override left(ws: WebSocket): void {
+  private left(ws: WebSocket): void {
     // A bridge that leaves will never answer: the finds it was asked stop waiting for it.
     for (const find of [...this.pending.values()]) answered(find, ws)
   }
@@ -149,19 +176,16 @@ export class BridgeHub extends Room {
     } catch (error) {
       // An error from the shard crosses RPC as a plain Error: its code survives only in VivimErrors made here.
       const code = error instanceof VivimError ? error.code : ErrorCode.InvalidProvider
-      this.send(ws, encodeBridgeFrame({ t: BridgeFrameType.Error, code, message: (error as Error).message }))
+      this.sockets.send(ws, encodeBridgeFrame({ t: BridgeFrameType.Error, code, message: (error as Error).message }))
     }
   }
 
   private broadcast(frame: BridgeHubFrame): number {
-    const bytes = encodeBridgeFrame(frame)
-    const bridges = this.bridges()
-    for (const ws of bridges) this.send(ws, bytes)
-    return bridges.length
+    return this.sockets.broadcast(encodeBridgeFrame(frame), { readersOnly: false })
   }
 
   private bridges(): WebSocket[] {
-    return this.ctx.getWebSockets().filter((ws) => !this.rejected.has(ws))
+    return this.sockets.sockets(false)
   }
 }
 

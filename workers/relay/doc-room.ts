@@ -15,6 +15,7 @@
 import {
   CloseCode,
   createSchemaGuard,
+  type DocMessage,
   type DocType,
   decodeDocMessage,
   defineRoots,
@@ -40,7 +41,7 @@ import { applyIncoming, storableBatches } from './doc-apply.ts'
 import { DocStore } from './doc-store.ts'
 import { RefusedWriters } from './refused-writers.ts'
 import { Room } from './room.ts'
-import { isUpgrade, readRoomRequest } from './room-headers.ts'
+import type { RoomRequest } from './room-headers.ts'
 import { RoomPresence } from './room-presence.ts'
 import { socketState } from './socket-state.ts'
 
@@ -56,7 +57,9 @@ interface LoadedDoc {
   readonly guard: SchemaGuard | null
 }
 
-export class DocRoom extends Room {
+export class DocRoom extends Room<DocMessage> {
+  protected readonly kind = 'document room'
+  protected readonly frameName = 'y-protocols message'
   private readonly store: DocStore
   private loaded: LoadedDoc | null = null
   private pending: Uint8Array[] = []
@@ -83,38 +86,29 @@ export class DocRoom extends Room {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
   }
 
-  override fetch(request: Request): Promise<Response> {
-    return this.answer(request, async () => {
-      const { name: docId, access } = readRoomRequest(request)
-      if (!isUpgrade(request)) throw new VivimError(ErrorCode.UpgradeRequired, 'a document room takes WebSockets only')
-      this.claim(access, 'document')
-      const wait = access.did === null ? 0 : this.refusedWriters.waitFor(access.did)
-      if (wait > 0) {
-        throw new VivimError(
-          ErrorCode.RateLimited,
-          `a write of this identity was refused; wait ${Math.ceil(wait / 1000)} s`,
-        )
-      }
-      this.store.bindDocId(docId)
-      const { doc } = this.room()
-      const [client, server] = await this.acceptSocket(access)
-      server.send(encodeSyncStep1(Y.encodeStateVector(doc)))
-      const presence = access.canRead ? this.presence.snapshotFrame() : null
-      if (presence) server.send(presence)
-      return new Response(null, { status: 101, webSocket: client })
-    })
+  protected override onUpgrade({ name: docId, access }: RoomRequest): void {
+    this.claim(access, 'document')
+    const wait = access.did === null ? 0 : this.refusedWriters.waitFor(access.did)
+    if (wait > 0) {
+      throw new VivimError(
+        ErrorCode.RateLimited,
+        `a write of this identity was refused; wait ${Math.ceil(wait / 1000)} s`,
+      )
+    }
+    this.store.bindDocId(docId)
   }
 
-  override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
-    const bytes = this.screen(ws, message)
-    if (bytes === null) return
-    let msg: ReturnType<typeof decodeDocMessage>
-    try {
-      msg = decodeDocMessage(bytes)
-    } catch (error) {
-      this.reject(ws, CloseCode.BadFrame, `not a y-protocols message: ${(error as Error).message}`)
-      return
-    }
+  protected override onConnect(ws: WebSocket, { access }: RoomRequest): void {
+    ws.send(encodeSyncStep1(Y.encodeStateVector(this.room().doc)))
+    const presence = access.canRead ? this.presence.snapshotFrame() : null
+    if (presence) ws.send(presence)
+  }
+
+  protected override decode(bytes: Uint8Array): DocMessage {
+    return decodeDocMessage(bytes)
+  }
+
+  protected override onFrame(ws: WebSocket, msg: DocMessage): void {
     switch (msg.type) {
       case MessageType.Sync:
         if (msg.syncType === SyncType.Step1) {
@@ -127,7 +121,7 @@ export class DocRoom extends Room {
         this.receiveAwareness(ws, msg.update)
         return
       case MessageType.QueryAwareness:
-        this.send(
+        this.sockets.send(
           ws,
           (socketState(ws).canRead ? this.presence.snapshotFrame() : null) ??
             encodeAwarenessFrame(encodeAwarenessUpdate([])),
@@ -173,7 +167,7 @@ export class DocRoom extends Room {
   private answerStep1(ws: WebSocket, stateVector: Uint8Array): void {
     // A write-only grant sends without reading: an empty step 2 tells its client it is in sync.
     if (!socketState(ws).canRead) {
-      this.send(ws, encodeSyncStep2(EMPTY_UPDATE))
+      this.sockets.send(ws, encodeSyncStep2(EMPTY_UPDATE))
       return
     }
     // Nothing leaves the room before it is stored: flush first.
@@ -182,16 +176,16 @@ export class DocRoom extends Room {
     try {
       diff = Y.encodeStateAsUpdate(this.room().doc, stateVector)
     } catch {
-      this.reject(ws, CloseCode.BadFrame, 'sync step 1 carries no valid state vector')
+      this.sockets.reject(ws, CloseCode.BadFrame, 'sync step 1 carries no valid state vector')
       return
     }
-    this.send(ws, encodeSyncStep2(diff))
+    this.sockets.send(ws, encodeSyncStep2(diff))
   }
 
   private receiveUpdate(ws: WebSocket, update: Uint8Array): void {
     const isEmpty = update.length <= 2 && update.every((b) => b === 0)
     if (!socketState(ws).canWrite) {
-      if (!isEmpty) this.send(ws, encodePermissionDenied('read-only connection: the update was not applied'))
+      if (!isEmpty) this.sockets.send(ws, encodePermissionDenied('read-only connection: the update was not applied'))
       return
     }
     if (isEmpty) return
@@ -199,7 +193,7 @@ export class DocRoom extends Room {
       this.flush()
       this.compact()
       if (this.store.storedBytes + update.length > Limits.maxDocumentBytes) {
-        this.reject(ws, CloseCode.DocumentTooLarge, `document would exceed ${Limits.maxDocumentBytes} bytes`)
+        this.sockets.reject(ws, CloseCode.DocumentTooLarge, `document would exceed ${Limits.maxDocumentBytes} bytes`)
         return
       }
     }
@@ -225,8 +219,9 @@ export class DocRoom extends Room {
       this.rollback()
       const { did } = socketState(ws)
       if (did !== null) this.refusedWriters.refused(did)
-      if (problem === null) this.reject(ws, CloseCode.Forbidden, `Yjs client ${foreign} writes for another identity`)
-      else this.reject(ws, problem.forbidden ? CloseCode.Forbidden : CloseCode.InvalidUpdate, problem.reason)
+      if (problem === null)
+        this.sockets.reject(ws, CloseCode.Forbidden, `Yjs client ${foreign} writes for another identity`)
+      else this.sockets.reject(ws, problem.forbidden ? CloseCode.Forbidden : CloseCode.InvalidUpdate, problem.reason)
       return
     }
     this.clients.claim(applied.written, key)
@@ -243,10 +238,14 @@ export class DocRoom extends Room {
     const count = (this.incomplete.get(ws) ?? 0) + 1
     this.incomplete.set(ws, count)
     if (count > Limits.maxIncompleteUpdates) {
-      this.reject(ws, CloseCode.InvalidUpdate, `${count} updates in a row depend on content this document lacks`)
+      this.sockets.reject(
+        ws,
+        CloseCode.InvalidUpdate,
+        `${count} updates in a row depend on content this document lacks`,
+      )
       return
     }
-    this.send(ws, encodeSyncStep1(Y.encodeStateVector(doc)))
+    this.sockets.send(ws, encodeSyncStep1(Y.encodeStateVector(doc)))
   }
 
   private scheduleFlush(): void {
@@ -277,22 +276,16 @@ export class DocRoom extends Room {
   private receiveAwareness(ws: WebSocket, update: Uint8Array): void {
     const result = this.presence.receive(ws, update)
     if (!result.ok) {
-      this.reject(ws, result.code, result.reason)
+      this.sockets.reject(ws, result.code, result.reason)
       return
     }
     if (result.frame) this.broadcast(result.frame)
   }
 
   /** A socket left: its awareness states go, and the others are told. */
-  protected override left(ws: WebSocket): void {
+  protected override onLeave(ws: WebSocket): void {
     this.clients.release(ownerKey(socketState(ws)))
     const frame = this.presence.leave(ws)
-    if (frame) this.broadcast(frame, ws)
-  }
-
-  private broadcast(frame: Uint8Array, except?: WebSocket): void {
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws !== except && !this.rejected.has(ws) && socketState(ws).canRead) this.send(ws, frame)
-    }
+    if (frame) this.broadcast(frame, { except: ws })
   }
 }

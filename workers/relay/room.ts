@@ -1,35 +1,117 @@
 /**
- * What every room (document, topic, sealed document) does the same way:
- * keep its owner and close sockets whose credential expires or is revoked
- * (`room-guard.ts`), screen each incoming frame (binary only, size, rate),
- * close an offending socket with a code and a reason while sparing the
- * others, and send without letting a closing socket throw.
+ * `Room`, the template of the three rooms (document, topic, sealed
+ * document), as partyserver's `Server` is for its parties: the base owns the
+ * socket's life and each room writes only its protocol.
+ *
+ *   upgrade    read the Worker's hand-off (`room-headers.ts`), `onUpgrade`
+ *              (checks, a claim of the owner: throw a `VivimError` to
+ *              refuse), accept (`socket-host.ts`), then `onConnect` (what a
+ *              newcomer is sent first); a refusal is answered on a socket
+ *              closed at once with `4000 + status`, as the Worker refuses;
+ *   delivery   screen (binary, size, frame budget), `decode`, then
+ *              `onFrame`; a frame that does not decode closes its socket
+ *              with 4400 and spares the others;
+ *   the rest   `broadcast(frame, { except })`, owner, revocation, expiry,
+ *              and `onLeave` when a socket goes for any reason.
+ *
+ * A request that is not an upgrade goes to `onRequest`, which refuses
+ * unless the room takes plain requests (a topic's HTTP publish).
  */
 
 import { DurableObject } from 'cloudflare:workers'
-import { CloseCode, closeReason, ErrorCode, Limits, VivimError } from '@vivim/shared'
+import { CloseCode, ErrorCode, VivimError } from '@vivim/shared'
 import type { Access } from '../http/access.ts'
-import { errorResponse } from '../http/errors.ts'
-import { refuseSocket } from '../http/refuse-socket.ts'
 import { RoomGuard } from './room-guard.ts'
-import { isUpgrade } from './room-headers.ts'
-import { admittedState, frameBudget, setSocketState } from './socket-state.ts'
+import { isUpgrade, type RoomRequest, readRoomRequest } from './room-headers.ts'
+import { answerRefusing, type BroadcastOptions, SocketHost } from './socket-host.ts'
 
-export abstract class Room extends DurableObject<Env> {
-  protected readonly guard: RoomGuard
-  protected readonly rejected = new WeakSet<WebSocket>()
+export abstract class Room<Frame> extends DurableObject<Env> {
+  protected readonly sockets: SocketHost<RoomGuard>
+  /** What the room is called in refusals ("document room"). */
+  protected abstract readonly kind: string
+  /** What the room's frames are called in the reason a bad one is refused with ("topic frame"). */
+  protected abstract readonly frameName: string
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.guard = new RoomGuard(ctx, (ws) => {
-      this.rejected.add(ws)
-      this.left(ws)
+    this.sockets = new SocketHost(ctx, { guard: RoomGuard, left: (ws) => this.onLeave(ws) })
+  }
+
+  /** Checks before a socket is accepted; throws a `VivimError` to refuse it. */
+  protected onUpgrade(_request: RoomRequest): void | Promise<void> {}
+
+  /** The socket is accepted: send what a newcomer needs first. */
+  protected abstract onConnect(ws: WebSocket, request: RoomRequest): void
+
+  /** A request that is not an upgrade. */
+  protected onRequest(_request: RoomRequest, _raw: Request): Promise<Response> {
+    throw new VivimError(ErrorCode.UpgradeRequired, `a ${this.kind} takes WebSockets only`)
+  }
+
+  /** A frame's bytes to the room's frame type; throws on anything malformed. */
+  protected abstract decode(bytes: Uint8Array): Frame
+
+  /** One decoded frame from a socket that may send it. */
+  protected abstract onFrame(ws: WebSocket, frame: Frame, bytes: Uint8Array): void
+
+  /** A socket is gone or refused: let the others know (presence), forget what it held. */
+  protected onLeave(_ws: WebSocket): void {}
+
+  /**
+   * A frame short enough that it may turn out free of the frame budget
+   * (decoded first, then `isFree` decides); any other pays before it is
+   * decoded, so a flood costs no decoding.
+   */
+  protected mayBeFree(_bytes: Uint8Array): boolean {
+    return false
+  }
+
+  protected isFree(_ws: WebSocket, _frame: Frame): boolean {
+    return false
+  }
+
+  override fetch(request: Request): Promise<Response> {
+    return answerRefusing(request, async () => {
+      const room = readRoomRequest(request)
+      if (!isUpgrade(request)) return this.onRequest(room, request)
+      await this.onUpgrade(room)
+      const [client, server] = await this.sockets.accept(room.access, { what: 'connections to one room' })
+      this.onConnect(server, room)
+      return new Response(null, { status: 101, webSocket: client })
     })
+  }
+
+  override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
+    const bytes = this.sockets.binary(ws, message)
+    if (bytes === null) return
+    const mayBeFree = this.mayBeFree(bytes)
+    if (!mayBeFree && !this.sockets.takeFrame(ws)) return
+    let frame: Frame
+    try {
+      frame = this.decode(bytes)
+    } catch (error) {
+      this.sockets.reject(ws, CloseCode.BadFrame, `not a ${this.frameName}: ${(error as Error).message}`)
+      return
+    }
+    if (mayBeFree && !this.isFree(ws, frame) && !this.sockets.takeFrame(ws)) return
+    this.onFrame(ws, frame, bytes)
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    this.sockets.closed(ws, code, reason)
+  }
+
+  override webSocketError(ws: WebSocket): void {
+    this.sockets.errored(ws)
+  }
+
+  override async alarm(): Promise<void> {
+    await this.sockets.guard.expire()
   }
 
   /** The resource's owner, for access checks in the Worker (null until its creator connects). */
   owner(): string | null {
-    return this.guard.owner()
+    return this.sockets.guard.owner()
   }
 
   /**
@@ -38,101 +120,23 @@ export abstract class Room extends DurableObject<Env> {
    * before the room itself by a credential that may write.
    */
   claimOwner(did: string): boolean {
-    return this.guard.claim(did)
+    return this.sockets.guard.claim(did)
   }
 
   /** Closes the sockets admitted on any of these (now revoked) tokens. */
   revoke(ids: string[]): number {
-    return this.guard.revoke(ids)
-  }
-
-  override async alarm(): Promise<void> {
-    await this.guard.expire()
-  }
-
-  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    this.left(ws)
-    try {
-      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason)
-    } catch {}
-  }
-
-  override webSocketError(ws: WebSocket): void {
-    this.left(ws)
-  }
-
-  /**
-   * Runs a room's fetch; a refusal is answered in the JSON error shape, or, for a WebSocket
-   * upgrade, on an accepted socket closed at once with `4000 + status` (as the Worker refuses),
-   * since a browser sees nothing of a failed upgrade but 1006.
-   */
-  protected async answer(request: Request, run: () => Promise<Response>): Promise<Response> {
-    try {
-      return await run()
-    } catch (error) {
-      if (!(error instanceof VivimError)) throw error
-      return isUpgrade(request) ? refuseSocket(error) : errorResponse(error)
-    }
+    return this.sockets.guard.revoke(ids)
   }
 
   /** A request that makes its issuer the owner of a room nobody owned is refused if someone was faster. */
   protected claim(access: Access, what: string): void {
-    if (access.newOwner !== null && !this.guard.claim(access.newOwner)) {
+    if (access.newOwner !== null && !this.sockets.guard.claim(access.newOwner)) {
       throw new VivimError(ErrorCode.Forbidden, `another creator claimed this ${what} first`)
     }
   }
 
-  /**
-   * Accepts a hibernatable socket for `access`: its state in the attachment, an alarm at its expiry.
-   * One identity holds at most `Limits.maxSocketsPerIdentity` sockets here (a tag per DID lets the
-   * runtime count them), so one credential cannot fill a room's memory with connections.
-   */
-  protected async acceptSocket(access: Access): Promise<[client: WebSocket, server: WebSocket]> {
-    const tags = access.did === null ? [] : [`did:${access.did}`.slice(0, 256)]
-    if (tags[0] !== undefined && this.ctx.getWebSockets(tags[0]).length >= Limits.maxSocketsPerIdentity) {
-      throw new VivimError(
-        ErrorCode.RateLimited,
-        `one identity may hold at most ${Limits.maxSocketsPerIdentity} connections to one room`,
-      )
-    }
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-    this.ctx.acceptWebSocket(server, tags)
-    setSocketState(server, admittedState(access))
-    await this.guard.admitted(access.exp)
-    return [client, server]
-  }
-
-  /** A socket is gone or refused: subclasses let the others know (presence). */
-  protected left(_ws: WebSocket): void {}
-
-  /** The frame as bytes if the socket may send it; otherwise the socket is closed and null returned. */
-  protected screen(ws: WebSocket, message: ArrayBuffer | string): Uint8Array | null {
-    if (this.rejected.has(ws)) return null
-    if (typeof message === 'string') {
-      this.reject(ws, CloseCode.UnsupportedData, 'binary frames only')
-    } else if (message.byteLength > Limits.maxFrameBytes) {
-      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
-    } else if (!frameBudget(ws).take()) {
-      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
-    } else {
-      return new Uint8Array(message)
-    }
-    return null
-  }
-
-  protected reject(ws: WebSocket, code: CloseCode, reason: string): void {
-    this.rejected.add(ws)
-    this.left(ws)
-    try {
-      ws.close(code, closeReason(reason))
-    } catch {}
-  }
-
-  protected send(ws: WebSocket, frame: Uint8Array): void {
-    try {
-      ws.send(frame)
-    } catch {
-      // The socket is closing; its close handler cleans up.
-    }
+  /** One frame to every reader but `except`. */
+  protected broadcast(frame: Uint8Array, options?: BroadcastOptions): void {
+    this.sockets.broadcast(frame, options)
   }
 }

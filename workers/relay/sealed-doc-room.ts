@@ -14,15 +14,18 @@ import {
   ErrorCode,
   encodeSealedFrame,
   Limits,
+  type SealedClientFrame,
   SealedFrameType,
   VivimError,
 } from '@vivim/shared'
 import { Room } from './room.ts'
-import { isUpgrade, readRoomRequest } from './room-headers.ts'
+import type { RoomRequest } from './room-headers.ts'
 import { SealedDocStore } from './sealed-doc-store.ts'
 import { socketState } from './socket-state.ts'
 
-export class SealedDocRoom extends Room {
+export class SealedDocRoom extends Room<SealedClientFrame> {
+  protected readonly kind = 'sealed document'
+  protected readonly frameName = 'sealed document frame'
   private readonly store: SealedDocStore
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -30,39 +33,24 @@ export class SealedDocRoom extends Room {
     this.store = new SealedDocStore(ctx.storage)
   }
 
-  override fetch(request: Request): Promise<Response> {
-    return this.answer(request, async () => {
-      const { access, resume } = readRoomRequest(request)
-      if (!isUpgrade(request))
-        throw new VivimError(ErrorCode.UpgradeRequired, 'a sealed document takes WebSockets only')
-      const [client, server] = await this.acceptSocket(access)
-      const after = resume?.startsWith('cursor:') ? Number(resume.slice('cursor:'.length)) : 0
-      // A write-only grant sends without reading: it learns only where the history ends.
-      for (const e of access.canRead ? this.store.after(after) : []) {
-        server.send(encodeSealedFrame({ t: SealedFrameType.Entry, s: e.seq, snap: e.snap, c: e.data }))
-      }
-      server.send(encodeSealedFrame({ t: SealedFrameType.Live, s: this.store.latest }))
-      return new Response(null, { status: 101, webSocket: client })
-    })
-  }
-
-  override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
-    const bytes = this.screen(ws, message)
-    if (bytes !== null) this.receive(ws, bytes)
-  }
-
-  private receive(ws: WebSocket, bytes: Uint8Array): void {
-    let frame: ReturnType<typeof decodeSealedClientFrame>
-    try {
-      frame = decodeSealedClientFrame(bytes)
-    } catch (error) {
-      this.reject(ws, CloseCode.BadFrame, `not a sealed document frame: ${(error as Error).message}`)
-      return
+  protected override onConnect(ws: WebSocket, { access, resume }: RoomRequest): void {
+    const after = resume?.startsWith('cursor:') ? Number(resume.slice('cursor:'.length)) : 0
+    // A write-only grant sends without reading: it learns only where the history ends.
+    for (const e of access.canRead ? this.store.after(after) : []) {
+      ws.send(encodeSealedFrame({ t: SealedFrameType.Entry, s: e.seq, snap: e.snap, c: e.data }))
     }
+    ws.send(encodeSealedFrame({ t: SealedFrameType.Live, s: this.store.latest }))
+  }
+
+  protected override decode(bytes: Uint8Array): SealedClientFrame {
+    return decodeSealedClientFrame(bytes)
+  }
+
+  protected override onFrame(ws: WebSocket, frame: SealedClientFrame): void {
     try {
       if (!socketState(ws).canWrite) throw new VivimError(ErrorCode.Forbidden, 'read-only connection')
       if (this.store.storedBytes + frame.c.length > Limits.maxDocumentBytes && frame.t === SealedFrameType.Put) {
-        this.reject(
+        this.sockets.reject(
           ws,
           CloseCode.DocumentTooLarge,
           `document would exceed ${Limits.maxDocumentBytes} bytes; compact it`,
@@ -78,18 +66,16 @@ export class SealedDocRoom extends Room {
           )
         }
         this.store.snapshot(frame.upto, frame.c)
-        this.send(ws, encodeSealedFrame({ t: SealedFrameType.Ok, s: frame.upto }))
+        this.sockets.send(ws, encodeSealedFrame({ t: SealedFrameType.Ok, s: frame.upto }))
         return
       }
       const seq = this.store.append(frame.c)
-      this.send(ws, encodeSealedFrame({ t: SealedFrameType.Ok, s: seq }))
+      this.sockets.send(ws, encodeSealedFrame({ t: SealedFrameType.Ok, s: seq }))
       const entry = encodeSealedFrame({ t: SealedFrameType.Entry, s: seq, snap: false, c: frame.c })
-      for (const other of this.ctx.getWebSockets()) {
-        if (!this.rejected.has(other) && socketState(other).canRead) this.send(other, entry)
-      }
+      this.broadcast(entry)
     } catch (error) {
       if (!(error instanceof VivimError)) throw error
-      this.send(ws, encodeSealedFrame({ t: SealedFrameType.Error, code: error.code, message: error.message }))
+      this.sockets.send(ws, encodeSealedFrame({ t: SealedFrameType.Error, code: error.code, message: error.message }))
     }
   }
 }

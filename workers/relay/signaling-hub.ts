@@ -22,13 +22,13 @@
  */
 
 import { DurableObject } from 'cloudflare:workers'
-import { CloseCode, closeReason, ErrorCode, Limits, VivimError } from '@vivim/shared'
-import { refuseSocket } from '../http/refuse-socket.ts'
+import { CloseCode, Limits } from '@vivim/shared'
 import { CredentialGuard } from './room-guard.ts'
 import { readRoomRequest } from './room-headers.ts'
 import { documentOwner, mayJoin, type SignalingAccess, type SignalingGrant } from './signaling-access.ts'
 import { byteBudget, utf8Length } from './signaling-budget.ts'
-import { admittedState, frameBudget, type SocketState, setSocketState, socketState } from './socket-state.ts'
+import { answerRefusing, SocketHost } from './socket-host.ts'
+import { admittedState, type SocketState, socketState } from './socket-state.ts'
 
 const PING = JSON.stringify({ type: 'ping' })
 const PONG = JSON.stringify({ type: 'pong' })
@@ -46,8 +46,7 @@ interface SignalingMessage {
 
 export class SignalingHub extends DurableObject<Env> {
   private readonly sql: SqlStorage
-  private readonly guard: CredentialGuard
-  private readonly rejected = new WeakSet<WebSocket>()
+  private readonly sockets: SocketHost
   /** The frames of a socket still being handled, so the next waits for them. */
   private readonly pending = new WeakMap<WebSocket, Promise<void>>()
   private readonly owners = new Map<string, string>()
@@ -64,46 +63,27 @@ export class SignalingHub extends DurableObject<Env> {
       if (!live.has(socket)) this.sql.exec('DELETE FROM subscriptions WHERE socket = ?', socket)
     }
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
-    this.guard = new CredentialGuard(ctx, (ws) => {
-      this.rejected.add(ws)
-      this.forget(ws)
-    })
+    this.sockets = new SocketHost(ctx, { guard: CredentialGuard, left: (ws) => this.forget(ws) })
   }
 
-  override async fetch(request: Request): Promise<Response> {
-    try {
+  override fetch(request: Request): Promise<Response> {
+    return answerRefusing(request, async () => {
       const access = readRoomRequest(request).access as SignalingAccess
-      // The first tag keys the socket's subscriptions; the second counts an identity's sockets.
-      const tags = [crypto.randomUUID()]
-      if (access.did !== null) {
-        const identity = `did:${access.did}`.slice(0, 256)
-        if (this.ctx.getWebSockets(identity).length >= Limits.maxSocketsPerIdentity) {
-          throw new VivimError(
-            ErrorCode.RateLimited,
-            `one identity may hold at most ${Limits.maxSocketsPerIdentity} signaling connections`,
-          )
-        }
-        tags.push(identity)
-      }
-      const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-      this.ctx.acceptWebSocket(server, tags)
       const state: SignalingSocketState = { ...admittedState(access), grant: access.grant ?? 'any' }
-      setSocketState(server, state)
-      await this.guard.admitted(access.exp)
+      // The first tag keys the socket's subscriptions.
+      const options = { what: 'signaling connections', tag: crypto.randomUUID(), state }
+      const [client] = await this.sockets.accept(access, options)
       return new Response(null, { status: 101, webSocket: client })
-    } catch (error) {
-      if (error instanceof VivimError) return refuseSocket(error)
-      throw error
-    }
+    })
   }
 
   /** Closes the sockets admitted on any of these (now revoked) tokens. */
   revoke(ids: string[]): number {
-    return this.guard.revoke(ids)
+    return this.sockets.guard.revoke(ids)
   }
 
   override async alarm(): Promise<void> {
-    await this.guard.expire()
+    await this.sockets.guard.expire()
   }
 
   override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> | undefined {
@@ -115,7 +95,7 @@ export class SignalingHub extends DurableObject<Env> {
       : this.handle(ws, msg, message as string)
     if (run === undefined) return
     const tracked: Promise<void> = run
-      .catch(() => this.reject(ws, CloseCode.InternalError, 'internal error'))
+      .catch(() => this.sockets.reject(ws, CloseCode.InternalError, 'internal error'))
       .finally(() => {
         if (this.pending.get(ws) === tracked) this.pending.delete(ws)
       })
@@ -124,52 +104,46 @@ export class SignalingHub extends DurableObject<Env> {
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    this.forget(ws)
-    try {
-      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, reason)
-    } catch {}
+    this.sockets.closed(ws, code, reason)
   }
 
   override webSocketError(ws: WebSocket): void {
-    this.forget(ws)
+    this.sockets.errored(ws)
   }
 
   /** The frame as a signaling message if the socket may send it; otherwise the socket is closed and null returned. */
   private screen(ws: WebSocket, message: ArrayBuffer | string): SignalingMessage | null {
-    if (this.rejected.has(ws)) return null
+    if (!this.sockets.serves(ws)) return null
     if (typeof message !== 'string') {
-      this.reject(ws, CloseCode.UnsupportedData, 'JSON text frames only')
+      this.sockets.reject(ws, CloseCode.UnsupportedData, 'JSON text frames only')
       return null
     }
     const bytes = utf8Length(message)
     if (bytes > Limits.maxSignalingMessageBytes) {
-      this.reject(ws, CloseCode.MessageTooBig, `message larger than ${Limits.maxSignalingMessageBytes} bytes`)
+      this.sockets.reject(ws, CloseCode.MessageTooBig, `message larger than ${Limits.maxSignalingMessageBytes} bytes`)
       return null
     }
     if (!byteBudget(ws).take(bytes)) {
-      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxSignalingBytesPerSecond} bytes per second`)
+      this.sockets.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxSignalingBytesPerSecond} bytes per second`)
       return null
     }
-    if (!frameBudget(ws).take()) {
-      this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
-      return null
-    }
+    if (!this.sockets.takeFrame(ws)) return null
     let msg: unknown
     try {
       msg = JSON.parse(message)
     } catch {
-      this.reject(ws, CloseCode.BadFrame, 'not JSON')
+      this.sockets.reject(ws, CloseCode.BadFrame, 'not JSON')
       return null
     }
     if (typeof msg !== 'object' || msg === null) {
-      this.reject(ws, CloseCode.BadFrame, 'not a signaling message')
+      this.sockets.reject(ws, CloseCode.BadFrame, 'not a signaling message')
       return null
     }
     return msg as SignalingMessage
   }
 
   private handle(ws: WebSocket, msg: SignalingMessage, message: string): Promise<void> | undefined {
-    if (this.rejected.has(ws)) return
+    if (!this.sockets.serves(ws)) return
     const socket = this.ctx.getTags(ws)[0] as string
     switch (msg.type) {
       case 'subscribe':
@@ -183,7 +157,7 @@ export class SignalingHub extends DurableObject<Env> {
         if (typeof msg.topic === 'string') this.publish(ws, socket, msg.topic, message)
         return
       case 'ping':
-        this.send(ws, PONG)
+        this.sockets.send(ws, PONG)
         return
     }
   }
@@ -191,7 +165,7 @@ export class SignalingHub extends DurableObject<Env> {
   private async subscribe(ws: WebSocket, socket: string, topics: unknown): Promise<void> {
     const list = topicList(topics)
     if (list === null) {
-      this.reject(ws, CloseCode.BadFrame, 'topics is a list of room names')
+      this.sockets.reject(ws, CloseCode.BadFrame, 'topics is a list of room names')
       return
     }
     const grant = (socketState(ws) as SignalingSocketState).grant
@@ -201,15 +175,15 @@ export class SignalingHub extends DurableObject<Env> {
         .exec<{ n: number }>('SELECT COUNT(*) AS n FROM subscriptions WHERE socket = ?', socket)
         .one().n
       if (count >= Limits.maxSignalingTopics) {
-        this.reject(ws, CloseCode.BadFrame, `at most ${Limits.maxSignalingTopics} rooms per connection`)
+        this.sockets.reject(ws, CloseCode.BadFrame, `at most ${Limits.maxSignalingTopics} rooms per connection`)
         return
       }
       const allowed =
         grant === 'any' || (grant !== undefined && (await mayJoin(grant, topic, (docId) => this.ownerOf(docId))))
       // The socket may have been closed (expired, revoked) while the owner was asked.
-      if (this.rejected.has(ws)) return
+      if (!this.sockets.serves(ws)) return
       if (!allowed) {
-        this.reject(ws, CloseCode.Forbidden, `this credential may not join room ${topic}`)
+        this.sockets.reject(ws, CloseCode.Forbidden, `this credential may not join room ${topic}`)
         return
       }
       this.sql.exec('INSERT OR IGNORE INTO subscriptions (socket, topic) VALUES (?, ?)', socket, topic)
@@ -218,12 +192,12 @@ export class SignalingHub extends DurableObject<Env> {
 
   private publish(ws: WebSocket, socket: string, topic: string, message: string): void {
     if (!this.joined(socket, topic)) {
-      this.reject(ws, CloseCode.Forbidden, `publish only to rooms this connection joined, not ${topic}`)
+      this.sockets.reject(ws, CloseCode.Forbidden, `publish only to rooms this connection joined, not ${topic}`)
       return
     }
     const rows = this.sql.exec<{ socket: string }>('SELECT socket FROM subscriptions WHERE topic = ?', topic)
     for (const { socket: other } of rows) {
-      for (const peer of this.ctx.getWebSockets(other)) this.send(peer, message)
+      for (const peer of this.ctx.getWebSockets(other)) this.sockets.send(peer, message)
     }
   }
 
@@ -247,20 +221,6 @@ export class SignalingHub extends DurableObject<Env> {
   private forget(ws: WebSocket): void {
     const socket = this.ctx.getTags(ws)[0]
     if (socket !== undefined) this.sql.exec('DELETE FROM subscriptions WHERE socket = ?', socket)
-  }
-
-  private reject(ws: WebSocket, code: CloseCode, reason: string): void {
-    this.rejected.add(ws)
-    this.forget(ws)
-    try {
-      ws.close(code, closeReason(reason))
-    } catch {}
-  }
-
-  private send(ws: WebSocket, message: string): void {
-    try {
-      ws.send(message)
-    } catch {}
   }
 }
 

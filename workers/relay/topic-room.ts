@@ -43,7 +43,7 @@ import {
 } from '@vivim/shared'
 import { edgeEvents } from '../extensions/events.ts'
 import { Room } from './room.ts'
-import { isUpgrade, readRoomRequest } from './room-headers.ts'
+import type { RoomRequest } from './room-headers.ts'
 import { frameBudget, socketState } from './socket-state.ts'
 import {
   type BatchFrame,
@@ -73,7 +73,9 @@ interface Published extends PublishResult {
   readonly handedOn: Promise<void>
 }
 
-export class TopicRoom extends Room {
+export class TopicRoom extends Room<TopicClientFrame> {
+  protected readonly kind = 'topic room'
+  protected readonly frameName = 'topic frame'
   private readonly store: TopicStore
   private readonly retention: TopicRetention
   private readonly flows = new TopicFlows()
@@ -95,78 +97,55 @@ export class TopicRoom extends Room {
     this.retention = retentionOf(env)
   }
 
-  override fetch(request: Request): Promise<Response> {
-    return this.answer(request, async () => {
-      const { name, access, resume } = readRoomRequest(request)
-      this.claim(access, 'topic')
-      const topic = this.store.bindTopic(name)
-      if (!isUpgrade(request)) {
-        if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
-        const key = httpPublisherKey(access, this.env)
-        if (key !== null) {
-          const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
-          if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
-        }
-        // The body is the envelope's canonical encoding (the decoder accepts nothing else): stored as is.
-        const body = new Uint8Array(await request.arrayBuffer())
-        const { handedOn, ...result } = await this.publish(topic, decodeEnvelope(body), body)
-        await handedOn
-        return Response.json(result)
-      }
-      const [client, server] = await this.acceptSocket(access)
-      // What is stored but not yet sent goes to the others now; the newcomer reads it from storage.
-      this.flush(server)
-      // A write-only grant publishes without reading: it learns only where the topic is.
-      if (access.canRead) this.replay(server, resume)
-      else this.send(server, encodeTopicFrame({ t: TopicFrameType.Live, c: this.store.latest }))
-      return new Response(null, { status: 101, webSocket: client })
-    })
+  protected override onUpgrade({ name, access }: RoomRequest): void {
+    this.claim(access, 'topic')
+    this.store.bindTopic(name)
   }
 
-  override webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): void {
-    const frame = this.screenFrame(ws, message)
-    if (frame !== null) this.receive(ws, frame, message as ArrayBuffer)
+  protected override onConnect(ws: WebSocket, { access, resume }: RoomRequest): void {
+    // What is stored but not yet sent goes to the others now; the newcomer reads it from storage.
+    this.flush(ws)
+    // A write-only grant publishes without reading: it learns only where the topic is.
+    if (access.canRead) this.replay(ws, resume)
+    else this.sockets.send(ws, encodeTopicFrame({ t: TopicFrameType.Live, c: this.store.latest }))
+  }
+
+  /** An HTTP publish: the body is the envelope's canonical encoding (the decoder accepts nothing else), stored as is. */
+  protected override async onRequest({ name, access }: RoomRequest, request: Request): Promise<Response> {
+    this.claim(access, 'topic')
+    const topic = this.store.bindTopic(name)
+    if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
+    const key = httpPublisherKey(access, this.env)
+    if (key !== null) {
+      const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
+      if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
+    }
+    const body = new Uint8Array(await request.arrayBuffer())
+    const { handedOn, ...result } = await this.publish(topic, decodeEnvelope(body), body)
+    await handedOn
+    return Response.json(result)
+  }
+
+  protected override decode(bytes: Uint8Array): TopicClientFrame {
+    return decodeTopicClientFrame(bytes)
+  }
+
+  /** Only an ack may be free, so anything longer than the longest ack pays before it is decoded. */
+  protected override mayBeFree(bytes: Uint8Array): boolean {
+    return bytes.byteLength <= MAX_ACK_BYTES
   }
 
   /**
-   * `Room.screen` for topic frames, with one difference: an ack that moves
-   * the socket's acknowledged cursor forward is free, so a reader that
-   * acknowledges every message of a busy topic is never closed for it. An ack
-   * that moves nothing counts like any frame, so ack spam stays bounded.
+   * An ack that moves the socket's acknowledged cursor forward is free, so a
+   * reader that acknowledges every message of a busy topic is never closed
+   * for it. An ack that moves nothing counts like any frame, so ack spam
+   * stays bounded.
    */
-  private screenFrame(ws: WebSocket, message: ArrayBuffer | string): TopicClientFrame | null {
-    if (this.rejected.has(ws)) return null
-    if (typeof message === 'string') {
-      this.reject(ws, CloseCode.UnsupportedData, 'binary frames only')
-      return null
-    }
-    if (message.byteLength > Limits.maxFrameBytes) {
-      this.reject(ws, CloseCode.MessageTooBig, `frame larger than ${Limits.maxFrameBytes} bytes`)
-      return null
-    }
-    // Only an ack may be free, so anything longer than the longest ack pays before it is decoded.
-    const mayBeAck = message.byteLength <= MAX_ACK_BYTES
-    if (!mayBeAck && !this.takeFrame(ws)) return null
-    let frame: TopicClientFrame
-    try {
-      frame = decodeTopicClientFrame(new Uint8Array(message))
-    } catch (error) {
-      this.reject(ws, CloseCode.BadFrame, `not a topic frame: ${(error as Error).message}`)
-      return null
-    }
-    const free = frame.t === TopicFrameType.Ack && this.flows.advances(ws, frame.c, this.store.latest)
-    if (mayBeAck && !free && !this.takeFrame(ws)) return null
-    return frame
+  protected override isFree(ws: WebSocket, frame: TopicClientFrame): boolean {
+    return frame.t === TopicFrameType.Ack && this.flows.advances(ws, frame.c, this.store.latest)
   }
 
-  /** Takes one frame from the socket's frame budget; closes the socket when it is spent. */
-  private takeFrame(ws: WebSocket): boolean {
-    if (frameBudget(ws).take()) return true
-    this.reject(ws, CloseCode.RateLimited, `more than ${Limits.maxFramesPerSecond} frames per second`)
-    return false
-  }
-
-  private receive(ws: WebSocket, frame: TopicClientFrame, raw: ArrayBuffer): void {
+  protected override onFrame(ws: WebSocket, frame: TopicClientFrame, bytes: Uint8Array): void {
     if (frame.t === TopicFrameType.Ack) {
       this.flows.ack(ws, frame.c, this.store.latest, Date.now())
       return
@@ -176,16 +155,16 @@ export class TopicRoom extends Room {
       const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitSocket(ws)
       if (refusal !== null) {
         if (!this.publishers.refused(ws)) {
-          this.reject(ws, CloseCode.RateLimited, 'kept publishing past its publish rate')
+          this.sockets.reject(ws, CloseCode.RateLimited, 'kept publishing past its publish rate')
           return
         }
         throw new VivimError(ErrorCode.RateLimited, refusal)
       }
       // The envelope's bytes are cut from the frame, not encoded again (`topic-encoded.ts`).
-      this.publish(this.store.topic() ?? '', frame.e, publishedEnvelopeBytes(new Uint8Array(raw))).then(
+      this.publish(this.store.topic() ?? '', frame.e, publishedEnvelopeBytes(bytes)).then(
         (result) => {
           const ok = encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate })
-          void result.handedOn.then(() => this.send(ws, ok))
+          void result.handedOn.then(() => this.sockets.send(ws, ok))
         },
         (error) => this.sendError(ws, error),
       )
@@ -196,7 +175,7 @@ export class TopicRoom extends Room {
 
   private sendError(ws: WebSocket, error: unknown): void {
     if (!(error instanceof VivimError)) throw error
-    this.send(ws, encodeTopicFrame({ t: TopicFrameType.Error, code: error.code, message: error.message }))
+    this.sockets.send(ws, encodeTopicFrame({ t: TopicFrameType.Error, code: error.code, message: error.message }))
   }
 
   /**
@@ -250,9 +229,9 @@ export class TopicRoom extends Room {
     this.store.prune(this.retention, now)
     const frames = batchFrames(this.pending)
     this.pending = []
-    const readers = this.readers()
+    const readers = this.sockets.sockets()
     this.window = flushWindowMs(readers.length)
-    for (const batch of frames) this.broadcast(readers, batch, now, except)
+    for (const batch of frames) this.fanOut(readers, batch, now, except)
   }
 
   /** Sends what a resuming subscriber missed, in order, then `live`; says so when its point is gone. */
@@ -264,12 +243,13 @@ export class TopicRoom extends Room {
     const oldest = this.store.oldest() ?? latest + 1
     const lost = from === -1 || from > latest || (from !== 0 && from < oldest - 1)
     if (lost) {
-      this.send(ws, encodeTopicFrame({ t: TopicFrameType.Gap, from: Math.max(from, 0), oldest }))
+      this.sockets.send(ws, encodeTopicFrame({ t: TopicFrameType.Gap, from: Math.max(from, 0), oldest }))
       from = oldest - 1
     }
-    for (const m of this.store.after(from)) this.send(ws, encodeMessageFrame({ c: m.cursor, envelope: m.envelope }))
+    for (const m of this.store.after(from))
+      this.sockets.send(ws, encodeMessageFrame({ c: m.cursor, envelope: m.envelope }))
     this.flows.start(ws, latest, Math.max(from, 0), Date.now())
-    this.send(ws, encodeTopicFrame({ t: TopicFrameType.Live, c: latest }))
+    this.sockets.send(ws, encodeTopicFrame({ t: TopicFrameType.Live, c: latest }))
   }
 
   /**
@@ -277,27 +257,22 @@ export class TopicRoom extends Room {
    * messages, not frames: a reader the frame would leave more than `Limits.maxTopicUnacked`
    * messages unacknowledged is closed instead.
    */
-  private broadcast(readers: readonly WebSocket[], batch: BatchFrame, now: number, except: WebSocket | null): void {
+  private fanOut(readers: readonly WebSocket[], batch: BatchFrame, now: number, except: WebSocket | null): void {
     const { first, last, frame } = batch
     for (const ws of readers) {
-      if (ws === except || this.rejected.has(ws)) continue
+      if (ws === except || !this.sockets.serves(ws)) continue
       const flow = this.flows.get(ws, first - 1)
       if (last - flow.acked > Limits.maxTopicUnacked) {
-        this.reject(ws, CloseCode.TooSlow, `more than ${Limits.maxTopicUnacked} messages unacknowledged`)
+        this.sockets.reject(ws, CloseCode.TooSlow, `more than ${Limits.maxTopicUnacked} messages unacknowledged`)
         continue
       }
-      this.send(ws, frame)
+      this.sockets.send(ws, frame)
       this.flows.sent(ws, last, now)
     }
   }
 
-  /** The sockets still served (not refused or closing) that may read. */
-  private readers(): WebSocket[] {
-    return this.ctx.getWebSockets().filter((ws) => !this.rejected.has(ws) && socketState(ws).canRead)
-  }
-
   /** A socket is gone or refused: it no longer holds publishers back. */
-  protected override left(ws: WebSocket): void {
+  protected override onLeave(ws: WebSocket): void {
     this.flows.forget(ws)
   }
 }
