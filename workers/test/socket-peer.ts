@@ -120,10 +120,7 @@ export class SocketPeer<F = Frame> {
 }
 
 /** An HTTP error's status and the code its body carries. */
-interface Refused {
-  status: number
-  code: string
-}
+type Refused = { status: number; code: string }
 
 async function errorOf(res: Response): Promise<Refused> {
   return { status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code }
