@@ -15,7 +15,6 @@
  * Worker under `wrangler dev`), after checking the strict-rule vectors
  * there; `--no-workerd` skips it.
  */
-import { parseArgs } from 'node:util'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import {
@@ -26,19 +25,19 @@ import {
   verify,
   verifyAsync,
 } from '../../shared/src/index.ts'
-import { guardRun } from '../docs/run-environment.ts'
+import { flag, int, num, parseOptions } from '../lib/options.ts'
+import { markdownTable } from '../lib/report-table.ts'
+import { guardRun } from '../lib/run-environment.ts'
 import { workerdRows } from './workerd.ts'
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '3' },
-    'in-flight': { type: 'string', default: '300' },
-    'no-workerd': { type: 'boolean', default: false },
-  },
+const values = parseOptions('node bench/crypto/ed25519.ts [flags]   (npm run bench:crypto -- [flags])', {
+  seconds: num(3, 0.1, 600, 'seconds a Node row'),
+  inFlight: int(300, 1, 100_000, 'verifications in flight in the concurrent rows'),
+  noWorkerd: flag('skip the workerd rows'),
 })
 guardRun(15 * 60_000)
-const SECONDS = Number(values.seconds)
-const IN_FLIGHT = Number(values['in-flight'])
+const SECONDS = values.seconds
+const IN_FLIGHT = values.inFlight
 
 const cases = Array.from({ length: 64 }, (_, i) => {
   const id = generateIdentity()
@@ -105,16 +104,13 @@ rows.push(
   ),
 )
 
-console.log('| path | verifications | verif/s | µs each |')
-console.log('| --- | ---: | ---: | ---: |')
-for (const r of rows) {
+const cells = rows.map((r) => {
   const perSecond = r.count / r.seconds
-  console.log(
-    `| ${r.name} | ${r.count} | ${Math.round(perSecond).toLocaleString('en')} | ${(1e6 / perSecond).toFixed(1)} |`,
-  )
-}
+  return [r.name, `${r.count}`, Math.round(perSecond).toLocaleString('en'), (1e6 / perSecond).toFixed(1)]
+})
+console.log(markdownTable(['path', 'verifications', 'verif/s', 'µs each'], cells))
 
-if (!values['no-workerd']) {
+if (!values.noWorkerd) {
   const hex = cases.map((c) => ({
     publicKey: bytesToHex(c.publicKey),
     message: bytesToHex(c.message),
@@ -125,10 +121,8 @@ if (!values['no-workerd']) {
   console.log(
     'Per verification: client wall time of one request of N, less an empty request; workerd CPU from /proc.\n',
   )
-  console.log('| path | N a request | µs each (wall) | µs each (workerd CPU) |')
-  console.log('| --- | ---: | ---: | ---: |')
-  for (const r of workerd.rows) {
-    console.log(`| ${r.name} | ${r.n.toLocaleString('en')} | ${r.wallUs.toFixed(1)} | ${r.cpuUs.toFixed(1)} |`)
-  }
+  const header = ['path', 'N a request', 'µs each (wall)', 'µs each (workerd CPU)']
+  const cells = workerd.rows.map((r) => [r.name, r.n.toLocaleString('en'), r.wallUs.toFixed(1), r.cpuUs.toFixed(1)])
+  console.log(markdownTable(header, cells))
 }
 process.exit(0)

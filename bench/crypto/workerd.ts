@@ -10,18 +10,12 @@
  * N, less the median of empty batches (the request's own cost), over N; and
  * the workerd processes' CPU time (user + system, /proc) over the batch, over N.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import {
-  freePort,
-  groupCpuByCommand,
-  REPO_ROOT,
-  type ServerChild,
-  spawnServer,
-  waitForHttp,
-} from '../docs/child-processes.ts'
-import { median } from '../docs/stats.ts'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { REPO_ROOT } from '../lib/child-process.ts'
+import { startWrangler } from '../lib/edge-process.ts'
+import { median } from '../lib/stats.ts'
+import { WRANGLER_QUIET_ENV } from '../lib/wrangler-env.ts'
 
 /** A signature to verify, hex. */
 export interface HexCase {
@@ -55,30 +49,14 @@ interface VerifyWorker {
   stop(): Promise<void>
 }
 
+/** The Worker under `wrangler dev`, with wrangler's local tracing left on as when the published figures were taken. */
 async function startWorker(): Promise<VerifyWorker> {
-  const port = await freePort()
-  const persist = mkdtempSync(join(tmpdir(), 'vivim-bench-crypto-'))
-  const wrangler = resolve(REPO_ROOT, 'node_modules', '.bin', 'wrangler')
-  const args = ['dev', '--config', CONFIG, '--port', `${port}`, '--ip', '127.0.0.1', '--persist-to', persist]
-  const child: ServerChild = spawnServer('wrangler dev', wrangler, args, {
-    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    WRANGLER_SEND_METRICS: 'false',
-  })
-  const worker = {
-    url: `http://127.0.0.1:${port}`,
-    cpuMs: () => groupCpuByCommand(child.pid)?.get('workerd') ?? Number.NaN,
-    stop: async () => {
-      await child.stop()
-      rmSync(persist, { recursive: true, force: true })
-    },
+  const server = await startWrangler({ source: ['--config', CONFIG], env: WRANGLER_QUIET_ENV })
+  return {
+    url: server.origin,
+    cpuMs: () => server.cpuByCommand()?.get('workerd') ?? Number.NaN,
+    stop: () => server.stop(),
   }
-  try {
-    await waitForHttp(`${worker.url}/healthz`, 90_000, child)
-  } catch (error) {
-    await worker.stop()
-    throw error
-  }
-  return worker
 }
 
 async function post<T>(url: string, body: unknown): Promise<T> {

@@ -28,7 +28,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, groupCpuByCommand, REPO_ROOT, spawnServer, waitForHttp } from './child-processes.ts'
+import { freePort, REPO_ROOT } from '../lib/child-process.ts'
+import { type Server, startServer, startWrangler } from '../lib/edge-process.ts'
+import { BENCH_WRANGLER_ENV, WRANGLER_QUIET_ENV } from '../lib/wrangler-env.ts'
 import { InspectorSession } from './inspector-session.ts'
 
 export const SETUP_NAMES = [
@@ -43,14 +45,11 @@ export const SETUP_NAMES = [
 export type SetupName = (typeof SETUP_NAMES)[number]
 
 export const WORKER_DIR = join(REPO_ROOT, 'bench', 'docs', 'dispatch-worker')
-const WRANGLER_JS = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
 const fromWrangler = createRequire(join(REPO_ROOT, 'node_modules', 'wrangler', 'package.json'))
 /** The workerd binary wrangler runs (the `workerd` package's main export is its path). */
 export const WORKERD_BIN: string = fromWrangler('workerd').default
 /** The Miniflare wrangler runs, for `dispatch-miniflare.ts`. */
 export const MINIFLARE_ENTRY = fromWrangler.resolve('miniflare')
-const QUIET = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' }
-const READY_MS = 90_000
 export const COMPATIBILITY_DATE = '2026-11-01'
 
 export interface RunningSetup {
@@ -81,48 +80,56 @@ const counter :Workerd.Worker = (
 `
 }
 
+/** Starts the setup's processes on `port`, its state in `dir`. */
+async function launch(name: SetupName, dir: string, port: number, inspectorPort: number): Promise<Server> {
+  const readyPath = '/count'
+  if (name === 'wrangler-dev' || name === 'wrangler-dev-untraced') {
+    // Its state goes in the setup's directory, which `startSetup` removes.
+    const env = name === 'wrangler-dev' ? WRANGLER_QUIET_ENV : BENCH_WRANGLER_ENV
+    const source = ['--config', join(WORKER_DIR, 'wrangler.toml')]
+    return startWrangler({ name, source, persistTo: dir, inspectorPort, env, readyPath })
+  }
+  if (name === 'miniflare' || name === 'miniflare-traced') {
+    const host = join(REPO_ROOT, 'bench', 'docs', 'dispatch-miniflare.ts')
+    const traced = name === 'miniflare-traced' ? ['traced'] : []
+    return startServer({ name, command: process.execPath, args: [host, `${port}`, dir, ...traced], port, readyPath })
+  }
+  mkdirSync(join(dir, 'do'))
+  // `embed` reads relative to the config (an absolute path would be looked up in the import path).
+  copyFileSync(join(WORKER_DIR, 'worker.js'), join(dir, 'worker.js'))
+  writeFileSync(join(dir, 'config.capnp'), capnpConfig(dir, port))
+  const args = ['serve', join(dir, 'config.capnp')]
+  if (name !== 'workerd') args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`)
+  return startServer({ name, command: WORKERD_BIN, args, port, readyPath })
+}
+
 /** Starts `name` on free ports in a fresh state directory and waits until the Worker answers. */
 export async function startSetup(name: SetupName): Promise<RunningSetup> {
   const dir = mkdtempSync(join(tmpdir(), `vivim-bench-dispatch-${name}-`))
+  const removeDir = () => rmSync(dir, { recursive: true, force: true })
   const port = await freePort()
-  const origin = `http://127.0.0.1:${port}`
   const inspectorPort = await freePort()
-  let child: ReturnType<typeof spawnServer>
-  if (name === 'wrangler-dev' || name === 'wrangler-dev-untraced') {
-    const config = join(WORKER_DIR, 'wrangler.toml')
-    const args = [WRANGLER_JS, 'dev', '--config', config, '--port', `${port}`, '--ip', '127.0.0.1']
-    args.push('--persist-to', dir, '--inspector-port', `${inspectorPort}`)
-    const env = name === 'wrangler-dev' ? QUIET : { ...QUIET, X_LOCAL_OBSERVABILITY: 'false' }
-    child = spawnServer(name, process.execPath, args, env)
-  } else if (name === 'miniflare' || name === 'miniflare-traced') {
-    const host = join(REPO_ROOT, 'bench', 'docs', 'dispatch-miniflare.ts')
-    const traced = name === 'miniflare-traced' ? ['traced'] : []
-    child = spawnServer(name, process.execPath, [host, `${port}`, dir, ...traced])
-  } else {
-    mkdirSync(join(dir, 'do'))
-    // `embed` reads relative to the config (an absolute path would be looked up in the import path).
-    copyFileSync(join(WORKER_DIR, 'worker.js'), join(dir, 'worker.js'))
-    writeFileSync(join(dir, 'config.capnp'), capnpConfig(dir, port))
-    const args = ['serve', join(dir, 'config.capnp')]
-    if (name !== 'workerd') args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`)
-    child = spawnServer(name, WORKERD_BIN, args)
+  let server: Server
+  try {
+    server = await launch(name, dir, port, inspectorPort)
+  } catch (error) {
+    removeDir()
+    throw error
   }
   let session: InspectorSession | null = null
   const stop = async () => {
     session?.close()
-    await child.stop()
-    rmSync(dir, { recursive: true, force: true })
+    await server.stop()
+    removeDir()
   }
-  try {
-    await waitForHttp(`${origin}/count`, READY_MS, child)
-    if (name === 'workerd-session') {
+  if (name === 'workerd-session') {
+    try {
       session = await InspectorSession.connect(inspectorPort)
       await session.call('Runtime.enable')
+    } catch (error) {
+      await stop()
+      throw error
     }
-  } catch (error) {
-    const said = child.logTail().slice(-1_000)
-    await stop()
-    throw new Error(`${(error as Error).message}${said === '' ? '' : `\n${said}`}`)
   }
-  return { name, origin, cpuByCommand: () => groupCpuByCommand(child.pid) ?? new Map(), stop }
+  return { name, origin: server.origin, cpuByCommand: () => server.cpuByCommand() ?? new Map(), stop }
 }

@@ -12,29 +12,19 @@
  *
  *   node bench/docs/dispatch.ts [--rate 2000] [--seconds 10] [--rounds 1] [--only workerd,wrangler-dev]
  */
-import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
-import { killAllChildrenNow } from './child-processes.ts'
-import { type RunningSetup, SETUP_NAMES, type SetupName, startSetup, WORKERD_BIN } from './dispatch-setups.ts'
-import { machineLine } from './report-table.ts'
-import { progress } from './run-environment.ts'
-import { count } from './stats.ts'
+import { killAllChildrenNow } from '../lib/child-process.ts'
+import { int, list, parseOptions } from '../lib/options.ts'
+import { count, markdownTable } from '../lib/report-table.ts'
+import { machineLine, progress } from '../lib/run-environment.ts'
+import { type RunningSetup, SETUP_NAMES, startSetup, WORKERD_BIN } from './dispatch-setups.ts'
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string', default: '2000' },
-    seconds: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '1' },
-    only: { type: 'string', default: SETUP_NAMES.join(',') },
-  },
+const { rate, seconds, rounds, only } = parseOptions('node bench/docs/dispatch.ts [flags]', {
+  rate: int(2000, 1, 100_000, 'frames/s over all sockets'),
+  seconds: int(10, 1, 600, 'seconds a row'),
+  rounds: int(1, 1, 20, 'rows per setup and socket API'),
+  only: list(SETUP_NAMES, 'setups, in this order'),
 })
-const rate = Number(values.rate)
-const seconds = Number(values.seconds)
-const rounds = Number(values.rounds)
-const only = values.only.split(',').map((s) => s.trim())
-for (const name of only) {
-  if (!(SETUP_NAMES as readonly string[]).includes(name)) throw new Error(`--only takes ${SETUP_NAMES.join(', ')}`)
-}
 const SOCKETS = 20
 const SETTLE_MS = 1_000
 
@@ -78,7 +68,7 @@ async function load(origin: string, api: Api): Promise<{ sent: number; received:
 const sum = (m: Map<string, number>, pick: (command: string) => boolean) =>
   [...m].reduce((total, [command, ms]) => (pick(command) ? total + ms : total), 0)
 
-const lines: string[] = []
+const lines: string[][] = []
 async function measure(setup: RunningSetup, api: Api): Promise<void> {
   const before = setup.cpuByCommand()
   const { sent, received } = await load(setup.origin, api)
@@ -96,12 +86,12 @@ async function measure(setup: RunningSetup, api: Api): Promise<void> {
     ((1000 * total) / sent).toFixed(0),
     ((1000 * workerd) / sent).toFixed(0),
   ]
-  lines.push(`| ${cells.join(' | ')} |`)
-  progress(lines.at(-1) ?? '')
+  lines.push(cells)
+  progress(`| ${cells.join(' | ')} |`)
 }
 
 try {
-  for (const name of only as SetupName[]) {
+  for (const name of only) {
     progress(`starting ${name}`)
     const setup = await startSetup(name)
     try {
@@ -119,8 +109,6 @@ console.log(`## Runtime CPU per WebSocket message (${count(rate)} msg/s on ${SOC
 console.log('')
 console.log(`Machine: ${machineLine()}. workerd: ${WORKERD_BIN}. CPU of the setup's process group, from /proc.`)
 console.log('')
-console.log(
-  '| setup | socket API | sent | received | workerd CPU ms | Node CPU ms | CPU µs per message | workerd µs per message |',
-)
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |')
-for (const line of lines) console.log(line)
+const header = ['setup', 'socket API', 'sent', 'received', 'workerd CPU ms', 'Node CPU ms']
+header.push('CPU µs per message', 'workerd µs per message')
+console.log(markdownTable(header, lines, 'llrrrrrr'))

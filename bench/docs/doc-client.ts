@@ -9,12 +9,11 @@
  */
 import WebSocket from 'ws'
 import * as Y from 'yjs'
+import { now } from '../lib/worker-pool.ts'
 import type { Framing } from './wire-dialects.ts'
 
 /** Transaction origin of everything that came from the server. */
 export const REMOTE = Symbol('remote')
-
-export const now = (): number => performance.timeOrigin + performance.now()
 
 export interface SyncTimings {
   startedAt: number

@@ -15,12 +15,14 @@
  *     [--repeat 3] [--only relay,reference,hocuspocus] [--relay-url ws://...] [--json]
  */
 import * as Y from 'yjs'
-import { HISTORY_USAGE, type HistoryOptions, parseHistoryOptions } from './cli-options.ts'
-import { DocClient, now, REMOTE } from './doc-client.ts'
-import { machineLine, writeResults } from './report-table.ts'
-import { guardRun, progress } from './run-environment.ts'
-import { type RunningServer, SERVER_LABELS, type ServerName, startServer } from './server-targets.ts'
-import { bytes, count, median, ms, ratio } from './stats.ts'
+import { parseOptions } from '../lib/options.ts'
+import { bytes, count, markdownTable, ms, ratio, writeResults } from '../lib/report-table.ts'
+import { guardRun, machineLine, progress } from '../lib/run-environment.ts'
+import { median } from '../lib/stats.ts'
+import { now } from '../lib/worker-pool.ts'
+import { HISTORY_OPTIONS, type HistoryOptions } from './cli-options.ts'
+import { DocClient, REMOTE } from './doc-client.ts'
+import { eachServer, type RunningServer, SERVER_LABELS, type ServerName } from './server-targets.ts'
 import { framing } from './wire-dialects.ts'
 
 interface SyncTiming {
@@ -109,64 +111,39 @@ async function measure(server: RunningServer, options: HistoryOptions, runId: st
 function table(results: readonly HistoryResult[]): string {
   const header = ['server', 'updates', 'fill s', 'step 2 size', 'open ms', 'step 2 arrives ms', 'apply ms']
   header.push('sync ms (median)', 'first sync ms', 'sync vs ref', 'all keys')
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`]
   const ref = results.find((r) => r.server === 'reference' && r.complete)
   const med = (r: HistoryResult | undefined, f: (s: SyncTiming) => number) =>
     r === undefined ? Number.NaN : median(r.syncs.map(f))
-  for (const r of results) {
-    lines.push(
-      `| ${[
-        SERVER_LABELS[r.server],
-        count(r.updates),
-        (r.fillMs / 1000).toFixed(1),
-        r.syncs[0] ? bytes(r.syncs[0].step2Bytes) : 'n/a',
-        ms(med(r, (s) => s.openMs)),
-        ms(med(r, (s) => s.step2ArrivedMs)),
-        ms(med(r, (s) => s.applyMs)),
-        ms(med(r, (s) => s.totalMs)),
-        ms(r.syncs[0]?.totalMs ?? Number.NaN),
-        ratio(
-          med(r, (s) => s.totalMs),
-          ref === undefined ? undefined : med(ref, (s) => s.totalMs),
-        ),
-        r.complete ? 'yes' : `**NO**: ${r.error}`,
-      ].join(' | ')} |`,
-    )
-  }
-  return lines.join('\n')
+  const rows = results.map((r) => [
+    SERVER_LABELS[r.server],
+    count(r.updates),
+    (r.fillMs / 1000).toFixed(1),
+    r.syncs[0] ? bytes(r.syncs[0].step2Bytes) : 'n/a',
+    ms(med(r, (s) => s.openMs)),
+    ms(med(r, (s) => s.step2ArrivedMs)),
+    ms(med(r, (s) => s.applyMs)),
+    ms(med(r, (s) => s.totalMs)),
+    ms(r.syncs[0]?.totalMs ?? Number.NaN),
+    ratio(
+      med(r, (s) => s.totalMs),
+      ref === undefined ? undefined : med(ref, (s) => s.totalMs),
+    ),
+    r.complete ? 'yes' : `**NO**: ${r.error}`,
+  ])
+  return markdownTable(header, rows)
 }
 
-const options = (() => {
-  try {
-    return parseHistoryOptions(process.argv.slice(2))
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${HISTORY_USAGE}`)
-    process.exit(64)
-  }
-})()
-if (options === null) {
-  console.log(HISTORY_USAGE)
-  process.exit(0)
-}
+const options = parseOptions(
+  'node bench/docs/history.ts [flags]   (npm run bench:docs:history -- [flags])',
+  HISTORY_OPTIONS,
+)
 guardRun(options.only.length * (240 + options.repeat * 30) * 1000)
 
 const runId = Date.now().toString(36)
 const results: HistoryResult[] = []
-const skipped: string[] = []
-for (const name of options.only) {
-  progress(`starting ${SERVER_LABELS[name]}`)
-  const started = await startServer(name, options.relayUrl)
-  if (!started.ok) {
-    skipped.push(started.reason)
-    progress(`skipped: ${started.reason}`)
-    continue
-  }
-  try {
-    results.push(await measure(started.server, options, runId))
-  } finally {
-    await started.server.stop()
-  }
-}
+const skipped = await eachServer(options.only, options.relayUrl, async (server) => {
+  results.push(await measure(server, options, runId))
+})
 
 const out = [
   '## Yjs document history sync',

@@ -66,13 +66,19 @@ export function describeClosed(closed: readonly ClosedSocket[]): string[] {
   })
 }
 
-/** `workerData` of a sender worker. */
+/** `workerData` of a sender worker (`sender-worker.ts`). */
 export interface SenderSetup {
-  url: string
+  /** Per sender of `senders`: the document URL it connects to (with its own token, in the rules benchmark). */
+  urls: string[]
   dialect: Dialect
   documentName: string
   /** Global sender indexes this worker runs. */
   senders: number[]
+  /**
+   * Per sender of `senders`, its DID: each push is a message `{ id, author, text, ts }` to
+   * `messages` (`rules-load.ts`); null: an entry `{ c, n, t }` to the sender's own array.
+   */
+  dids: string[] | null
   totalSenders: number
   ratePerSender: number
   connectTimeoutMs: number

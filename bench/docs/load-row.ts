@@ -1,24 +1,24 @@
 /**
- * One row of the fan-out table: one server, one offered rate, a fresh
+ * One row of a document load: one server, one offered rate, a fresh
  * document. Observer first, then the senders; warm-up, measured window,
  * stop; then the completeness check: every client (observer and senders)
  * must hold exactly as many entries of each sender as it sent, within the
- * drain deadline.
+ * drain deadline. `run.ts` (every server) and `rules.ts` (the relay before
+ * and after its trust checks) run their rows here; what differs, the
+ * observer and what the senders push, is the row's `RowPlan`.
  */
 import type { EventLoopUtilization } from 'node:perf_hooks'
-import { sleep } from './child-processes.ts'
-import type { LoadOptions } from './cli-options.ts'
-import { now } from './doc-client.ts'
-import { FanoutObserver } from './fanout-observer.ts'
+import { sleep } from '../lib/child-process.ts'
+import { machineBusyMs } from '../lib/process-cpu.ts'
+import { progress, waitForQuiet } from '../lib/run-environment.ts'
+import { type LatencySummary, summarize } from '../lib/stats.ts'
+import { now } from '../lib/worker-pool.ts'
+import type { RowOptions } from './cli-options.ts'
 import type { ClosedSocket } from './load-protocol.ts'
-import { machineBusyMs, progress, waitForQuiet } from './run-environment.ts'
-import { SenderPool } from './sender-pool.ts'
-import type { RunningServer, ServerName } from './server-targets.ts'
-import { type LatencySummary, summarize } from './stats.ts'
-import { framing } from './wire-dialects.ts'
+import type { Observer } from './observer.ts'
+import { SenderPool, type SendersPlan } from './sender-pool.ts'
 
-export interface RowResult {
-  server: ServerName
+export interface LoadRow {
   offered: number
   clients: number
   /** Updates/s the senders actually sent in the window. */
@@ -42,15 +42,28 @@ export interface RowResult {
   clientCores: number
   /** CPU of everything else on the machine over the window, in cores: disturbance. */
   otherCores: number | null
+  /** Cores other processes used just before the row (after the quiet wait). */
+  otherBefore: number | null
   senderEventLoop: number[]
   observerEventLoop: number
   /** Most updates one sender fell behind its schedule: a sign the client side was saturated. */
   maxSenderLag: number
   outOfOrder: number
-  /** Entries reaching the observer per second from the senders' start (JSON only). */
+  /** Entries reaching the observer per second from the senders' start (JSON only): shows stalls. */
   observerPerSecond: number[]
   closed: ClosedSocket[]
   error: string | null
+}
+
+/** What a row measures and how its clients reach it. */
+export interface RowPlan {
+  /** The server measured: its CPU, and whether it died. */
+  target: { cpuMs(): number | null; died(): string | null }
+  /** Its name in the row's error when it dies (`server`, `edge`). */
+  targetWord: string
+  /** Connects the observer (it must be in the document before the senders). */
+  openObserver(): Promise<Observer>
+  senders: Pick<SendersPlan, 'dialect' | 'documentName' | 'urlOf' | 'didOf'>
 }
 
 interface CpuSample {
@@ -60,16 +73,13 @@ interface CpuSample {
   elu: EventLoopUtilization
 }
 
-const CONNECT_MS = 15_000
+export const CONNECT_MS = 15_000
 const CHECK_EVERY_MS = 250
 const OBSERVER_POLL_MS = 20
 
-export async function runRow(server: RunningServer, options: LoadOptions, rate: number, runId: string) {
-  const docId = `bench-${runId}-${server.name}-${rate}`
-  const url = server.urlFor(docId)
-  const wire = framing(server.dialect, docId)
-  const result: RowResult = {
-    server: server.name,
+/** Runs one row of `plan` at `rate` updates/s; a failure ends the row with its error, never the run. */
+export async function runLoadRow(plan: RowPlan, options: RowOptions, rate: number): Promise<LoadRow> {
+  const row: LoadRow = {
     offered: rate,
     clients: options.clients,
     sentPerS: 0,
@@ -84,6 +94,7 @@ export async function runRow(server: RunningServer, options: LoadOptions, rate: 
     serverCores: null,
     clientCores: 0,
     otherCores: null,
+    otherBefore: null,
     senderEventLoop: [],
     observerEventLoop: 0,
     maxSenderLag: 0,
@@ -92,21 +103,20 @@ export async function runRow(server: RunningServer, options: LoadOptions, rate: 
     closed: [],
     error: null,
   }
-  let observer: FanoutObserver | null = null
+  const { target } = plan
+  let observer: Observer | null = null
   let pool: SenderPool | null = null
   let stopAt = Number.NaN
-  const otherBefore = await waitForQuiet(() => server.cpuMs(), options.quietWaitS * 1000)
-  if (otherBefore !== null && otherBefore >= 0.3) {
-    progress(`other processes use ${otherBefore.toFixed(2)} cores; measuring anyway after ${options.quietWaitS} s`)
+  row.otherBefore = await waitForQuiet(() => target.cpuMs(), options.quietWaitS * 1000)
+  if (row.otherBefore !== null && row.otherBefore >= 0.3) {
+    progress(`other processes use ${row.otherBefore.toFixed(2)} cores; measuring anyway after ${options.quietWaitS} s`)
   }
   try {
-    observer = await FanoutObserver.open(url, wire, options.clients, CONNECT_MS)
+    observer = await plan.openObserver()
     pool = await SenderPool.open({
-      url,
-      dialect: server.dialect,
-      documentName: docId,
-      senders: options.clients,
+      ...plan.senders,
       workers: options.workers,
+      totalSenders: options.clients,
       ratePerSender: rate / options.clients,
       connectTimeoutMs: CONNECT_MS,
       injectLoss: options.injectLoss,
@@ -114,56 +124,56 @@ export async function runRow(server: RunningServer, options: LoadOptions, rate: 
     const startAt = now() + 200
     const measureFrom = startAt + options.warmupS * 1000
     stopAt = measureFrom + options.durationS * 1000
-    observer.setWindow(startAt, measureFrom, stopAt)
+    observer.arrivals.setWindow(startAt, measureFrom, stopAt)
     const mark: { start: CpuSample | null } = { start: null }
-    setTimeout(() => (mark.start = sampleCpu(server)), Math.max(0, measureFrom - now()))
+    setTimeout(() => (mark.start = sampleCpu(target)), Math.max(0, measureFrom - now()))
     const reports = await pool.run(startAt, measureFrom, stopAt)
     const stoppedAt = now()
-    if (mark.start !== null) Object.assign(result, cpuOverWindow(mark.start, server, stopAt - measureFrom))
+    if (mark.start !== null) Object.assign(row, cpuOverWindow(mark.start, target, stopAt - measureFrom))
     const expected = Array.from({ length: options.clients }, (_, c) =>
       reports.reduce((sum, report) => sum + (report.sent[c] ?? 0), 0),
     )
-    result.totalSent = expected.reduce((a, b) => a + b, 0)
-    result.sentPerS = reports.reduce((a, r) => a + r.sentInWindow, 0) / options.durationS
-    result.senderEventLoop = reports.map((r) => r.eventLoopUtilization)
-    result.maxSenderLag = Math.max(...reports.map((r) => r.maxLag))
-
-    await checkCompleteness(result, { pool, observer, server, expected, stoppedAt, drainMs: options.drainS * 1000 })
+    row.totalSent = expected.reduce((a, b) => a + b, 0)
+    row.sentPerS = reports.reduce((a, r) => a + r.sentInWindow, 0) / options.durationS
+    row.senderEventLoop = reports.map((r) => r.eventLoopUtilization)
+    row.maxSenderLag = Math.max(...reports.map((r) => r.maxLag))
+    await checkCompleteness(row, { pool, observer, target, expected, stoppedAt, drainMs: options.drainS * 1000 })
   } catch (error) {
-    result.error = (error as Error).message
+    row.error = (error as Error).message
   } finally {
     if (observer !== null) {
-      result.deliveredPerS = observer.deliveredInWindow / options.durationS
-      result.latency = summarize(observer.latencies)
-      result.outOfOrder = observer.outOfOrder
-      result.observerPerSecond = [...observer.perSecond]
+      const { arrivals } = observer
+      row.deliveredPerS = arrivals.deliveredInWindow / options.durationS
+      row.latency = summarize(arrivals.latencies)
+      row.outOfOrder = arrivals.outOfOrder
+      row.observerPerSecond = [...arrivals.perSecond]
       const closed = observer.closedSocket(stopAt)
-      if (closed !== null) result.closed.push(closed)
+      if (closed !== null) row.closed.push(closed)
     }
     await pool?.close()
     await observer?.close()
   }
-  const died = server.died()
-  if (died !== null) result.error = `${result.error ?? ''} server died: ${died}`.trim()
-  return result
+  const died = target.died()
+  if (died !== null) row.error = `${row.error ?? ''} ${plan.targetWord} died: ${died}`.trim()
+  return row
 }
 
-function sampleCpu(server: RunningServer): CpuSample {
+function sampleCpu(target: RowPlan['target']): CpuSample {
   return {
-    server: server.cpuMs(),
+    server: target.cpuMs(),
     machine: machineBusyMs(),
     client: process.cpuUsage(),
     elu: performance.eventLoopUtilization(),
   }
 }
 
-function cpuOverWindow(start: CpuSample, server: RunningServer, windowMs: number) {
-  const end = sampleCpu(server)
+function cpuOverWindow(start: CpuSample, target: RowPlan['target'], windowMs: number) {
+  const end = sampleCpu(target)
   const client = process.cpuUsage(start.client)
   const clientCores = (client.user + client.system) / 1000 / windowMs
   // A server that died mid-window took some of its processes' CPU time with it.
   const serverCores =
-    server.died() === null && end.server !== null && start.server !== null
+    target.died() === null && end.server !== null && start.server !== null
       ? (end.server - start.server) / windowMs
       : null
   const machineCores = end.machine !== null && start.machine !== null ? (end.machine - start.machine) / windowMs : null
@@ -172,13 +182,13 @@ function cpuOverWindow(start: CpuSample, server: RunningServer, windowMs: number
     clientCores,
     otherCores: machineCores === null ? null : Math.max(0, machineCores - clientCores - (serverCores ?? 0)),
     observerEventLoop: performance.eventLoopUtilization(start.elu).utilization,
-  } satisfies Partial<RowResult>
+  } satisfies Partial<LoadRow>
 }
 
 interface Drain {
   pool: SenderPool
-  observer: FanoutObserver
-  server: RunningServer
+  observer: Observer
+  target: RowPlan['target']
   expected: number[]
   stoppedAt: number
   drainMs: number
@@ -190,31 +200,31 @@ interface Drain {
  * (seconds of Yjs work at high rates), so it starts at once, alongside polling
  * the observer, and may end past the deadline.
  */
-async function checkCompleteness(result: RowResult, d: Drain): Promise<void> {
+async function checkCompleteness(row: LoadRow, d: Drain): Promise<void> {
   const deadline = d.stoppedAt + d.drainMs
   let checking = d.pool.check(d.expected)
   void checking.catch(() => {})
   for (let i = 0; i < Math.ceil(d.drainMs / OBSERVER_POLL_MS) + 1; i++) {
-    result.missingAtObserver = d.observer.missing(d.expected)
-    if (result.missingAtObserver === 0) {
-      result.drainMs = now() - d.stoppedAt
+    row.missingAtObserver = d.observer.missing(d.expected)
+    if (row.missingAtObserver === 0) {
+      row.drainMs = now() - d.stoppedAt
       break
     }
-    if (now() >= deadline || d.server.died() !== null) break
+    if (now() >= deadline || d.target.died() !== null) break
     await sleep(OBSERVER_POLL_MS)
   }
   for (let i = 0; i < Math.ceil(d.drainMs / CHECK_EVERY_MS) + 1; i++) {
     const checks = await checking
     const missing = checks.flatMap((c) => c.missing)
-    result.missingAtObserver = d.observer.missing(d.expected)
-    result.sendersIncomplete = missing.filter((m) => m > 0).length
-    result.maxMissingAtSender = Math.max(0, ...missing)
-    result.closed = checks.flatMap((c) => c.closed)
-    if (result.missingAtObserver === 0 && result.sendersIncomplete === 0) {
-      result.complete = true
+    row.missingAtObserver = d.observer.missing(d.expected)
+    row.sendersIncomplete = missing.filter((m) => m > 0).length
+    row.maxMissingAtSender = Math.max(0, ...missing)
+    row.closed = checks.flatMap((c) => c.closed)
+    if (row.missingAtObserver === 0 && row.sendersIncomplete === 0) {
+      row.complete = true
       return
     }
-    if (now() >= deadline || d.server.died() !== null) return
+    if (now() >= deadline || d.target.died() !== null) return
     await sleep(CHECK_EVERY_MS)
     checking = d.pool.check(d.expected)
   }

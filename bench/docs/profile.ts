@@ -15,44 +15,43 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
-import { freePort, killAllChildrenNow, REPO_ROOT } from './child-processes.ts'
-import { parseLoadOptions } from './cli-options.ts'
+import { freePort, killAllChildrenNow, REPO_ROOT } from '../lib/child-process.ts'
+import { bundleWorker } from '../lib/edge-process.ts'
+import { int, parseOptions, readOptions } from '../lib/options.ts'
+import { count, markdownTable, ms } from '../lib/report-table.ts'
+import { machineLine, progress } from '../lib/run-environment.ts'
+import { ROW_OPTIONS } from './cli-options.ts'
 import { InspectorSession } from './inspector-session.ts'
 import { bucketProfile, type CpuProfile } from './profile-buckets.ts'
-import { machineLine } from './report-table.ts'
-import { AFTER_TREE, bundleTree, prepareAfterTree, startEdge } from './rules-edges.ts'
+import { AFTER_TREE, prepareAfterTree, startEdge } from './rules-edges.ts'
 import { runRulesRow } from './rules-row.ts'
-import { progress } from './run-environment.ts'
-import { count, ms } from './stats.ts'
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string', default: '2000' },
-    duration: { type: 'string', default: '15' },
-    profile: { type: 'string', default: '10' },
-    'profile-after': { type: 'string', default: '5' },
-    'interval-us': { type: 'string', default: '500' },
-  },
+const values = parseOptions('node bench/docs/profile.ts [flags]', {
+  rate: int(2000, 1, 100_000, 'offered updates/s of the profiled row'),
+  durationS: int(15, 1, 600, 'seconds of the row', { flag: 'duration', arg: 'S' }),
+  profileS: int(10, 1, 600, 'seconds profiled', { flag: 'profile', arg: 'S' }),
+  afterS: int(5, 0, 600, 'seconds into the row the profile starts (after connecting and its 2 s warm-up)', {
+    flag: 'profile-after',
+    arg: 'S',
+  }),
+  intervalUs: int(500, 50, 100_000, 'sampling interval of the profiler, µs'),
 })
-const rate = Number(values.rate)
-const profileS = Number(values.profile)
-const afterS = Number(values['profile-after'])
-const load = parseLoadOptions(['--duration', values.duration, '--quiet-wait', '5']) ?? process.exit(64)
+const { rate, profileS, afterS } = values
+const load = readOptions(ROW_OPTIONS, ['--duration', `${values.durationS}`, '--quiet-wait', '5']) ?? process.exit(64)
 
 const commit = prepareAfterTree(AFTER_TREE)
 const work = mkdtempSync(join(tmpdir(), 'vivim-bench-profile-'))
 try {
   progress(`bundling ${commit.slice(0, 7)} (${AFTER_TREE})`)
-  const bundle = bundleTree(AFTER_TREE, join(work, 'after'))
+  const bundle = bundleWorker(AFTER_TREE, join(work, 'after'))
   const inspectorPort = await freePort()
   const edge = await startEdge('after', commit, bundle, inspectorPort)
   try {
     const warm = { ...load, warmupS: 1, durationS: 3, quietWaitS: 0 }
-    await runRulesRow(edge, [edge], warm, 500, 0)
+    await runRulesRow(edge, warm, 500, 0)
     const session = await InspectorSession.connect(inspectorPort)
     await session.call('Profiler.enable')
-    await session.call('Profiler.setSamplingInterval', { interval: Number(values['interval-us']) })
+    await session.call('Profiler.setSamplingInterval', { interval: values.intervalUs })
     progress(`${count(rate)}/s for ${load.durationS} s; profiling ${profileS} s from ${afterS} s in`)
     const profiled = (async () => {
       await new Promise((done) => setTimeout(done, afterS * 1000))
@@ -62,7 +61,7 @@ try {
       const { profile } = await session.call<{ profile: CpuProfile }>('Profiler.stop')
       return { profile, edgeCores: ((edge.cpuMs() ?? 0) - cpuFrom) / (profileS * 1000) }
     })()
-    const row = await runRulesRow(edge, [edge], { ...load, quietWaitS: 0 }, rate, 1)
+    const row = await runRulesRow(edge, { ...load, quietWaitS: 0 }, rate, 1)
     const { profile, edgeCores } = await profiled
     session.close()
     const results = join(REPO_ROOT, 'bench', 'results')
@@ -76,16 +75,17 @@ try {
       '',
       `Edge ${commit.slice(0, 7)} on wrangler dev; ${load.clients} senders with their own identities + 1 observer on a conversation:<uuid> document. Machine: ${machineLine()}.`,
       `Row: delivered ${count(row.deliveredPerS)}/s, p50 ${ms(row.latency.p50)} ms, p99 ${ms(row.latency.p99)} ms, ${row.complete ? 'every update delivered' : `INCOMPLETE (${row.error ?? 'missing updates'})`}; edge CPU ${row.serverCores?.toFixed(2) ?? 'n/a'} cores (${edgeCores.toFixed(2)} while profiling); other processes ${row.otherCores?.toFixed(2) ?? 'n/a'} cores.`,
-      `Profile: ${(b.totalMs / 1000).toFixed(1)} s of the isolate's time sampled every ${values['interval-us']} µs; raw: ${file}`,
+      `Profile: ${(b.totalMs / 1000).toFixed(1)} s of the isolate's time sampled every ${values.intervalUs} µs; raw: ${file}`,
       '',
-      '| bucket | self ms | share |',
-      '| --- | ---: | ---: |',
-      ...b.buckets.map((x) => `| ${x.bucket} | ${count(Math.round(x.ms))} | ${pct(x.share)} |`),
+      markdownTable(
+        ['bucket', 'self ms', 'share'],
+        b.buckets.map((x) => [x.bucket, count(Math.round(x.ms)), pct(x.share)]),
+      ),
       '',
-      '| function | source | bucket | self ms | share |',
-      '| --- | --- | --- | ---: | ---: |',
-      ...b.functions.map(
-        (f) => `| ${f.name} | ${f.where} | ${f.bucket} | ${count(Math.round(f.ms))} | ${pct(f.share)} |`,
+      markdownTable(
+        ['function', 'source', 'bucket', 'self ms', 'share'],
+        b.functions.map((f) => [f.name, f.where, f.bucket, count(Math.round(f.ms)), pct(f.share)]),
+        'lllrr',
       ),
     ]
     console.log(out.join('\n'))

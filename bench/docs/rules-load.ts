@@ -1,6 +1,5 @@
 /**
- * What the rules benchmark (`rules.ts`) puts in its typed document, and
- * what a sender worker thread (`rules-worker.ts`) is given.
+ * What the rules benchmark (`rules.ts`) puts in its typed document.
  *
  * The document is `conversation:<uuid>`; sender c appends messages
  * `{ id, author, text, ts }` to the Y.Array `messages`, one push per
@@ -76,18 +75,4 @@ export function missingAgainst(counts: readonly number[], expected: readonly num
   let missing = 0
   for (let c = 0; c < expected.length; c++) missing += Math.abs((expected[c] ?? 0) - (counts[c] ?? 0))
   return missing
-}
-
-/** `workerData` of a rules sender worker. */
-export interface RulesSenderSetup {
-  /** Global sender indexes this worker runs. */
-  senders: number[]
-  /** Per sender of `senders`: the document URL with its own token, and its DID. */
-  urls: string[]
-  dids: string[]
-  totalSenders: number
-  ratePerSender: number
-  connectTimeoutMs: number
-  /** Drop sender `senders[0]`'s first measured update without telling anyone (checks the completeness check). */
-  injectLoss: boolean
 }

@@ -24,112 +24,49 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
-import { REPO_ROOT } from './child-processes.ts'
-import { LOAD_USAGE, type LoadOptions, parseLoadOptions } from './cli-options.ts'
-import { describeClosed } from './load-protocol.ts'
-import { machineLine, writeResults } from './report-table.ts'
+import { REPO_ROOT } from '../lib/child-process.ts'
+import { bundleWorker, outputAfterBanner } from '../lib/edge-process.ts'
+import { int, ints, parseOptions, text } from '../lib/options.ts'
+import { cores, count, markdownTable, ms, ratio, writeResults } from '../lib/report-table.ts'
+import { guardRun, machineLine, progress } from '../lib/run-environment.ts'
+import { ROW_OPTIONS } from './cli-options.ts'
+import { completeCell, rowWarnings } from './load-report.ts'
 import {
   AFTER_TREE,
   BEFORE_COMMIT,
   BEFORE_TREE,
   bundleHolds,
-  bundleTree,
-  type Edge,
   prepareAfterTree,
   prepareBeforeTree,
   type Side,
   startEdge,
 } from './rules-edges.ts'
 import { type RulesRow, runRulesRow } from './rules-row.ts'
-import { guardRun, progress } from './run-environment.ts'
-import { count, ms, ratio } from './stats.ts'
 
-const DEFAULT_RATES = '500,2000'
 /** Only the after tree has the client-id ownership table: tells the two bundles apart. */
 const AFTER_MARK = 'doc_client_owner'
 /** The requirement: the checks add at most this much to the p99. */
 const P99_BUDGET = 1.1
 
-const USAGE = `usage: node bench/docs/rules.ts [flags]
-  --rounds N          before/after pairs per rate, alternating (1)
-  --before REV        the commit before the checks (${BEFORE_COMMIT})
-  --before-tree DIR   its worktree, made when absent (${BEFORE_TREE})
-  --after-tree DIR    the tree of the after side: a clean worktree of HEAD, made or moved there (${AFTER_TREE});
-                      --after-tree . bundles this working tree as it is, uncommitted edits included
-  --edge-warmup S     an unreported row of S seconds on each fresh edge first, at 500/s at most (3; 0: none)
-${LOAD_USAGE.split('\n')
-  .slice(1)
-  .filter((line) => !/--only|--relay-url/.test(line))
-  .join('\n')
-  .replace('(500,2000,4000)', `(${DEFAULT_RATES})`)
-  .replace('rate and server', 'rate, before and after')}`
-
-interface RulesOptions extends LoadOptions {
-  rounds: number
-  afterTree: string
-  edgeWarmupS: number
-  before: string
-  beforeTree: string
+const RULES_OPTIONS = {
+  rounds: int(1, 1, 20, 'before/after pairs per rate, alternating'),
+  before: text(BEFORE_COMMIT, 'the commit before the checks', { arg: 'REV' }),
+  beforeTree: text(BEFORE_TREE, 'its worktree, made when absent', { arg: 'DIR' }),
+  afterTree: text(
+    AFTER_TREE,
+    'the tree of the after side: a clean worktree of HEAD, made or moved there;\n--after-tree . bundles this working tree as it is, uncommitted edits included',
+    { arg: 'DIR' },
+  ),
+  edgeWarmupS: int(3, 0, 60, 'an unreported row of S seconds on each fresh edge first, at 500/s at most; 0: none', {
+    flag: 'edge-warmup',
+    arg: 'S',
+  }),
+  ...ROW_OPTIONS,
+  rates: ints([500, 2000], 1, 100_000, 'total offered updates/s, one row per rate, before and after'),
 }
 
-function parseOptions(argv: string[]): RulesOptions | null {
-  const { values, tokens } = parseArgs({
-    args: argv,
-    strict: false,
-    tokens: true,
-    options: {
-      rounds: { type: 'string' },
-      before: { type: 'string' },
-      'before-tree': { type: 'string' },
-      'edge-warmup': { type: 'string' },
-      'after-tree': { type: 'string' },
-    },
-  })
-  const ours = new Set(['rounds', 'before', 'before-tree', 'edge-warmup', 'after-tree'])
-  const rest: string[] = []
-  for (const token of tokens) {
-    if (token.kind === 'option' && ours.has(token.name)) continue
-    if (token.kind === 'option' && (token.name === 'only' || token.name === 'relay-url')) {
-      throw new Error(`--${token.name} does not apply here: the run starts its own edges`)
-    }
-    if (token.kind === 'option') {
-      rest.push(token.rawName)
-      if (token.value !== undefined) rest.push(token.value)
-    } else if (token.kind === 'positional') rest.push(token.value)
-  }
-  if (!rest.includes('--rates') && !rest.some((a) => a.startsWith('--rates='))) rest.push('--rates', DEFAULT_RATES)
-  const load = parseLoadOptions(rest)
-  if (load === null) return null
-  const rounds = Number(values.rounds ?? 1)
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('--rounds must be an integer in 1..20')
-  const edgeWarmupS = Number(values['edge-warmup'] ?? 3)
-  if (!Number.isInteger(edgeWarmupS) || edgeWarmupS < 0 || edgeWarmupS > 60) {
-    throw new Error('--edge-warmup must be an integer in 0..60')
-  }
-  return {
-    ...load,
-    rounds,
-    edgeWarmupS,
-    afterTree: typeof values['after-tree'] === 'string' ? resolve(values['after-tree']) : AFTER_TREE,
-    before: typeof values.before === 'string' ? values.before : BEFORE_COMMIT,
-    beforeTree: typeof values['before-tree'] === 'string' ? values['before-tree'] : BEFORE_TREE,
-  }
-}
-
-const parsed = (() => {
-  try {
-    return parseOptions(process.argv.slice(2))
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`)
-    process.exit(64)
-  }
-})()
-if (parsed === null) {
-  console.log(USAGE)
-  process.exit(0)
-}
-const options: RulesOptions = parsed
+const parsed = parseOptions('node bench/docs/rules.ts [flags]   (npm run bench:docs:rules -- [flags])', RULES_OPTIONS)
+const options = { ...parsed, afterTree: resolve(parsed.afterTree) }
 
 const rowBudgetS = options.quietWaitS + options.warmupS + options.durationS + options.drainS + 45
 guardRun((2 * options.rounds * options.rates.length * rowBudgetS + 600) * 1000)
@@ -157,14 +94,6 @@ const rows: RulesRow[] = []
 /** Warm-up load: low enough that a fresh edge never falls behind on it. */
 const WARM_RATE = Math.min(500, ...options.rates)
 
-/** What the edge printed after its banner, without its one line per request. */
-function edgeOutput(edge: Edge): string {
-  const lines = edge.logTail().split('\n')
-  const ready = lines.findLastIndex((line) => line.includes('Ready on'))
-  const said = lines.slice(ready + 1).filter((line) => line.trim() !== '' && !line.includes('[wrangler:info]'))
-  return said.join('\n').slice(-2_000)
-}
-
 /**
  * One measured row on a fresh edge: a row that fell behind leaves its edge busy for minutes
  * (the room works through its backlog after the sockets close), which must not reach the next row.
@@ -175,16 +104,16 @@ async function measure(side: Side, bundle: readonly string[], commit: string, ra
     if (options.edgeWarmupS > 0) {
       // A fresh workerd runs cold code at first: spend that on an unreported row, alike on both sides.
       const warm = { ...options, warmupS: 1, durationS: options.edgeWarmupS, quietWaitS: 0, injectLoss: false }
-      const row = await runRulesRow(edge, [edge], warm, WARM_RATE, 0)
+      const row = await runRulesRow(edge, warm, WARM_RATE, 0)
       if (!row.complete) progress(`${side}: the warm-up at ${count(WARM_RATE)}/s was incomplete`)
     }
     progress(`${side} @ ${count(rate)}/s (round ${round}): ${options.clients} senders for ${options.durationS} s`)
-    const row = await runRulesRow(edge, [edge], options, rate, round)
+    const row = await runRulesRow(edge, options, rate, round)
     const state = row.error ?? (row.complete ? 'complete' : 'INCOMPLETE')
     progress(
       `${side} @ ${count(rate)}/s: delivered ${count(row.deliveredPerS)}/s, p50 ${ms(row.latency.p50)} ms, p99 ${ms(row.latency.p99)} ms, ${state}`,
     )
-    const said = edgeOutput(edge)
+    const said = outputAfterBanner(edge)
     if (!row.complete && said !== '') progress(`${side}: edge output:\n${said}`)
     return row
   } finally {
@@ -195,8 +124,8 @@ async function measure(side: Side, bundle: readonly string[], commit: string, ra
 try {
   progress('bundling the current tree and the tree before the checks')
   const bundles = {
-    after: bundleTree(options.afterTree, join(work, 'after')),
-    before: bundleTree(options.beforeTree, join(work, 'before')),
+    after: bundleWorker(options.afterTree, join(work, 'after')),
+    before: bundleWorker(options.beforeTree, join(work, 'before')),
   }
   if (!bundleHolds(bundles.after, AFTER_MARK) || bundleHolds(bundles.before, AFTER_MARK)) {
     throw new Error(`the bundles do not differ as expected (${AFTER_MARK} only in the current tree)`)
@@ -221,72 +150,28 @@ const pairOf = (row: RulesRow) =>
     ? rows.find((r) => r.side === 'before' && r.offered === row.offered && r.round === row.round && r.complete)
     : undefined
 
-function completeCell(row: RulesRow): string {
-  if (row.error !== null && row.totalSent === 0) return `**error**: ${row.error}`
-  if (row.complete) return `yes: ${count(row.totalSent)}`
-  const where = [
-    row.missingAtObserver > 0 ? `observer lacks ${count(row.missingAtObserver)}` : '',
-    row.sendersIncomplete > 0
-      ? `${row.sendersIncomplete}/${row.clients} senders lack up to ${count(row.maxMissingAtSender)}`
-      : '',
-  ]
-    .filter((s) => s !== '')
-    .join(', ')
-  return `**NO**: ${where || 'check did not finish'} of ${count(row.totalSent)}${row.error ? ` (${row.error})` : ''}`
-}
-
-const cores = (value: number | null) => (value === null ? 'n/a' : value.toFixed(2))
-
 function table(): string {
   const header = ['server', 'rate/s', 'p50 ms', 'p99 ms', 'delivered/s', 'complete', 'p99 after/before', 'server CPU']
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`]
-  for (const row of rows) {
+  const cells = rows.map((row) => {
     const before = row.side === 'after' ? pairOf(row) : undefined
-    const cells = [
+    return [
       options.rounds > 1 ? `${row.side} (${row.round})` : row.side,
       count(row.offered),
       ms(row.latency.p50),
       ms(row.latency.p99),
       count(row.deliveredPerS),
-      completeCell(row),
+      completeCell(row, false),
       row.side === 'after' ? ratio(row.latency.p99, before?.latency.p99) : '',
       cores(row.serverCores),
     ]
-    lines.push(`| ${cells.join(' | ')} |`)
-  }
-  return lines.join('\n')
+  })
+  return markdownTable(header, cells)
 }
 
-function warnings(): string[] {
-  const out: string[] = []
-  for (const row of rows) {
-    const name = `${row.side} @ ${count(row.offered)}/s${options.rounds > 1 ? ` (${row.round})` : ''}`
-    const busiest = Math.max(0, ...row.senderEventLoop)
-    if (busiest > 0.9 || row.observerEventLoop > 0.9) {
-      out.push(
-        `${name}: client threads saturated (sender event loop ${Math.round(busiest * 100)}%, observer ${Math.round(row.observerEventLoop * 100)}%)`,
-      )
-    }
-    if (row.sentPerS < row.offered * 0.97)
-      out.push(`${name}: senders sent ${count(row.sentPerS)}/s of ${count(row.offered)}/s`)
-    if (row.serverCores !== null && row.serverCores > 0.9)
-      out.push(`${name}: the edge used ${row.serverCores.toFixed(2)} cores`)
-    if (row.idleEdgeCores !== null && row.idleEdgeCores > 0.05) {
-      out.push(
-        `${name}: the idle edge used ${row.idleEdgeCores.toFixed(2)} cores during the window (left over from its row)`,
-      )
-    }
-    if (row.otherCores !== null && row.otherCores > 0.15) {
-      out.push(`${name}: other processes used ${row.otherCores.toFixed(2)} cores during the window: disturbed`)
-    }
-    if (row.outOfOrder > 0) out.push(`${name}: ${row.outOfOrder} messages reached the observer out of order`)
-    if (!row.complete) {
-      out.push(`${name}: messages reaching the observer per second from the start: ${row.observerPerSecond.join(' ')}`)
-    }
-    for (const line of describeClosed(row.closed)) out.push(`${name}: closed by the server: ${line}`)
-  }
-  return out
-}
+const words = { server: 'the edge', item: 'messages', timeline: true }
+const warnings = rows.flatMap((row) =>
+  rowWarnings(`${row.side} @ ${count(row.offered)}/s${options.rounds > 1 ? ` (${row.round})` : ''}`, row, words),
+)
 
 const verdicts = options.rates.map((rate) => {
   const pairs = rows.filter((r) => r.side === 'after' && r.offered === rate)
@@ -310,7 +195,7 @@ const out: string[] = [
   table(),
   '',
   ...verdicts,
-  ...warnings().map((w) => `- ${w}`),
+  ...warnings.map((w) => `- ${w}`),
 ]
 console.log(out.join('\n'))
 

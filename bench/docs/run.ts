@@ -12,73 +12,63 @@
  *   node_modules/.bin/node bench/docs/run.ts [--clients 20] [--rates 500,2000,4000]
  *     [--duration 10] [--only relay,reference,hocuspocus,partyserver,partyserver-hib] [--relay-url ws://...] [--json]
  */
-import { LOAD_USAGE, parseLoadOptions } from './cli-options.ts'
-import { type RowResult, runRow } from './load-row.ts'
-import { loadTable, loadWarnings, machineLine, writeResults } from './report-table.ts'
-import { guardRun, progress } from './run-environment.ts'
-import { SERVER_LABELS, SERVER_NAMES, startServer } from './server-targets.ts'
-import { count, ms } from './stats.ts'
+import { outputAfterBanner } from '../lib/edge-process.ts'
+import { parseOptions } from '../lib/options.ts'
+import { count, ms, writeResults } from '../lib/report-table.ts'
+import { guardRun, machineLine, progress } from '../lib/run-environment.ts'
+import { LOAD_OPTIONS } from './cli-options.ts'
+import { type FanoutRow, loadTable, rowWarnings } from './load-report.ts'
+import { CONNECT_MS, runLoadRow } from './load-row.ts'
+import { openFanoutObserver } from './observer.ts'
+import { eachServer, type RunningServer, SERVER_NAMES } from './server-targets.ts'
+import { framing } from './wire-dialects.ts'
 
 const RELAY_FRAMES_PER_SECOND = 500
 const LOG_LINES_CHARS = 2_000
 
-const options = (() => {
-  try {
-    return parseLoadOptions(process.argv.slice(2))
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${LOAD_USAGE}`)
-    process.exit(64)
-  }
-})()
-if (options === null) {
-  console.log(LOAD_USAGE)
-  process.exit(0)
+const options = parseOptions('node bench/docs/run.ts [flags]   (npm run bench:docs -- [flags])', LOAD_OPTIONS)
+
+/** One row on `server`: a fresh document, every sender appending `{ c, n, t }` entries to its own array. */
+async function runRow(server: RunningServer, rate: number): Promise<FanoutRow> {
+  const docId = `bench-${runId}-${server.name}-${rate}`
+  const url = server.urlFor(docId)
+  const row = await runLoadRow(
+    {
+      target: server,
+      targetWord: 'server',
+      openObserver: () => openFanoutObserver(url, framing(server.dialect, docId), options.clients, CONNECT_MS),
+      senders: { dialect: server.dialect, documentName: docId, urlOf: () => url, didOf: null },
+    },
+    options,
+    rate,
+  )
+  return { server: server.name, ...row }
 }
 
 const rowBudgetS = options.quietWaitS + options.warmupS + options.durationS + options.drainS + 45
 guardRun((options.only.length * (options.rates.length * rowBudgetS + 120) + 30) * 1000)
 
 const runId = `${Date.now().toString(36)}`
-const rows: RowResult[] = []
-const skipped: string[] = []
-
-for (const name of options.only) {
-  progress(`starting ${SERVER_LABELS[name]}`)
-  const started = await startServer(name, options.relayUrl)
-  if (!started.ok) {
-    skipped.push(started.reason)
-    progress(`skipped: ${started.reason}`)
-    continue
-  }
-  const server = started.server
-  try {
-    for (const rate of options.rates) {
-      progress(`${name}: ${count(rate)} updates/s from ${options.clients} clients for ${options.durationS} s`)
-      const row = await runRow(server, options, rate, runId)
-      rows.push(row)
-      const state = row.error ?? (row.complete ? 'complete' : 'INCOMPLETE')
-      progress(
-        `${name} @ ${count(rate)}/s: delivered ${count(row.deliveredPerS)}/s, p99 ${ms(row.latency.p99)} ms, ${state}`,
-      )
-      if (!row.complete) {
-        // After wrangler's banner ("Ready on ..."), without its one line per request.
-        const lines = server.logTail().split('\n')
-        const ready = lines.findLastIndex((line) => line.includes('Ready on'))
-        const said = lines.slice(ready + 1).filter((line) => line.trim() !== '' && !line.includes('[wrangler:info]'))
-        const tail = said.join('\n').slice(-LOG_LINES_CHARS)
-        if (tail !== '') progress(`${name}: last server output:\n${tail}`)
-      }
-      if (server.died() !== null) {
-        progress(`${name} died: ${server.died()}\n${server.logTail().slice(-2_000)}`)
-        break
-      }
+const rows: FanoutRow[] = []
+const skipped = await eachServer(options.only, options.relayUrl, async (server) => {
+  for (const rate of options.rates) {
+    progress(`${server.name}: ${count(rate)} updates/s from ${options.clients} clients for ${options.durationS} s`)
+    const row = await runRow(server, rate)
+    rows.push(row)
+    const state = row.error ?? (row.complete ? 'complete' : 'INCOMPLETE')
+    progress(
+      `${server.name} @ ${count(rate)}/s: delivered ${count(row.deliveredPerS)}/s, p99 ${ms(row.latency.p99)} ms, ${state}`,
+    )
+    const tail = row.complete ? '' : outputAfterBanner(server, LOG_LINES_CHARS)
+    if (tail !== '') progress(`${server.name}: last server output:\n${tail}`)
+    if (server.died() !== null) {
+      progress(`${server.name} died: ${server.died()}\n${server.logTail().slice(-2_000)}`)
+      break
     }
-  } finally {
-    await server.stop()
   }
-}
+})
 
-const order = (row: RowResult) => row.offered * 10 + SERVER_NAMES.indexOf(row.server)
+const order = (row: FanoutRow) => row.offered * 10 + SERVER_NAMES.indexOf(row.server)
 rows.sort((a, b) => order(a) - order(b))
 
 const out: string[] = [
@@ -95,7 +85,10 @@ for (const reason of skipped) out.push(`- skipped ${reason}`)
 if (options.only.includes('relay') && Math.max(...options.rates) / options.clients > RELAY_FRAMES_PER_SECOND) {
   out.push(`- note: above ${RELAY_FRAMES_PER_SECOND} updates/s per client the relay's per-socket frame limit applies`)
 }
-for (const warning of loadWarnings(rows)) out.push(`- ${warning}`)
+const words = { server: 'server', item: 'entries', timeline: false }
+for (const row of rows) {
+  for (const warning of rowWarnings(`${row.server} @ ${count(row.offered)}/s`, row, words)) out.push(`- ${warning}`)
+}
 console.log(out.join('\n'))
 
 if (options.json) {

@@ -1,88 +1,73 @@
 /**
- * The runner's side of the sender worker threads: splits the senders over
- * the workers, and turns each request (start, check, close) into a promise
- * with a deadline, so a stuck or crashed worker fails the row instead of
- * hanging the run.
+ * The runner's side of the sender worker threads (`sender-worker.ts`):
+ * splits the senders over the threads (sender c to thread c mod threads),
+ * starts them together and turns each request (start, check, close) into a
+ * promise with a deadline (`bench/lib/worker-pool.ts`), so a stuck or
+ * crashed thread fails the row instead of hanging the run.
  */
+import { WorkerPool } from '../lib/worker-pool.ts'
 import type { CheckReport, FromWorker, SenderReport, SenderSetup, ToWorker } from './load-protocol.ts'
-import type { Dialect } from './wire-dialects.ts'
-import { WorkerThread } from './worker-thread.ts'
 
-export interface PoolOptions {
-  url: string
-  dialect: Dialect
-  documentName: string
-  senders: number
+/** Everything of a `SenderSetup` but the split: what sender c connects to and, in the rules benchmark, its DID. */
+export interface SendersPlan extends Omit<SenderSetup, 'senders' | 'urls' | 'dids'> {
   workers: number
-  ratePerSender: number
-  connectTimeoutMs: number
-  injectLoss: boolean
+  urlOf(c: number): string
+  /** Null for entries `{ c, n, t }`; else sender c's DID for the rules benchmark's messages. */
+  didOf: ((c: number) => string) | null
 }
 
 /** The first check applies every queued update: seconds of Yjs work at high rates. */
 const CHECK_TIMEOUT_MS = 60_000
-
-/** A sender thread of `sender-worker.ts`. */
-class SenderThread extends WorkerThread<ToWorker, FromWorker> {
-  constructor(setup: SenderSetup) {
-    super(new URL('./sender-worker.ts', import.meta.url), setup)
-  }
-}
+const CLOSE_TIMEOUT_MS = 3_000
 
 export class SenderPool {
-  private readonly threads: SenderThread[]
-  readonly assignment: number[][]
+  private readonly pool: WorkerPool<ToWorker, FromWorker>
 
-  private constructor(options: PoolOptions) {
-    const count = Math.max(1, Math.min(options.workers, options.senders))
-    this.assignment = Array.from({ length: count }, (_, w) =>
-      Array.from({ length: options.senders }, (_, c) => c).filter((c) => c % count === w),
-    )
-    this.threads = this.assignment.map(
-      (senders, w) =>
-        new SenderThread({
-          url: options.url,
-          dialect: options.dialect,
-          documentName: options.documentName,
-          senders,
-          totalSenders: options.senders,
-          ratePerSender: options.ratePerSender,
-          connectTimeoutMs: options.connectTimeoutMs,
-          injectLoss: options.injectLoss && w === 0,
-        }),
-    )
+  private constructor(pool: WorkerPool<ToWorker, FromWorker>) {
+    this.pool = pool
   }
 
-  /** Starts the workers and resolves once every sender is connected and synced. */
-  static async open(options: PoolOptions): Promise<SenderPool> {
-    const pool = new SenderPool(options)
-    try {
-      await Promise.all(pool.threads.map((t) => t.request(null, 'ready', options.connectTimeoutMs + 5_000)))
-    } catch (error) {
-      await pool.close()
-      throw error
-    }
-    return pool
+  /** Starts the threads and resolves once every sender is connected and synced. */
+  static async open(plan: SendersPlan): Promise<SenderPool> {
+    const { workers, urlOf, didOf, ...common } = plan
+    const threads = Math.max(1, Math.min(workers, plan.totalSenders))
+    const setups = Array.from({ length: threads }, (_, w): SenderSetup => {
+      const senders = Array.from({ length: plan.totalSenders }, (_, c) => c).filter((c) => c % threads === w)
+      return {
+        ...common,
+        senders,
+        urls: senders.map(urlOf),
+        dids: didOf === null ? null : senders.map(didOf),
+        injectLoss: plan.injectLoss && w === 0,
+      }
+    })
+    const script = new URL('./sender-worker.ts', import.meta.url)
+    const readyMs = plan.connectTimeoutMs + 5_000
+    const { pool } = await WorkerPool.open<ToWorker, FromWorker>(
+      script,
+      setups,
+      'sender worker',
+      readyMs,
+      CLOSE_TIMEOUT_MS,
+    )
+    return new SenderPool(pool)
   }
 
+  /** Starts sending at `startAt` and resolves with each thread's report once they stop at `stopAt`. */
   async run(startAt: number, measureFrom: number, stopAt: number): Promise<SenderReport[]> {
     const timeoutMs = stopAt - Date.now() + 15_000
-    const replies = await Promise.all(
-      this.threads.map((t) => t.request({ type: 'start', startAt, measureFrom, stopAt }, 'stopped', timeoutMs)),
-    )
+    const replies = await this.pool.all({ type: 'start', startAt, measureFrom, stopAt }, 'stopped', timeoutMs)
     return replies.map((r) => r.report)
   }
 
+  /** What each thread's clients lack against `expected` (updates per sender). */
   async check(expected: number[]): Promise<CheckReport[]> {
-    const replies = await Promise.all(
-      this.threads.map((t) => t.request({ type: 'check', expected }, 'check', CHECK_TIMEOUT_MS)),
-    )
+    const replies = await this.pool.all({ type: 'check', expected }, 'check', CHECK_TIMEOUT_MS)
     return replies.map((r) => r.report)
   }
 
   /** Closes every socket (bounded), then ends the threads. */
-  async close(): Promise<void> {
-    await Promise.allSettled(this.threads.map((t) => t.request({ type: 'close' }, 'closed', 3_000)))
-    await Promise.allSettled(this.threads.map((t) => t.worker.terminate()))
+  close(): Promise<void> {
+    return this.pool.close(CLOSE_TIMEOUT_MS)
   }
 }

@@ -4,15 +4,20 @@
  * rate holds even when timers fire late (a late tick sends what is due, at
  * most MAX_PER_TICK per sender). Each sender's schedule is offset by its
  * index so the pushes of all senders spread evenly instead of in bursts.
- * Updates from the server are only queued while sending (a sender writes
- * to its own array, so it does not need them yet) and are merged and applied
- * at the completeness check, which keeps Yjs work off the measured window.
+ * A push is an entry `{ c, n, t }` to the sender's own array (`run.ts`), or
+ * with the rules benchmark's setup a message `{ id, author, text, ts }`
+ * signed by the sender's own token (`rules.ts`). Updates from the server are
+ * only queued while sending (a sender writes only what it owns, so it does
+ * not need them yet) and are merged and applied at the completeness check,
+ * which keeps Yjs work off the measured window.
  */
 import type { EventLoopUtilization } from 'node:perf_hooks'
 import { parentPort, workerData } from 'node:worker_threads'
-import { DocClient, now } from './doc-client.ts'
+import { now } from '../lib/worker-pool.ts'
+import { DocClient } from './doc-client.ts'
 import type { FromWorker, SenderSetup, ToWorker } from './load-protocol.ts'
 import { closedSocket, missingEntries, senderArray } from './load-protocol.ts'
+import { benchMessage, countsBySender, MESSAGES, missingAgainst } from './rules-load.ts'
 import { framing } from './wire-dialects.ts'
 
 const TICK_MS = 5
@@ -27,10 +32,22 @@ let clients: DocClient[] = []
 let stoppedAt = Number.NaN
 const sent: number[] = new Array<number>(setup.totalSenders).fill(0)
 
+/** What sender `i` of this worker pushes this tick: `push(n, t)` appends its update `n` sent at `t`. */
+function pusher(client: DocClient, i: number, c: number): ((n: number, t: number) => void) | null {
+  if (setup.dids === null) {
+    const array = senderArray(client.doc, c)
+    return (n, t) => array.push([{ c, n, t }])
+  }
+  const did = setup.dids[i]
+  if (did === undefined) return null
+  const messages = client.doc.getArray(MESSAGES)
+  return (n, t) => messages.push([benchMessage(c, n, t, did)])
+}
+
 async function connectAll(): Promise<void> {
   const wire = framing(setup.dialect, setup.documentName)
   clients = await Promise.all(
-    setup.senders.map(() => DocClient.connect(setup.url, wire, setup.connectTimeoutMs, { deferApply: true })),
+    setup.urls.map((url) => DocClient.connect(url, wire, setup.connectTimeoutMs, { deferApply: true })),
   )
   post({ type: 'ready' })
 }
@@ -51,16 +68,17 @@ function run(startAt: number, measureFrom: number, stopAt: number): void {
       const client = clients[i]
       const c = setup.senders[i]
       if (client === undefined || c === undefined || client.closed !== null) continue
+      const push = pusher(client, i, c)
+      if (push === null) continue
       const due = Math.floor(elapsedS * setup.ratePerSender + c / total) - (sent[c] ?? 0)
       if (due > maxLag) maxLag = due
-      const array = senderArray(client.doc, c)
       for (let k = 0; k < Math.min(due, MAX_PER_TICK); k++) {
         const sendTime = now()
         if (lossPending && sendTime >= measureFrom) {
           client.dropNextLocalUpdate = true
           lossPending = false
         }
-        array.push([{ c, n: sent[c] ?? 0, t: sendTime }])
+        push(sent[c] ?? 0, sendTime)
         sent[c] = (sent[c] ?? 0) + 1
         if (sendTime >= measureFrom) sentInWindow++
       }
@@ -82,7 +100,9 @@ function run(startAt: number, measureFrom: number, stopAt: number): void {
 function check(expected: number[]): void {
   const missing = clients.map((client) => {
     client.applyQueued()
-    return missingEntries(client.doc, expected)
+    return setup.dids === null
+      ? missingEntries(client.doc, expected)
+      : missingAgainst(countsBySender(client.doc, expected.length), expected)
   })
   const closed = clients.flatMap((client, i) =>
     client.closed === null

@@ -1,37 +1,36 @@
 /**
  * The servers under test, each started as its own child process on its
- * own port and checked with a real sync before it is used:
+ * own port (`bench/lib/edge-process.ts`) and checked with a real sync before
+ * it is used:
  *
  *   relay       this project's Worker on `wrangler dev` (Miniflare/workerd),
- *               `ws://127.0.0.1:<port>/v1/docs/<docId>`, or an already running
- *               relay given with `--relay-url`
+ *               from a deploy bundle, `ws://127.0.0.1:<port>/v1/docs/<docId>`,
+ *               or an already running relay given with `--relay-url`
  *   reference   `@y/websocket-server` 0.1.1's own `src/server.js`, in memory,
  *               `ws://127.0.0.1:<port>/<docId>`
  *   hocuspocus  `@hocuspocus/server` without extensions (hocuspocus-server.ts),
  *               `ws://127.0.0.1:<port>/`, the document named inside each message
  *   partyserver, partyserver-hib
- *               y-partyserver's `YServer` on `wrangler dev` like the relay, plain
- *               or hibernatable sockets (partyserver-target.ts),
+ *               y-partyserver's `YServer` (Cloudflare's own Yjs Durable Object,
+ *               `partyserver-worker/`) bundled once and served by `wrangler dev`
+ *               with the relay's flags, plain or hibernatable sockets,
  *               `ws://127.0.0.1:<port>/parties/<y-doc|y-doc-hib>/<docId>`
  *
  * The relay stays first: it is the default and the first row of each rate.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { snapshotArgs } from '../../scripts/test-edge.ts'
-import { BENCH_WRANGLER_ENV } from '../lib/wrangler-env.ts'
+import { join } from 'node:path'
+import { freePort, NODE_BIN } from '../lib/child-process.ts'
 import {
-  freePort,
-  groupCpuMs,
-  NODE_BIN,
-  REPO_ROOT,
-  type ServerChild,
-  spawnServer,
-  waitForHttp,
-} from './child-processes.ts'
+  bundleWorker,
+  type Server,
+  startServer as startChild,
+  startSnapshotEdge,
+  startWrangler,
+} from '../lib/edge-process.ts'
+import { progress } from '../lib/run-environment.ts'
 import { DocClient } from './doc-client.ts'
-import { launchPartyServer } from './partyserver-target.ts'
 import { type Dialect, framing } from './wire-dialects.ts'
 
 export const SERVER_NAMES = ['relay', 'reference', 'hocuspocus', 'partyserver', 'partyserver-hib'] as const
@@ -59,29 +58,38 @@ export interface RunningServer {
 
 export type StartResult = { ok: true; server: RunningServer } | { ok: false; reason: string }
 
-const RELAY_READY_MS = 90_000
 const NODE_READY_MS = 20_000
 const PROBE_MS = 10_000
+const PARTYSERVER_DIR = join(import.meta.dirname, 'partyserver-worker')
+/** routePartykitRequest's namespaces: the bindings' names kebab-cased (YDoc, YDocHib). */
+const PARTY = { partyserver: 'y-doc', 'partyserver-hib': 'y-doc-hib' } as const
 
-function fromChild(
-  name: ServerName,
-  dialect: Dialect,
-  child: ServerChild,
-  urlFor: (d: string) => string,
-  cleanup = () => {},
-) {
-  return {
-    name,
-    dialect,
-    urlFor,
-    cpuMs: () => groupCpuMs(child.pid),
-    died: () => (child.exited() ? `${child.name} ${child.exitDescription()}` : null),
-    logTail: () => child.logTail(),
-    stop: async () => {
-      await child.stop()
-      cleanup()
-    },
-  } satisfies RunningServer
+function running(name: ServerName, dialect: Dialect, server: Server, urlFor: (docId: string) => string) {
+  return { ...server, name, dialect, urlFor } satisfies RunningServer
+}
+
+/** y-partyserver's Worker, bundled now (wrangler dev would reload it, dropping every socket, on an edit). */
+async function startPartyServer(name: 'partyserver' | 'partyserver-hib'): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'vivim-bench-partyserver-'))
+  const cleanup = () => rmSync(dir, { recursive: true, force: true })
+  let source: string[]
+  try {
+    source = bundleWorker(PARTYSERVER_DIR, dir)
+  } catch (error) {
+    cleanup()
+    throw error
+  }
+  const mode = name === 'partyserver' ? 'plain' : 'hibernatable'
+  // Its own inspector port, so that another wrangler dev on this machine cannot keep it from starting.
+  const server = await startWrangler({
+    name: `wrangler dev (y-partyserver, ${mode})`,
+    source,
+    inspectorPort: 'free',
+    readyPath: '/',
+    cleanup,
+  })
+  // Document ids go in the path as they are (the benchmark's ids are URL-safe).
+  return running(name, 'yjs', server, (d) => `ws://127.0.0.1:${server.port}/parties/${PARTY[name]}/${d}`)
 }
 
 async function launch(name: ServerName, relayUrl: string | null): Promise<RunningServer> {
@@ -97,43 +105,20 @@ async function launch(name: ServerName, relayUrl: string | null): Promise<Runnin
       stop: async () => {},
     }
   }
-  const port = await freePort()
-  const origin = `http://127.0.0.1:${port}`
   if (name === 'relay') {
-    const persist = mkdtempSync(join(tmpdir(), 'vivim-bench-relay-'))
-    const wrangler = resolve(REPO_ROOT, 'node_modules', '.bin', 'wrangler')
-    // A bundle built now, not the sources: wrangler dev reloads (and drops every socket) on any edit.
-    const snapshot = snapshotArgs(join(persist, 'snapshot'))
-    const args = ['dev', ...snapshot, '--port', `${port}`, '--ip', '127.0.0.1', '--var', 'VIVIM_ENV:development']
-    const child = spawnServer('wrangler dev', wrangler, [...args, '--persist-to', persist], BENCH_WRANGLER_ENV)
-    const cleanup = () => rmSync(persist, { recursive: true, force: true })
-    const server = fromChild(name, 'yjs', child, (d) => `ws://127.0.0.1:${port}/v1/docs/${d}`, cleanup)
-    await waitForHttp(`${origin}/healthz`, RELAY_READY_MS, child).catch(async (error: unknown) => {
-      await server.stop()
-      throw error
-    })
-    return server
+    const edge = await startSnapshotEdge()
+    return running(name, 'yjs', edge, (d) => `ws://127.0.0.1:${edge.port}/v1/docs/${d}`)
   }
-  if (name === 'partyserver' || name === 'partyserver-hib') {
-    const party = await launchPartyServer(name === 'partyserver' ? 'plain' : 'hibernatable')
-    return fromChild(name, 'yjs', party.child, party.urlFor, party.cleanup)
+  if (name === 'partyserver' || name === 'partyserver-hib') return startPartyServer(name)
+  const port = await freePort()
+  const node = { command: NODE_BIN, port, readyPath: '/', readyMs: NODE_READY_MS }
+  if (name === 'reference') {
+    const args = ['node_modules/@y/websocket-server/src/server.js']
+    const server = await startChild({ ...node, name, args, env: { HOST: '127.0.0.1', PORT: `${port}` } })
+    return running(name, 'yjs', server, (d) => `ws://127.0.0.1:${port}/${d}`)
   }
-  const child =
-    name === 'reference'
-      ? spawnServer(name, NODE_BIN, ['node_modules/@y/websocket-server/src/server.js'], {
-          HOST: '127.0.0.1',
-          PORT: `${port}`,
-        })
-      : spawnServer(name, NODE_BIN, ['bench/docs/hocuspocus-server.ts', `${port}`])
-  const server =
-    name === 'reference'
-      ? fromChild(name, 'yjs', child, (d) => `ws://127.0.0.1:${port}/${d}`)
-      : fromChild(name, 'hocuspocus', child, () => `ws://127.0.0.1:${port}/`)
-  await waitForHttp(`${origin}/`, NODE_READY_MS, child).catch(async (error: unknown) => {
-    await server.stop()
-    throw error
-  })
-  return server
+  const server = await startChild({ ...node, name, args: ['bench/docs/hocuspocus-server.ts', `${port}`] })
+  return running(name, 'hocuspocus', server, () => `ws://127.0.0.1:${port}/`)
 }
 
 /**
@@ -157,4 +142,31 @@ export async function startServer(name: ServerName, relayUrl: string | null): Pr
     return { ok: false, reason: `${name}: ${where} (${(error as Error).message})` }
   }
   return { ok: true, server }
+}
+
+/**
+ * Starts each of `names` in turn, in `SERVER_NAMES`' order, runs `each` on it and stops it. A
+ * server that does not start or sync is skipped; the reasons are returned.
+ */
+export async function eachServer(
+  names: readonly ServerName[],
+  relayUrl: string | null,
+  each: (server: RunningServer) => Promise<void>,
+): Promise<string[]> {
+  const skipped: string[] = []
+  for (const name of SERVER_NAMES.filter((n) => names.includes(n))) {
+    progress(`starting ${SERVER_LABELS[name]}`)
+    const started = await startServer(name, relayUrl)
+    if (!started.ok) {
+      skipped.push(started.reason)
+      progress(`skipped: ${started.reason}`)
+      continue
+    }
+    try {
+      await each(started.server)
+    } finally {
+      await started.server.stop()
+    }
+  }
+  return skipped
 }

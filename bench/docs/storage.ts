@@ -16,14 +16,17 @@
  *
  *   node_modules/.bin/node bench/docs/storage.ts [--merge 100]
  */
-import { readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { parseArgs } from 'node:util'
 import * as Y from 'yjs'
-import { startEdge } from '../../scripts/test-edge.ts'
+import { startSnapshotEdge } from '../lib/edge-process.ts'
+import { int, parseOptions } from '../lib/options.ts'
+import { bytes, count, markdownRow, markdownTable } from '../lib/report-table.ts'
+import { guardRun } from '../lib/run-environment.ts'
+import { WRANGLER_QUIET_ENV } from '../lib/wrangler-env.ts'
 import { DocClient } from './doc-client.ts'
-import { bytes, count } from './stats.ts'
 import { framing } from './wire-dialects.ts'
 
 interface History {
@@ -42,8 +45,10 @@ const HISTORIES: History[] = [
   },
 ]
 
-const { values } = parseArgs({ options: { merge: { type: 'string', default: '100' } } })
-const merge = Number(values.merge)
+const { merge } = parseOptions('node bench/docs/storage.ts [flags]   (npm run bench:docs:storage -- [flags])', {
+  merge: int(100, 1, 10_000, 'updates merged into one frame'),
+})
+guardRun()
 
 function storedBytes(persistTo: string): { snapshot: number; logRows: number; logBytes: number } {
   const dir = join(persistTo, 'v3', 'do', 'vivim-edge-DocRoom')
@@ -66,19 +71,15 @@ function storedBytes(persistTo: string): { snapshot: number; logRows: number; lo
   return total
 }
 
-console.log('| history | updates | sent | encoded document | stored: snapshot | stored: log (rows) | stored vs sent |')
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+const header = ['history', 'updates', 'sent', 'encoded document', 'stored: snapshot', 'stored: log (rows)']
+console.log(markdownTable([...header, 'stored vs sent'], []))
 for (const history of HISTORIES) {
-  const edge = await startEdge()
+  // The state directory is kept past the edge's stop: the room's SQLite file is read from it then.
+  const persistTo = mkdtempSync(join(tmpdir(), 'vivim-bench-storage-'))
+  const edge = await startSnapshotEdge({ persistTo, inspectorPort: 'free', env: WRANGLER_QUIET_ENV })
   const docId = `storage-${history.name}`
-  const client = await DocClient.connect(
-    `ws://127.0.0.1:${edge.port}/v1/docs/${docId}`,
-    framing('yjs', docId),
-    30_000,
-    {
-      manualSend: true,
-    },
-  )
+  const url = `ws://127.0.0.1:${edge.port}/v1/docs/${docId}`
+  const client = await DocClient.connect(url, framing('yjs', docId), 30_000, { manualSend: true })
   let sent = 0
   const pending: Uint8Array[] = []
   client.doc.on('update', (update: Uint8Array, origin: unknown) => {
@@ -96,10 +97,10 @@ for (const history of HISTORIES) {
   const encoded = Y.encodeStateAsUpdate(client.doc).length
   await client.close()
   await edge.stop()
-  const stored = storedBytes(edge.persistTo)
-  rmSync(edge.persistTo, { recursive: true, force: true })
+  const stored = storedBytes(persistTo)
+  rmSync(persistTo, { recursive: true, force: true })
   const total = stored.snapshot + stored.logBytes
-  console.log(
-    `| ${history.name} | ${count(history.updates)} | ${bytes(sent)} | ${bytes(encoded)} | ${bytes(stored.snapshot)} | ${bytes(stored.logBytes)} (${count(stored.logRows)}) | ${((100 * total) / sent).toFixed(1)}% |`,
-  )
+  const cells = [history.name, count(history.updates), bytes(sent), bytes(encoded), bytes(stored.snapshot)]
+  cells.push(`${bytes(stored.logBytes)} (${count(stored.logRows)})`, `${((100 * total) / sent).toFixed(1)}%`)
+  console.log(markdownRow(cells))
 }

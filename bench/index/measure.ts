@@ -4,6 +4,7 @@
  * as throughput and latency percentiles.
  */
 import { performance } from 'node:perf_hooks'
+import { indexPercentile } from '../lib/stats.ts'
 
 export interface PhaseResult {
   readonly name: string
@@ -14,11 +15,6 @@ export interface PhaseResult {
   readonly p50Ms: number
   readonly p99Ms: number
   readonly notes: Record<string, number | string>
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
 }
 
 /**
@@ -60,8 +56,8 @@ export async function runPhase(
     concurrency,
     seconds: round(seconds),
     perSecond: round(count / seconds),
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
+    p50Ms: round(indexPercentile(sorted, 50)),
+    p99Ms: round(indexPercentile(sorted, 99)),
   }
 }
 

@@ -10,26 +10,58 @@
  * `bench/index/results.json`. Every loop is bounded; the edge is stopped on
  * exit, on error and on Ctrl-C.
  *
+ * Both `wrangler dev` (the edge, from a deploy bundle, and the KV reader)
+ * run with wrangler's local tracing left on, as when the published figures
+ * were taken (`WRANGLER_QUIET_ENV`).
+ *
  *   BENCH_RECORDS=5000 BENCH_QUERIES=100 npm run bench:index   # a quick run
+ *   npm run bench:index -- --records 5000 --queries 100        # the same
  */
-import { writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeRecord, type Identity } from '@vivim/shared'
+import { REPO_ROOT } from '../lib/child-process.ts'
+import { bundleWorker, startSnapshotEdge, startWrangler, type WranglerServer } from '../lib/edge-process.ts'
+import { int, parseOptions } from '../lib/options.ts'
+import { markdownTable } from '../lib/report-table.ts'
+import { guardRun } from '../lib/run-environment.ts'
+import { WRANGLER_QUIET_ENV } from '../lib/wrangler-env.ts'
 import { FtsAnchor } from './anchor.ts'
 import { corpusRecord, identities, prng, word } from './corpus.ts'
-import { type Edge, REPO_ROOT, startEdge, startKvReader } from './edge-process.ts'
 import { type PhaseResult, round, runPhase } from './measure.ts'
 
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000)
+const options = parseOptions('node bench/index/run.ts [flags]   (npm run bench:index -- [flags])', {
+  records: int(100_000, 1, 10_000_000, 'records loaded', { env: 'BENCH_RECORDS' }),
+  queries: int(400, 1, 100_000, 'queries per search kind', { env: 'BENCH_QUERIES' }),
+  putConcurrency: int(32, 1, 1_000, 'PUTs in flight while loading', { env: 'BENCH_PUT_CONCURRENCY' }),
+})
+guardRun()
+const RECORDS = options.records
 const AUTHORS = Math.max(1, Math.round(RECORDS / 100))
-const PUT_CONCURRENCY = Number(process.env.BENCH_PUT_CONCURRENCY ?? 32)
+const PUT_CONCURRENCY = options.putConcurrency
 const QUERY_CONCURRENCY = 8
-const QUERIES_PER_KIND = Number(process.env.BENCH_QUERIES ?? 400)
+const QUERIES_PER_KIND = options.queries
 const PAGE_SIZE = 20
 const GET_CONCURRENCY = 16
 /** Few enough that warming them and reading them again fits well within the edge cache's 60 s lifetime. */
 const GETS = 1_000
+
+type Edge = WranglerServer
+
+/** The bare KV reader (`kv-worker/`), bundled now, on the edge's state directory (which stays the edge's). */
+async function startKvReader(edge: Edge): Promise<Edge> {
+  const dir = mkdtempSync(join(tmpdir(), 'vivim-bench-kv-read-'))
+  const cleanup = () => rmSync(dir, { recursive: true, force: true })
+  let source: string[]
+  try {
+    source = bundleWorker(join(import.meta.dirname, 'kv-worker'), dir)
+  } catch (error) {
+    cleanup()
+    throw error
+  }
+  return startWrangler({ source, persistTo: edge.stateDir, env: WRANGLER_QUIET_ENV, cleanup })
+}
 
 /** `fetch`, retried (at most 3 times) when the connection fails, never when the edge answers. */
 async function request(url: string, init?: RequestInit): Promise<Response> {
@@ -62,7 +94,7 @@ async function load(edge: Edge, anchor: FtsAnchor, authors: readonly Identity[],
     async (i) => {
       const record = corpusRecord(authors, i, now)
       anchor.add(record)
-      const url = `${edge.url}/v1/records${record.key}`
+      const url = `${edge.origin}/v1/records${record.key}`
       const init = { method: 'PUT', body: encodeRecord(record), headers: { 'Content-Type': 'application/cbor' } }
       let status: number
       try {
@@ -100,7 +132,10 @@ async function searches(edge: Edge, anchor: FtsAnchor, name: string, query: Quer
     queries.length,
     QUERY_CONCURRENCY,
     async (i) => {
-      const res = await ok(await request(`${edge.url}/v1/search?q=${encodeURIComponent(queries[i] ?? '')}`), 'search')
+      const res = await ok(
+        await request(`${edge.origin}/v1/search?q=${encodeURIComponent(queries[i] ?? '')}`),
+        'search',
+      )
       const body = (await res.json()) as { results: unknown[]; cursor: string | null }
       results += body.results.length
       if (body.cursor) withNextPage++
@@ -122,7 +157,7 @@ async function searches(edge: Edge, anchor: FtsAnchor, name: string, query: Quer
 async function secondPages(edge: Edge, anchor: FtsAnchor): Promise<PhaseResult[]> {
   const cursors: { q: string; cursor: string }[] = []
   for (let rank = 0; rank < 40 && cursors.length < 20; rank++) {
-    const res = await ok(await request(`${edge.url}/v1/search?q=${word(rank)}`), 'search')
+    const res = await ok(await request(`${edge.origin}/v1/search?q=${word(rank)}`), 'search')
     const body = (await res.json()) as { cursor: string | null }
     if (body.cursor) cursors.push({ q: word(rank), cursor: body.cursor })
   }
@@ -133,7 +168,7 @@ async function secondPages(edge: Edge, anchor: FtsAnchor): Promise<PhaseResult[]
     QUERY_CONCURRENCY,
     async (i) => {
       const { q, cursor } = cursors[i % cursors.length] as (typeof cursors)[number]
-      const url = `${edge.url}/v1/search?q=${q}&cursor=${cursor}`
+      const url = `${edge.origin}/v1/search?q=${q}&cursor=${cursor}`
       await (await ok(await request(url), 'search page 2')).arrayBuffer()
     },
     progress('search: next page', QUERIES_PER_KIND),
@@ -158,7 +193,7 @@ async function reads(
 ): Promise<PhaseResult> {
   let hits = 0
   const phase = await runPhase(name, keys.length, GET_CONCURRENCY, async (i) => {
-    const res = await ok(await request(`${edge.url}/v1/records${keys[i]}`, { headers }), 'GET')
+    const res = await ok(await request(`${edge.origin}/v1/records${keys[i]}`, { headers }), 'GET')
     await res.arrayBuffer()
     if (res.headers.get('x-vivim-cache') === 'hit') hits++
   })
@@ -166,21 +201,19 @@ async function reads(
 }
 
 function print(results: readonly PhaseResult[]): void {
-  console.log('\n| phase | requests | concurrency | per second | p50 ms | p99 ms | notes |')
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |')
-  for (const r of results) {
+  const header = ['phase', 'requests', 'concurrency', 'per second', 'p50 ms', 'p99 ms', 'notes']
+  const rows = results.map((r) => {
     const notes = Object.entries(r.notes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')
-    console.log(
-      `| ${r.name} | ${r.requests} | ${r.concurrency} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} | ${notes} |`,
-    )
-  }
+    return [r.name, `${r.requests}`, `${r.concurrency}`, `${r.perSecond}`, `${r.p50Ms}`, `${r.p99Ms}`, notes]
+  })
+  console.log(`\n${markdownTable(header, rows, 'lrrrrrl')}`)
 }
 
 async function main(): Promise<void> {
   console.log(`starting the edge (wrangler dev) on ${cpus().length} cores…`)
-  const edge = await startEdge()
+  const edge = await startSnapshotEdge({ env: WRANGLER_QUIET_ENV })
   try {
     const authors = identities(AUTHORS, 1)
     const now = Date.now()
@@ -209,14 +242,14 @@ async function main(): Promise<void> {
       results.push(await reads(kvReader, 'anchor (bare Worker, KV get): GET record', cold, {}))
       results.push(await reads(kvReader, 'anchor (bare Worker, KV get): GET record, the warm set', warm, {}))
     } finally {
-      kvReader.stop()
+      await kvReader.stop()
     }
     results.push(await reads(edge, 'GET record, cold cache (KV)', cold, { 'Cache-Control': 'no-cache' }))
     print(results)
     const out = { date: new Date().toISOString(), records: RECORDS, authors: AUTHORS, cores: cpus().length, results }
     writeFileSync(join(REPO_ROOT, 'bench', 'index', 'results.json'), `${JSON.stringify(out, null, 2)}\n`)
   } finally {
-    edge.stop()
+    await edge.stop()
   }
 }
 

@@ -1,15 +1,15 @@
 /**
  * Server child processes: each runs in its own process group so it can be
  * stopped with everything it spawned (wrangler starts workerd), its CPU time
- * can be read apart from the load generator's, and its crash cannot take the
- * runner down. Every child is registered so the runner stops them all on
- * exit, on error and on SIGINT/SIGTERM.
+ * can be read apart from the load generator's (`process-cpu.ts`), and its
+ * crash cannot take the runner down. Every child is registered so the runner
+ * stops them all on exit, on error and on SIGINT/SIGTERM (`guardRun`).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..')
+/** The repository's Node (22), which runs the `.ts` entry points of child servers. */
 export const NODE_BIN = resolve(REPO_ROOT, 'node_modules', '.bin', 'node')
 /** `node_modules/.bin` first on PATH, so `#!/usr/bin/env node` scripts (wrangler) run on the repo's Node 22. */
 export const BIN_PATH = `${resolve(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`
@@ -17,6 +17,7 @@ export const BIN_PATH = `${resolve(REPO_ROOT, 'node_modules', '.bin')}:${process
 const LOG_TAIL_CHARS = 16_000
 const STOP_GRACE_MS = 3_000
 
+/** A server started by `spawnServer`. */
 export interface ServerChild {
   readonly name: string
   readonly pid: number
@@ -24,6 +25,7 @@ export interface ServerChild {
   logTail(): string
   exited(): boolean
   exitDescription(): string | null
+  /** SIGTERM to the group, SIGKILL after a grace period, then a sweep of whatever of the group is left. */
   stop(): Promise<void>
 }
 
@@ -42,6 +44,7 @@ export function killAllChildrenNow(): void {
   live.clear()
 }
 
+/** Starts `command` in its own process group, from the repository root, with `env` over this process's. */
 export function spawnServer(
   name: string,
   command: string,
@@ -118,50 +121,4 @@ export async function waitForHttp(url: string, deadlineMs: number, child: Server
     await sleep(250)
   }
   throw new Error(`${child.name}: ${url} did not answer ${status} within ${deadlineMs} ms (${last})`)
-}
-
-export const CLOCK_TICKS_PER_SECOND = 100
-
-/**
- * CPU time (user + system, ms) of every live process in the process group
- * `pgid`, from /proc. Linux only; returns null elsewhere.
- */
-export function groupCpuMs(pgid: number): number | null {
-  const byCommand = groupCpuByCommand(pgid)
-  if (byCommand === null) return null
-  let total = 0
-  for (const ms of byCommand.values()) total += ms
-  return total
-}
-
-/**
- * The same, summed per command name (`workerd`, `node`, ...), to tell the
- * runtime apart from the Node that drives it. Null where /proc is missing.
- */
-export function groupCpuByCommand(pgid: number): Map<string, number> | null {
-  let entries: string[]
-  try {
-    entries = readdirSync('/proc')
-  } catch {
-    return null
-  }
-  const ticks = new Map<string, number>()
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-    } catch {
-      continue
-    }
-    // The command name (field 2) may hold spaces; fields after its ')' are space-separated.
-    const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
-    if (Number(fields[2]) !== pgid) continue
-    ticks.set(command, (ticks.get(command) ?? 0) + Number(fields[11]) + Number(fields[12]))
-  }
-  const ms = new Map<string, number>()
-  for (const [command, t] of ticks) ms.set(command, (t * 1000) / CLOCK_TICKS_PER_SECOND)
-  return ms
 }

@@ -7,12 +7,18 @@
  * - progress goes to stderr, so stdout holds only the report;
  * - how busy the machine is apart from the benchmark: a second process (a
  *   test run, a build) on a 2-core machine skews every figure, so each row
- *   waits a bounded time for the machine to calm down and reports what else ran.
+ *   waits a bounded time for the machine to calm down and reports what else ran;
+ * - the machine, named in every report.
  */
-import { readFileSync } from 'node:fs'
-import { CLOCK_TICKS_PER_SECOND, killAllChildrenNow, sleep } from './child-processes.ts'
+import { availableParallelism, cpus, totalmem } from 'node:os'
+import { killAllChildrenNow, sleep } from './child-process.ts'
+import { machineBusyMs } from './process-cpu.ts'
 
-export function guardRun(deadlineMs: number): void {
+/**
+ * Stops every server child on exit, on a signal and on an uncaught error, and ends the run with
+ * exit code 2 once it passes `deadlineMs` (none: a run bounded by its own loops).
+ */
+export function guardRun(deadlineMs?: number): void {
   process.on('exit', killAllChildrenNow)
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
@@ -28,6 +34,7 @@ export function guardRun(deadlineMs: number): void {
   }
   process.on('uncaughtException', crash)
   process.on('unhandledRejection', crash)
+  if (deadlineMs === undefined) return
   setTimeout(() => {
     console.error(`the run passed its ${Math.round(deadlineMs / 1000)} s deadline: stopping`)
     killAllChildrenNow()
@@ -38,20 +45,6 @@ export function guardRun(deadlineMs: number): void {
 /** Progress goes to stderr so stdout holds only the report. */
 export function progress(line: string): void {
   console.error(`[bench +${Math.round(performance.now() / 1000)}s] ${line}`)
-}
-
-/** Busy CPU time (ms, all cores, everything on the machine) from /proc/stat; null where there is none. */
-export function machineBusyMs(): number | null {
-  let line: string
-  try {
-    line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
-  } catch {
-    return null
-  }
-  const ticks = line.trim().split(/\s+/).slice(1).map(Number)
-  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
-  const busy = ticks.slice(0, 8).reduce((a, b, i) => (i === 3 || i === 4 ? a : a + b), 0)
-  return (busy * 1000) / CLOCK_TICKS_PER_SECOND
 }
 
 const SAMPLE_MS = 500
@@ -77,4 +70,16 @@ export async function waitForQuiet(serverCpuMs: () => number | null, maxWaitMs: 
     if (other < threshold || Date.now() >= deadline) break
   }
   return other
+}
+
+/**
+ * The machine in one line: `2 × <CPU>, Node v22…, linux`, or with `memory`
+ * (the topic benchmark's form) `2 cores (<CPU>), 24 GiB, Node v22…`.
+ */
+export function machineLine(form: 'cpus' | 'memory' = 'cpus'): string {
+  const model = cpus()[0]?.model.trim() ?? 'unknown CPU'
+  if (form === 'memory') {
+    return `${availableParallelism()} cores (${model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+  }
+  return `${cpus().length} × ${model}, Node ${process.version}, ${process.platform}`
 }

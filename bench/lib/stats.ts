@@ -1,4 +1,14 @@
-/** Small statistics and number formatting for the benchmark tables. */
+/**
+ * Latency statistics for the benchmarks: percentiles of kept samples, and a
+ * mergeable histogram for runs with too many samples to keep.
+ *
+ * `LatencyHistogram` has buckets 1% apart, from 0.01 ms to far beyond any
+ * run: a thousand subscribers each receiving thousands of messages make
+ * millions of samples, too many to keep and sort, while a histogram costs
+ * one `Math.log` per sample and merges across threads by adding counts.
+ * Its percentiles are the upper edge of their bucket (at most 1% high),
+ * capped by the exact maximum.
+ */
 
 export interface LatencySummary {
   count: number
@@ -14,6 +24,17 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN
 }
 
+/**
+ * The sample at index ⌊p% of the count⌋ of an ascending array (one rank above
+ * `percentile` when p% of the count is whole): the indexer benchmark's
+ * definition, kept so its figures compare with those it published. NaN when empty.
+ */
+export function indexPercentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
+}
+
+/** Count, nearest-rank p50 and p99, and maximum of `values`. */
 export function summarize(values: readonly number[]): LatencySummary {
   const sorted = Float64Array.from(values).sort()
   const list = Array.from(sorted)
@@ -32,28 +53,48 @@ export function median(values: readonly number[]): number {
   )
 }
 
-/** Milliseconds: one decimal under 100, whole numbers above. */
-export function ms(value: number): string {
-  if (!Number.isFinite(value)) return 'n/a'
-  return value < 100 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US')
-}
+const BASE_MS = 0.01
+const GROWTH = 1.01
+const LOG_GROWTH = Math.log(GROWTH)
+export const HISTOGRAM_BUCKETS = 2_400
 
-export function count(value: number): string {
-  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a'
-}
+/** Latencies in buckets 1% apart; merges across threads by adding counts. */
+export class LatencyHistogram {
+  readonly counts: Float64Array
+  total = 0
+  max = Number.NEGATIVE_INFINITY
 
-export function pct(fraction: number | null): string {
-  return fraction === null || !Number.isFinite(fraction) ? 'n/a' : `${Math.round(fraction * 100)}%`
-}
+  constructor(counts = new Float64Array(HISTOGRAM_BUCKETS)) {
+    if (counts.length !== HISTOGRAM_BUCKETS) throw new Error(`a histogram has ${HISTOGRAM_BUCKETS} buckets`)
+    this.counts = counts
+    for (const c of counts) this.total += c
+  }
 
-/** `value / reference` as "1.23x"; "n/a" when either is missing or the reference is 0. */
-export function ratio(value: number, reference: number | undefined): string {
-  if (reference === undefined || !Number.isFinite(value) || !Number.isFinite(reference) || reference === 0) return 'n/a'
-  return `${(value / reference).toFixed(2)}x`
-}
+  add(ms: number): void {
+    const i = ms <= BASE_MS ? 0 : Math.min(HISTOGRAM_BUCKETS - 1, Math.ceil(Math.log(ms / BASE_MS) / LOG_GROWTH))
+    this.counts[i] = (this.counts[i] ?? 0) + 1
+    this.total++
+    if (ms > this.max) this.max = ms
+  }
 
-export function bytes(value: number): string {
-  if (value >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`
-  if (value >= 1024) return `${(value / 1024).toFixed(1)} KiB`
-  return `${value} B`
+  merge(counts: Float64Array, max: number): void {
+    for (let i = 0; i < HISTOGRAM_BUCKETS; i++) {
+      const c = counts[i] ?? 0
+      this.counts[i] = (this.counts[i] ?? 0) + c
+      this.total += c
+    }
+    if (max > this.max) this.max = max
+  }
+
+  /** Nearest-rank percentile in ms; NaN when empty. */
+  percentile(p: number): number {
+    if (this.total === 0) return Number.NaN
+    const rank = Math.max(1, Math.ceil((p / 100) * this.total))
+    let seen = 0
+    for (let i = 0; i < HISTOGRAM_BUCKETS; i++) {
+      seen += this.counts[i] ?? 0
+      if (seen >= rank) return Math.min(BASE_MS * GROWTH ** i, this.max)
+    }
+    return this.max
+  }
 }

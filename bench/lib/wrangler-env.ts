@@ -1,6 +1,6 @@
 /**
- * The environment every benchmark starts `wrangler dev` with, the edge and
- * its same-runtime anchors alike, so they run on the same local runtime.
+ * The environments benchmarks start `wrangler dev` with, so the edge and its
+ * same-runtime anchors run on the same local runtime.
  *
  * - `CLOUDFLARE_CF_FETCH_ENABLED=false`, `WRANGLER_SEND_METRICS=false`: no
  *   requests leave the machine.
@@ -17,8 +17,20 @@
  * spawn(wrangler, ['dev', '--port', '8787'], { env: { ...process.env, ...BENCH_WRANGLER_ENV } })
  * ```
  */
-export const BENCH_WRANGLER_ENV: Readonly<Record<string, string>> = {
+
+/**
+ * Nothing leaves the machine, wrangler's local tracing left on (its
+ * default): the dispatch benchmark's traced setup, and the benchmarks whose
+ * figures were taken this way (`bench:index`, `bench:crypto`,
+ * `bench:docs:storage`).
+ */
+export const WRANGLER_QUIET_ENV: Readonly<Record<string, string>> = {
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   WRANGLER_SEND_METRICS: 'false',
+}
+
+/** Nothing leaves the machine and no local tracing: what the edge and its anchors run with. */
+export const BENCH_WRANGLER_ENV: Readonly<Record<string, string>> = {
+  ...WRANGLER_QUIET_ENV,
   X_LOCAL_OBSERVABILITY: 'false',
 }

@@ -18,6 +18,7 @@ import { createBridge } from '../../node-bridge/src/bridge.ts'
 import { type BridgeNodeInit, createBridgeNode } from '../../node-bridge/src/node.ts'
 import { openStorage } from '../../node-bridge/src/storage.ts'
 import { gossipMessageId } from '../../node-bridge/src/topic-ids.ts'
+import { now } from '../lib/worker-pool.ts'
 import { createDefaultGossipsubNode } from './default-node.ts'
 
 export type NodeKind = 'bridge' | 'plain' | 'default'
@@ -43,7 +44,6 @@ export type ThreadEvent =
 
 const { topic, bootstrap, kind } = workerData as { topic: string; bootstrap: string | null; kind: NodeKind }
 const port = parentPort as NonNullable<typeof parentPort>
-const now = () => performance.timeOrigin + performance.now()
 const post = (event: ThreadEvent) => port.postMessage(event)
 const idOf = (data: Uint8Array) => Buffer.from(gossipMessageId({ data })).toString('hex')
 

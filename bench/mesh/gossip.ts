@@ -5,8 +5,11 @@
  * second delivered to every other node). Deliveries are matched by id,
  * whatever order the threads report in.
  */
-import { progress } from '../docs/run-environment.ts'
-import { count, type LatencySummary, ms, summarize } from '../docs/stats.ts'
+import { sleep } from '../lib/child-process.ts'
+import { count, ms } from '../lib/report-table.ts'
+import { progress } from '../lib/run-environment.ts'
+import { type LatencySummary, summarize } from '../lib/stats.ts'
+import { now } from '../lib/worker-pool.ts'
 import type { ThreadEvent } from './bridge-thread.ts'
 import type { Mesh } from './mesh.ts'
 
@@ -27,9 +30,6 @@ export interface GossipResult {
   /** Nodes each message must reach (all but its publisher). */
   others: number
 }
-
-const wallNow = () => performance.timeOrigin + performance.now()
-const sleep = (msDelay: number) => new Promise((r) => setTimeout(r, msDelay))
 
 /** Runs `messages` at `rate`/s from rotating nodes, then a burst of `burst` from the first node. */
 export async function runGossip(mesh: Mesh, messages: number, rate: number, burst: number): Promise<GossipResult> {
@@ -83,9 +83,9 @@ export async function runGossip(mesh: Mesh, messages: number, rate: number, burs
   const deliveriesOf = (ids: string[]) => ids.reduce((sum, id) => sum + deliveredTo(id), 0)
 
   progress(`gossipsub: ${messages} messages at ${rate}/s`)
-  const steadyStart = wallNow()
+  const steadyStart = now()
   for (let i = 0; i < messages; i++) {
-    const wait = steadyStart + (i * 1000) / rate - wallNow()
+    const wait = steadyStart + (i * 1000) / rate - now()
     if (wait > 0) await sleep(wait)
     bridges[i % bridges.length]?.send({ type: 'publish', text: `steady ${i}` })
   }
@@ -100,7 +100,7 @@ export async function runGossip(mesh: Mesh, messages: number, rate: number, burs
   progress(`gossipsub: burst of ${burst} from one node`)
   const closedBefore = closedNow()
   const cpuBefore = process.cpuUsage()
-  const burstStart = wallNow()
+  const burstStart = now()
   publisher.send({ type: 'burst' })
   const burstIds = await waitDelivered(burst, burstStart, 90_000)
   const cpu = process.cpuUsage(cpuBefore)

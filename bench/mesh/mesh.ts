@@ -5,7 +5,7 @@
  * each sees every other as a topic peer.
  */
 import { Worker } from 'node:worker_threads'
-import { progress } from '../docs/run-environment.ts'
+import { progress } from '../lib/run-environment.ts'
 import type { NodeKind, ThreadCommand, ThreadEvent } from './bridge-thread.ts'
 
 export interface MeshBridge {

@@ -14,31 +14,25 @@
  *
  *   node bench/mesh/run.ts [--bridges 10] [--messages 300] [--rate 20] [--burst 1000] [--records 100] [--no-anchor]
  */
-import { parseArgs } from 'node:util'
 import { encodeRecord, generateIdentity } from '@vivim/shared'
 import { signedRecord } from '../../node-bridge/test/helpers.ts'
-import { guardRun, progress } from '../docs/run-environment.ts'
-import { count, ms, summarize } from '../docs/stats.ts'
+import { flag, int, parseOptions } from '../lib/options.ts'
+import { count, markdownTable, ms } from '../lib/report-table.ts'
+import { guardRun, progress } from '../lib/run-environment.ts'
+import { summarize } from '../lib/stats.ts'
 import type { ThreadEvent } from './bridge-thread.ts'
 import { allDelivered, burstCostRow, type GossipResult, gossipRows, runGossip } from './gossip.ts'
 import { type Mesh, startMesh } from './mesh.ts'
 
-const { values } = parseArgs({
-  options: {
-    bridges: { type: 'string', default: '10' },
-    messages: { type: 'string', default: '300' },
-    rate: { type: 'string', default: '20' },
-    burst: { type: 'string', default: '1000' },
-    records: { type: 'string', default: '100' },
-    'no-anchor': { type: 'boolean', default: false },
-  },
+const values = parseOptions('node bench/mesh/run.ts [flags]   (npm run bench:mesh -- [flags])', {
+  bridges: int(10, 2, 100, 'nodes, one worker thread each'),
+  messages: int(300, 1, 100_000, 'envelopes at the steady rate'),
+  rate: int(20, 1, 10_000, 'steady envelopes/s, from rotating publishers'),
+  burst: int(1000, 1, 100_000, 'envelopes of the burst from one node'),
+  records: int(100, 0, 100_000, 'DHT records put on one bridge, got from another'),
+  noAnchor: flag('skip the plain-Gossipsub anchors'),
 })
-const n = (v: string | undefined) => Number.parseInt(v ?? '', 10)
-const BRIDGES = n(values.bridges)
-const MESSAGES = n(values.messages)
-const RATE = n(values.rate)
-const BURST = n(values.burst)
-const RECORDS = n(values.records)
+const { bridges: BRIDGES, messages: MESSAGES, rate: RATE, burst: BURST, records: RECORDS } = values
 guardRun(20 * 60_000)
 
 /** DHT: put through the record mirror on one bridge, got from another. */
@@ -76,7 +70,7 @@ const ANCHORS = [
   { kind: 'default', label: 'Plain Gossipsub, libp2p defaults (anchor)' },
 ] as const
 const anchors: { label: string; gossip: GossipResult; closed: number }[] = []
-for (const { kind, label } of values['no-anchor'] ? [] : ANCHORS) {
+for (const { kind, label } of values.noAnchor ? [] : ANCHORS) {
   const anchorMesh = await startMesh(BRIDGES, `public:bench:mesh-${kind}-${Date.now()}`, kind)
   const gossip = await runGossip(anchorMesh, MESSAGES, RATE, BURST)
   const closed = (await anchorMesh.stop()).connectionsClosed
@@ -86,37 +80,32 @@ for (const { kind, label } of values['no-anchor'] ? [] : ANCHORS) {
 
 const put = summarize(dht.puts)
 const get = summarize(dht.gets)
-const row = (cells: string[]) => `| ${cells.join(' | ')} |`
 console.log(`Mesh benchmark: ${BRIDGES} nodes on 127.0.0.1, one worker thread each, Node ${process.version}\n`)
-console.log(row(['measure', 'delivered / done', 'p50 ms', 'p99 ms', 'per second']))
-console.log(row(['---', '---', '---', '---', '---']))
-for (const cells of gossipRows('Bridges', bridgeGossip)) console.log(row(cells))
-for (const a of anchors) for (const cells of gossipRows(a.label, a.gossip)) console.log(row(cells))
-console.log(
-  row([
+const measures = [
+  ...gossipRows('Bridges', bridgeGossip),
+  ...anchors.flatMap((a) => gossipRows(a.label, a.gossip)),
+  [
     'DHT put (record mirror: check, put, provide)',
     count(dht.puts.length),
     ms(put.p50),
     ms(put.p99),
     count(1000 / (put.p50 || 1)),
-  ]),
-)
-console.log(
-  row([
+  ],
+  [
     'DHT get from another bridge',
     `${count(dht.found)}/${count(dht.gets.length)} found`,
     ms(get.p50),
     ms(get.p99),
     count(1000 / (get.p50 || 1)),
-  ]),
-)
+  ],
+]
+console.log(markdownTable(['measure', 'delivered / done', 'p50 ms', 'p99 ms', 'per second'], measures, 'lllll'))
 console.log(
   `\nThe burst of ${count(BURST)}: until its last delivery; CPU of the whole benchmark process (every node thread) per message.\n`,
 )
-console.log(row(['nodes', 'burst took', 'CPU per message', 'cores busy', 'connections closed during it']))
-console.log(row(['---', '---', '---', '---', '---']))
-console.log(row(burstCostRow('Bridges', bridgeGossip)))
-for (const a of anchors) console.log(row(burstCostRow(a.label, a.gossip)))
+const costs = [burstCostRow('Bridges', bridgeGossip), ...anchors.map((a) => burstCostRow(a.label, a.gossip))]
+const costHeader = ['nodes', 'burst took', 'CPU per message', 'cores busy', 'connections closed during it']
+console.log(markdownTable(costHeader, costs, 'lllll'))
 console.log(
   `\nConnections closed during the run: bridges ${count(bridgeCounts.connectionsClosed)}` +
     anchors.map((a) => `, ${a.label} ${count(a.closed)}`).join('') +

@@ -7,9 +7,12 @@
 import { resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
+import { REPO_ROOT as ROOT } from '../lib/child-process.ts'
+import { parseOptions } from '../lib/options.ts'
+import { markdownTable } from '../lib/report-table.ts'
 
-const ROOT = resolve(import.meta.dirname, '..', '..')
 const BUDGET_KB = 40
+parseOptions('node bench/size/run.ts   (npm run bench:size; it takes no flags)', {})
 
 async function measure(entry: string) {
   return build({
@@ -31,12 +34,16 @@ const result = await measure('client/src/index.ts')
 const code = result.outputFiles[0]?.contents ?? new Uint8Array()
 const gzipped = gzipSync(code, { level: 9 }).length
 const e2e = (await measure('client/src/e2e/index.ts')).outputFiles[0]?.contents ?? new Uint8Array()
-console.log('| bundle | minified | gzipped | budget |')
-console.log('| --- | --- | --- | --- |')
-console.log(`| @vivim/client (without yjs) | ${kb(code.length)} KB | ${kb(gzipped)} KB | ${BUDGET_KB} KB |`)
-console.log(
-  `| @vivim/client/e2e, alone (without yjs) | ${kb(e2e.length)} KB | ${kb(gzipSync(e2e, { level: 9 }).length)} KB | — |`,
-)
+const sizes = [
+  ['@vivim/client (without yjs)', `${kb(code.length)} KB`, `${kb(gzipped)} KB`, `${BUDGET_KB} KB`],
+  [
+    '@vivim/client/e2e, alone (without yjs)',
+    `${kb(e2e.length)} KB`,
+    `${kb(gzipSync(e2e, { level: 9 }).length)} KB`,
+    '—',
+  ],
+]
+console.log(markdownTable(['bundle', 'minified', 'gzipped', 'budget'], sizes, 'llll'))
 const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {}
 const byPackage = new Map<string, number>()
 for (const [path, info] of Object.entries(inputs)) {

@@ -16,9 +16,6 @@
 
 export const PAYLOAD_BYTES = 12
 
-/** The shared clock of every thread of the load generator, ms since the epoch. */
-export const now = (): number => performance.timeOrigin + performance.now()
-
 /** When message `seq` is due: `t0` plus `seq` intervals of the offered rate. */
 export function scheduledAt(t0: number, ratePerS: number, seq: number): number {
   return t0 + (seq * 1000) / ratePerS

@@ -1,34 +1,20 @@
 /**
- * The servers the benchmark measures: the edge under `wrangler dev` on a
- * free port with its state in a fresh temporary directory (a run never reads
- * or leaves `.wrangler/state`), in its own process group so stopping it
- * stops the workerd it starts too, or an already running edge given with
- * `--url`; and its two anchors, which speak the same topic protocol with
- * nothing else: the naive broadcast Durable Object (`naive-worker/`, started
- * exactly as the edge, from its own `wrangler.toml`) and a Node `ws`
- * broadcast server (`ws-broadcast-server.ts`, a child process).
+ * The servers the topic benchmark measures (`bench/lib/edge-process.ts`
+ * starts them): the edge from a deploy bundle under `wrangler dev`, or an
+ * already running edge given with `--url`; and its two anchors, which speak
+ * the same topic protocol with nothing else: the naive broadcast Durable
+ * Object (`naive-worker/`, under its own `wrangler dev` with the edge's
+ * flags) and a Node `ws` broadcast server (`ws-broadcast-server.ts`, a child
+ * process).
  *
  * wrangler dev runs two workerd processes: an entry one that serves the port
  * and proxies every request and frame, and the runtime that runs the Worker
  * and its Durable Objects (the topic rooms). Their CPU time is read from
  * /proc apart, and the whole group's (wrangler's own Node process too).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { snapshotArgs } from '../../scripts/test-edge.ts'
-import {
-  CLOCK_TICKS_PER_SECOND,
-  freePort,
-  groupCpuMs,
-  NODE_BIN,
-  REPO_ROOT,
-  spawnServer,
-  waitForHttp,
-} from '../docs/child-processes.ts'
-import { BENCH_WRANGLER_ENV } from '../lib/wrangler-env.ts'
-
-const READY_MS = 90_000
+import { join } from 'node:path'
+import { freePort, NODE_BIN, REPO_ROOT } from '../lib/child-process.ts'
+import { type Server, startServer, startSnapshotEdge, startWrangler, type WranglerServer } from '../lib/edge-process.ts'
 
 /** CPU ms used so far; null when unknown (an edge given with `--url`). */
 export interface EdgeCpu {
@@ -62,42 +48,33 @@ export interface Edge {
   stop(): Promise<void>
 }
 
-interface Workerd {
-  pid: number
-  /** Whether it is the entry process (it listens on the edge's port). */
-  entry: boolean
-  cpuMs: number
-}
+const sumCpu = (processes: readonly { cpuMs: number }[]) =>
+  processes.length === 0 ? null : processes.reduce((sum, p) => sum + p.cpuMs, 0)
 
-/** The workerd processes of process group `pgid`, from /proc. */
-function workerdProcesses(pgid: number, port: number): Workerd[] {
-  const found: Workerd[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    let stat: string
-    let cmdline: string
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      if (!stat.includes('(workerd)')) continue
-      cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8')
-    } catch {
-      continue
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
-    if (Number(fields[2]) !== pgid) continue
-    const ticks = Number(fields[11]) + Number(fields[12])
-    found.push({
-      pid: Number(name),
-      entry: cmdline.includes(`entry=127.0.0.1:${port}\0`),
-      cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
-    })
+/** A started server as a target: its CPU split into workerd runtime and entry when it is a `wrangler dev`. */
+function target(kind: TargetKind, server: Server | WranglerServer): Edge {
+  const wrangler = 'workerd' in server ? server : null
+  return {
+    kind,
+    wsOrigin: server.origin.replace(/^http/, 'ws'),
+    cpuMs: () => {
+      const group = server.cpuMs()
+      if (wrangler === null) return { runtime: group, entry: null, group }
+      const workerd = wrangler.workerd()
+      return { runtime: sumCpu(workerd.filter((p) => !p.entry)), entry: sumCpu(workerd.filter((p) => p.entry)), group }
+    },
+    generation: () =>
+      wrangler === null
+        ? ''
+        : wrangler
+            .workerd()
+            .map((p) => p.pid)
+            .sort((a, b) => a - b)
+            .join(','),
+    died: () => server.died(),
+    logTail: () => server.logTail(),
+    stop: () => server.stop(),
   }
-  return found
-}
-
-function sumCpu(processes: readonly Workerd[]): number | null {
-  return processes.length === 0 ? null : processes.reduce((sum, p) => sum + p.cpuMs, 0)
 }
 
 async function attach(url: string): Promise<Edge> {
@@ -116,84 +93,20 @@ async function attach(url: string): Promise<Edge> {
   }
 }
 
-/**
- * Starts `wrangler dev` (or attaches to `url`) and resolves once `/healthz` answers 200. It serves
- * a deploy bundle built once (`snapshotArgs`), not the sources: wrangler dev reloads on every
- * source edit, which would cut a run's sockets.
- */
+/** Starts the edge from a deploy bundle (or attaches to `url`) and resolves once `/healthz` answers 200. */
 export async function startEdge(url: string | null): Promise<Edge> {
-  if (url !== null) return attach(url)
-  const snapshot = mkdtempSync(join(tmpdir(), 'vivim-bench-topics-bundle-'))
-  process.once('exit', () => rmSync(snapshot, { recursive: true, force: true }))
-  return startWrangler('edge', [...snapshotArgs(snapshot), '--var', 'VIVIM_ENV:development'])
+  return url === null ? target('edge', await startSnapshotEdge()) : attach(url)
 }
 
 /** Starts the naive broadcast Worker under `wrangler dev`, with the edge's flags and its own config. */
-export function startNaive(): Promise<Edge> {
-  return startWrangler('naive', ['--config', join(REPO_ROOT, 'bench', 'topics', 'naive-worker', 'wrangler.toml')])
+export async function startNaive(): Promise<Edge> {
+  const source = ['--config', join(REPO_ROOT, 'bench', 'topics', 'naive-worker', 'wrangler.toml')]
+  return target('naive', await startWrangler({ source }))
 }
 
 /** Starts the Node `ws` broadcast server as a child process. */
 export async function startWsServer(): Promise<Edge> {
   const port = await freePort()
-  const script = join(REPO_ROOT, 'bench', 'topics', 'ws-broadcast-server.ts')
-  const child = spawnServer('ws broadcast server', NODE_BIN, [script, '--port', `${port}`])
-  const server: Edge = {
-    kind: 'ws',
-    wsOrigin: `ws://127.0.0.1:${port}`,
-    cpuMs: () => {
-      const cpu = groupCpuMs(child.pid)
-      return { runtime: cpu, entry: null, group: cpu }
-    },
-    generation: () => '',
-    died: () => (child.exited() ? `the ws server ${child.exitDescription()}` : null),
-    logTail: () => child.logTail(),
-    stop: () => child.stop(),
-  }
-  return whenReady(server, port, child)
-}
-
-async function startWrangler(kind: TargetKind, extraArgs: readonly string[]): Promise<Edge> {
-  const port = await freePort()
-  const persist = mkdtempSync(join(tmpdir(), 'vivim-bench-topics-'))
-  const removePersist = () => rmSync(persist, { recursive: true, force: true })
-  process.once('exit', removePersist)
-  const wrangler = resolve(REPO_ROOT, 'node_modules', '.bin', 'wrangler')
-  const args = ['dev', '--port', `${port}`, '--ip', '127.0.0.1', ...extraArgs]
-  const child = spawnServer('wrangler dev', wrangler, [...args, '--persist-to', persist], BENCH_WRANGLER_ENV)
-  const edge: Edge = {
-    kind,
-    wsOrigin: `ws://127.0.0.1:${port}`,
-    cpuMs: () => {
-      const workerd = workerdProcesses(child.pid, port)
-      return {
-        runtime: sumCpu(workerd.filter((p) => !p.entry)),
-        entry: sumCpu(workerd.filter((p) => p.entry)),
-        group: groupCpuMs(child.pid),
-      }
-    },
-    generation: () =>
-      workerdProcesses(child.pid, port)
-        .map((p) => p.pid)
-        .sort((a, b) => a - b)
-        .join(','),
-    died: () => (child.exited() ? `wrangler dev ${child.exitDescription()}` : null),
-    logTail: () => child.logTail(),
-    stop: async () => {
-      await child.stop()
-      removePersist()
-    },
-  }
-  return whenReady(edge, port, child)
-}
-
-/** Resolves with `server` once its `/healthz` answers 200; stops it if it never does. */
-async function whenReady(server: Edge, port: number, child: Parameters<typeof waitForHttp>[2]): Promise<Edge> {
-  try {
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`, READY_MS, child)
-    return server
-  } catch (error) {
-    await server.stop()
-    throw error
-  }
+  const args = [join(REPO_ROOT, 'bench', 'topics', 'ws-broadcast-server.ts'), '--port', `${port}`]
+  return target('ws', await startServer({ name: 'ws broadcast server', command: NODE_BIN, args, port }))
 }

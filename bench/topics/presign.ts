@@ -20,7 +20,8 @@ import {
   identityFromSecretKey,
   TopicFrameType,
 } from '../../shared/src/index.ts'
-import { encodePayload, now, scheduledAt } from './bench-protocol.ts'
+import { now } from '../lib/worker-pool.ts'
+import { encodePayload, scheduledAt } from './bench-protocol.ts'
 
 interface SignerSetup {
   readonly role: 'signer'

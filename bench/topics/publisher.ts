@@ -17,9 +17,10 @@
  */
 import WebSocket from 'ws'
 import { decodeTopicServerFrame, encodeTopicFrame, TopicFrameType, topicMessagesOf } from '../../shared/src/index.ts'
-import { sleep } from '../docs/child-processes.ts'
-import { type LatencySummary, summarize } from '../docs/stats.ts'
-import { now, Published, scheduledAt } from './bench-protocol.ts'
+import { sleep } from '../lib/child-process.ts'
+import { type LatencySummary, summarize } from '../lib/stats.ts'
+import { now } from '../lib/worker-pool.ts'
+import { Published, scheduledAt } from './bench-protocol.ts'
 
 const ACK_EVERY = 25
 const SHED_AFTER_MS = 1_000

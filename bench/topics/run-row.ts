@@ -6,13 +6,13 @@
  * closed whatever happened.
  */
 import { availableParallelism } from 'node:os'
-import { machineBusyMs, progress, waitForQuiet } from '../docs/run-environment.ts'
-import type { LatencySummary } from '../docs/stats.ts'
+import { machineBusyMs } from '../lib/process-cpu.ts'
+import { progress, waitForQuiet } from '../lib/run-environment.ts'
+import { LatencyHistogram, type LatencySummary } from '../lib/stats.ts'
+import { now } from '../lib/worker-pool.ts'
 import type { SubscriberReport } from './bench-protocol.ts'
-import { now } from './bench-protocol.ts'
 import type { TopicBenchOptions } from './cli-options.ts'
 import type { Edge, EdgeCpu, TargetKind } from './edge-under-test.ts'
-import { LatencyHistogram } from './latency-histogram.ts'
 import { presign } from './presign.ts'
 import { Publisher, type PublishReport } from './publisher.ts'
 import { SubscriberPool } from './subscriber-pool.ts'

@@ -17,25 +17,15 @@
  *     [--targets edge,naive,ws]
  */
 import { randomBytes } from 'node:crypto'
-import { guardRun, progress } from '../docs/run-environment.ts'
-import { count, ms } from '../docs/stats.ts'
-import { parseOptions, type TopicBenchOptions, USAGE } from './cli-options.ts'
+import { parseOptions } from '../lib/options.ts'
+import { count, ms } from '../lib/report-table.ts'
+import { guardRun, machineLine, progress } from '../lib/run-environment.ts'
+import { TOPIC_OPTIONS } from './cli-options.ts'
 import { type Edge, startEdge, startNaive, startWsServer, TARGET_LABELS, type TargetKind } from './edge-under-test.ts'
-import { machineLine, resultTable, rowNotes } from './report-table.ts'
+import { resultTable, rowNotes } from './row-report.ts'
 import { type RowResult, runRow } from './run-row.ts'
 
-let options: TopicBenchOptions | null
-try {
-  options = parseOptions(process.argv.slice(2))
-} catch (error) {
-  console.error(`${(error as Error).message}\n${USAGE}`)
-  process.exit(64)
-}
-if (options === null) {
-  console.log(USAGE)
-  process.exit(0)
-}
-const o = options
+const o = parseOptions('node bench/topics/run.ts [flags]   (npm run bench:topics -- [flags])', TOPIC_OPTIONS)
 
 const rowCount = o.subscribers.length * o.rates.length * o.targets.length
 const rowBudgetS = o.quietWaitS + o.warmupS + o.durationS + o.drainS + 40
@@ -97,7 +87,7 @@ const out = [
     `Servers: ${targets.map((t) => TARGET_LABELS[t.kind]).join(', ')}, one after another on each row, same load generator; ` +
     `the naive broadcast DO runs under its own wrangler dev started as the edge's, the Node ws server is a child process ` +
     `(its CPU is the "server" figure).`,
-  `Machine: ${machineLine()}. Edge: ${o.url ?? 'wrangler dev (workerd) on 127.0.0.1'}. ` +
+  `Machine: ${machineLine('memory')}. Edge: ${o.url ?? 'wrangler dev (workerd) on 127.0.0.1'}. ` +
     `CPU in cores over the window: load gen = this process (publisher + ${o.threads} subscriber threads); ` +
     `workerd runtime = the process running the Worker and the topic rooms, entry = the one serving the port and ` +
     `proxying every frame; other = the rest of the machine${o.url === null ? '' : ' (the edge included: it is not our child)'}.`,

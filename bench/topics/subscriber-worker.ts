@@ -15,16 +15,16 @@ import {
   TopicFrameType,
   topicMessagesOf,
 } from '../../shared/src/index.ts'
+import { LatencyHistogram } from '../lib/stats.ts'
+import { now } from '../lib/worker-pool.ts'
 import {
   decodePayload,
   type FromSubscribers,
-  now,
   Published,
   type SubscriberReport,
   type SubscriberSetup,
   type ToSubscribers,
 } from './bench-protocol.ts'
-import { LatencyHistogram } from './latency-histogram.ts'
 
 const ACK_EVERY = Limits.topicAckEvery
 const CONNECT_BATCH = 50

@@ -9,11 +9,13 @@
  *   node bench/topics/ws-broadcast-server.ts --port 8790
  */
 import { createServer } from 'node:http'
-import { parseArgs } from 'node:util'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { decodeTopicClientFrame, encodeTopicFrame, TopicFrameType } from '../../shared/src/topic-protocol.ts'
+import { int, parseOptions } from '../lib/options.ts'
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '8790' } } })
+const { port } = parseOptions('node bench/topics/ws-broadcast-server.ts [flags]', {
+  port: int(8790, 1, 65_535, 'port on 127.0.0.1'),
+})
 
 interface TopicRoom {
   cursor: number
@@ -57,4 +59,4 @@ http.on('upgrade', (req, socket, head) => {
   })
 })
 
-http.listen(Number(values.port), '127.0.0.1', () => console.log(`listening on 127.0.0.1:${values.port}`))
+http.listen(port, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${port}`))

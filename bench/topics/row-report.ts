@@ -1,16 +1,11 @@
-/** The Markdown report: one table row per (subscribers, offered rate), then what limited the figures. */
-import { availableParallelism, cpus, totalmem } from 'node:os'
-import { count, ms } from '../docs/stats.ts'
+/**
+ * The topic benchmark's Markdown report: one table row per server,
+ * subscriber count and offered rate, then notes on what limited the figures
+ * (CPU per message and per frame, a late publisher, saturated rows).
+ */
+import { cores, count, markdownTable, ms } from '../lib/report-table.ts'
 import { TARGET_LABELS } from './edge-under-test.ts'
 import type { RowResult } from './run-row.ts'
-
-const cores = (value: number | null | undefined) =>
-  value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(2)
-
-export function machineLine(): string {
-  const model = cpus()[0]?.model.trim() ?? 'unknown CPU'
-  return `${availableParallelism()} cores (${model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
-}
 
 function completeCell(row: RowResult): string {
   if (row.error !== null) return `**failed**: ${row.error}`
@@ -19,12 +14,24 @@ function completeCell(row: RowResult): string {
   return row.complete ? `yes${shed}` : `**NO**: ${row.problems.join('; ')}${shed}`
 }
 
+const HEADER = [
+  'server',
+  'subscribers',
+  'offered msg/s (pub sockets)',
+  'published msg/s',
+  'delivered msg/s',
+  'frames/s',
+  'per subscriber msg/s (min)',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'complete?',
+  'ok p50 / p99 ms',
+  'CPU cores: load gen / server (workerd runtime + entry) / other',
+]
+
 export function resultTable(rows: readonly RowResult[]): string {
-  const lines = [
-    '| server | subscribers | offered msg/s (pub sockets) | published msg/s | delivered msg/s | frames/s | per subscriber msg/s (min) | p50 ms | p99 ms | max ms | complete? | ok p50 / p99 ms | CPU cores: load gen / server (workerd runtime + entry) / other |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
-  ]
-  for (const r of rows) {
+  const cells = rows.map((r) => {
     const perSub = r.deliveredPerS / r.subscribers
     const ok = r.okLatency === null ? 'n/a' : `${ms(r.okLatency.p50)} / ${ms(r.okLatency.p99)}`
     const cpu =
@@ -33,14 +40,23 @@ export function resultTable(rows: readonly RowResult[]): string {
         : r.cpu.entry === null
           ? `${cores(r.cpu.client)} / ${cores(r.cpu.runtime)} / ${cores(r.cpu.other)}`
           : `${cores(r.cpu.client)} / ${cores(r.cpu.runtime)} + ${cores(r.cpu.entry)} / ${cores(r.cpu.other)}`
-    lines.push(
-      `| ${TARGET_LABELS[r.target]} | ${count(r.subscribers)} | ${count(r.offered)} (${r.publisherSockets}) | ` +
-        `${count(r.publishedPerS)} | ${count(r.deliveredPerS)} | ${count(r.framesPerS)} | ` +
-        `${count(perSub)} (${count(r.minPerSubscriberPerS)}) | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} | ` +
-        `${ms(r.latency.max)} | ${completeCell(r)} | ${ok} | ${cpu} |`,
-    )
-  }
-  return lines.join('\n')
+    return [
+      TARGET_LABELS[r.target],
+      count(r.subscribers),
+      `${count(r.offered)} (${r.publisherSockets})`,
+      count(r.publishedPerS),
+      count(r.deliveredPerS),
+      count(r.framesPerS),
+      `${count(perSub)} (${count(r.minPerSubscriberPerS)})`,
+      ms(r.latency.p50),
+      ms(r.latency.p99),
+      ms(r.latency.max),
+      completeCell(r),
+      ok,
+      cpu,
+    ]
+  })
+  return markdownTable(HEADER, cells, 'lrrrrrrrrrlrr')
 }
 
 /** One bullet per row (runtime CPU per message and per frame, lateness, wrangler's own CPU), then saturation. */
