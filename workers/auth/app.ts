@@ -19,7 +19,5 @@ access.post('/v1/revocations', async (c) => {
   if (!(revocation instanceof Uint8Array) || !(token instanceof Uint8Array)) {
     throw new VivimError(ErrorCode.BadRequest, 'a revocation request is CBOR { revocation: bytes, token: bytes }')
   }
-  const result = await revoke(c.env, revocation, token)
-  if (!result.ok) throw new VivimError(result.code, result.message)
-  return c.json({ revoked: result.id })
+  return c.json({ revoked: await revoke(c.env, revocation, token) })
 })

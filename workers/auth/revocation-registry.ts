@@ -23,14 +23,15 @@ import {
   decodeCapability,
   decodeRevocation,
   ErrorCode,
+  type Settled,
+  settle,
+  unwrap,
   VivimError,
   validateRevocation,
 } from '@vivim/shared'
 import { edgeEvents } from '../extensions/events.ts'
 
 export type RoomKind = 'doc' | 'topic' | 'sealed' | 'signaling'
-
-export type RevokeResult = { ok: true; id: string } | { ok: false; code: ErrorCode; message: string }
 
 export interface RoomRef {
   readonly kind: RoomKind
@@ -61,16 +62,11 @@ export class RevocationRegistry extends DurableObject<Env> {
 
   /**
    * Stores a revocation after checking it against the token it names, then
-   * tells the rooms using it. Returns refusals as values: errors lose their
-   * codes on the way back through RPC.
+   * tells the rooms using it; the revoked token's id, or the refusal
+   * (`rpc-result.ts` in `shared/`).
    */
-  async revoke(revocationBytes: Uint8Array, tokenBytes: Uint8Array): Promise<RevokeResult> {
-    try {
-      return { ok: true, id: await this.store(revocationBytes, tokenBytes) }
-    } catch (error) {
-      if (!(error instanceof VivimError)) throw error
-      return { ok: false, code: error.code, message: error.message }
-    }
+  revoke(revocationBytes: Uint8Array, tokenBytes: Uint8Array): Promise<Settled<string>> {
+    return settle(() => this.store(revocationBytes, tokenBytes))
   }
 
   private async store(revocationBytes: Uint8Array, tokenBytes: Uint8Array): Promise<string> {
@@ -106,15 +102,9 @@ export async function revokedAmong(env: Env, ids: readonly string[], room?: Room
 }
 
 /** Stores a revocation in the object of the token it names (which checks that it is that token). */
-export function revoke(env: Env, revocationBytes: Uint8Array, tokenBytes: Uint8Array): Promise<RevokeResult> {
-  let named: string
-  try {
-    named = decodeRevocation(revocationBytes).revoke
-  } catch (error) {
-    if (!(error instanceof VivimError)) throw error
-    return Promise.resolve({ ok: false, code: error.code, message: error.message })
-  }
-  return registryOf(env, named).revoke(revocationBytes, tokenBytes)
+export async function revoke(env: Env, revocationBytes: Uint8Array, tokenBytes: Uint8Array): Promise<string> {
+  const named = decodeRevocation(revocationBytes).revoke
+  return unwrap(await registryOf(env, named).revoke(revocationBytes, tokenBytes))
 }
 
 function roomStub(env: Env, room: RoomRef) {

@@ -18,12 +18,12 @@ import {
   ErrorCode,
   parseDocId,
   parseTopic,
+  unwrap,
   VivimError,
 } from '@vivim/shared'
 import * as Y from 'yjs'
 import { revoke } from '../auth/revocation-registry.ts'
-import { roomRequest } from '../relay/room-headers.ts'
-import { FEDERATED_ACCESS, withDocRoom } from './doc-link.ts'
+import { applyDocUpdate, docState } from './doc-link.ts'
 import { enqueue } from './enqueue.ts'
 import { linkPeer, linksOf } from './hub.ts'
 import type { Peer } from './signed-request.ts'
@@ -43,9 +43,7 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
       if (envelope.topic !== activity.topic)
         throw new VivimError(ErrorCode.InvalidEnvelope, 'the message is for another topic')
       await linkPeer(env, 'topic', activity.topic, peer.domain, 'peer')
-      const room = env.TOPIC_ROOM.getByName(activity.topic)
-      const response = await room.fetch(roomRequest('/publish', activity.topic, FEDERATED_ACCESS, activity.envelope))
-      await refusedUnlessOk(response)
+      unwrap(await env.TOPIC_ROOM.getByName(activity.topic).remotePublish(activity.topic, activity.envelope))
       return
     }
     case ActivityType.DocSync: {
@@ -60,11 +58,8 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
       // A replica asks its home; a home answering our sync must already be linked as ours.
       if (activity.reply && !links.some((l) => l.peer === peer.domain)) throw notLinked(activity.doc)
       if (!activity.reply) await linkPeer(env, 'doc', activity.doc, peer.domain, 'replica')
-      const { diff, stateVector } = await withDocRoom(env, activity.doc, async (room) => ({
-        stateVector: room.stateVector,
-        diff: await room.diff(activity.sv),
-      }))
-      if (!isEmptyUpdate(diff))
+      const { diff, stateVector } = await docState(env, activity.doc, activity.sv)
+      if (diff !== null && !isEmptyUpdate(diff))
         await enqueue(env, peer.domain, { t: ActivityType.DocUpdate, doc: activity.doc, update: diff })
       if (!activity.reply) {
         await enqueue(env, peer.domain, { t: ActivityType.DocSync, doc: activity.doc, sv: stateVector, reply: true })
@@ -80,10 +75,7 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
       } catch {
         throw new VivimError(ErrorCode.BadRequest, 'not a Yjs update')
       }
-      await withDocRoom(env, activity.doc, async (room) => {
-        room.apply(activity.update)
-        await room.diff(Y.encodeStateVectorFromUpdate(activity.update))
-      })
+      await applyDocUpdate(env, activity.doc, activity.update)
       return
     }
     case ActivityType.DocHome: {
@@ -91,7 +83,7 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
       // link it as the home and catch up both ways, as an open with `?home=` would.
       parseDocId(activity.doc)
       await linkPeer(env, 'doc', activity.doc, peer.domain, 'home')
-      const sv = await withDocRoom(env, activity.doc, async (room) => room.stateVector)
+      const { stateVector: sv } = await docState(env, activity.doc)
       await enqueue(env, peer.domain, { t: ActivityType.DocSync, doc: activity.doc, sv, reply: false })
       return
     }
@@ -101,8 +93,7 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
       throw new VivimError(ErrorCode.BadRequest, `${activity.t} is the inbox's to handle`)
     case ActivityType.Revocation: {
       decodeRevocation(activity.revocation)
-      const result = await revoke(env, activity.revocation, activity.token)
-      if (!result.ok) throw new VivimError(result.code, result.message)
+      await revoke(env, activity.revocation, activity.token)
       return
     }
   }
@@ -110,19 +101,4 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
 
 function notLinked(doc: string): VivimError {
   return new VivimError(ErrorCode.Forbidden, `the document ${doc} is not federated with this peer`)
-}
-
-/** A room's refusal (JSON error shape, 4xx) is the activity's fault; a 5xx is transient. */
-async function refusedUnlessOk(response: Response): Promise<void> {
-  if (response.ok) return void (await response.body?.cancel())
-  const text = await response.text()
-  if (response.status >= 500) throw new Error(`the room failed: ${text.slice(0, 200)}`)
-  let code: ErrorCode = ErrorCode.BadRequest
-  let message = text.slice(0, 200)
-  try {
-    const body = JSON.parse(text) as { error: { code: ErrorCode; message: string } }
-    code = body.error.code
-    message = body.error.message
-  } catch {}
-  throw new VivimError(code, message)
 }

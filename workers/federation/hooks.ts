@@ -14,7 +14,7 @@
 import { ActivityType, decodeRevocation, encodeEnvelope, logLine, parseDomain, type TopicEnvelope } from '@vivim/shared'
 import { federatesWith, federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
-import { withDocRoom } from './doc-link.ts'
+import { docState } from './doc-link.ts'
 import { enqueue } from './enqueue.ts'
 import { federationHub, linkPeer, linksOf } from './hub.ts'
 
@@ -87,7 +87,7 @@ export function docOpened(env: Env, docId: string, home: string | null | undefin
       if (!known) return
       domain = known.peer
     }
-    const sv = await withDocRoom(env, docId, async (room) => room.stateVector)
+    const { stateVector: sv } = await docState(env, docId)
     await enqueue(env, domain, { t: ActivityType.DocSync, doc: docId, sv, reply: false })
   })
 }

@@ -4,21 +4,15 @@
  * where the document is stored. It speaks y-protocols exactly as the stock
  * `y-websocket` server does (see `shared/src/doc-protocol.ts`).
  *
- * Writes are coalesced: the effective updates that arrive while a flush is
- * pending are merged into one, written to SQLite as one log row, then sent
- * to every socket as one frame. The first update after an idle spell flushes
- * at once, so latency stays low at light load; under load a socket gets one
- * frame per flush window instead of one per update, which is what lets one
- * object keep up with thousands of updates a second.
+ * Writes are coalesced (`doc-live.ts`): under load a socket gets one frame
+ * per flush window instead of one per update, which is what lets one object
+ * keep up with thousands of updates a second.
  */
 
 import {
   CloseCode,
-  createSchemaGuard,
   type DocMessage,
-  type DocType,
   decodeDocMessage,
-  defineRoots,
   ErrorCode,
   encodeAwarenessFrame,
   encodePermissionDenied,
@@ -27,9 +21,9 @@ import {
   encodeSyncUpdate,
   Limits,
   MessageType,
-  parseDocId,
-  type SchemaGuard,
+  type Settled,
   SyncType,
+  settle,
   VivimError,
 } from '@vivim/shared'
 import * as Y from 'yjs'
@@ -37,38 +31,49 @@ import { ownerFromName } from '../auth/resource-owner.ts'
 import { edgeEvents } from '../extensions/events.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { ClientOwners, ownerKey } from './client-owners.ts'
-import { applyIncoming, storableBatches } from './doc-apply.ts'
-import { DocStore } from './doc-store.ts'
+import { applyIncoming } from './doc-apply.ts'
+import { LiveDoc } from './doc-live.ts'
 import { RefusedWriters } from './refused-writers.ts'
 import { Room } from './room.ts'
 import type { RoomRequest } from './room-headers.ts'
 import { RoomPresence } from './room-presence.ts'
-import { socketState } from './socket-state.ts'
+import { type SocketState, socketState } from './socket-state.ts'
 
 /** A Yjs update that changes nothing. */
 const EMPTY_UPDATE = new Uint8Array([0, 0])
 
-/** How long updates gather before a flush, once the room is busy. */
-const FLUSH_WINDOW_MS = 5
+/** Why a write was refused: the code and reason a socket is closed with. */
+interface Refusal {
+  readonly code: CloseCode
+  readonly reason: string
+}
 
-interface LoadedDoc {
-  readonly doc: Y.Doc
-  readonly type: DocType | null
-  readonly guard: SchemaGuard | null
+/** What `remoteState` answers. */
+export interface RemoteState {
+  readonly stateVector: Uint8Array
+  /** What the room holds beyond the state vector asked about, when one was. */
+  readonly diff: Uint8Array | null
+}
+
+/** Federation writes as a socket without a DID and with full access would. */
+const REMOTE_WRITER: Omit<SocketState, 'sid'> = {
+  did: null,
+  canRead: true,
+  canWrite: true,
+  canAdmin: false,
+  exp: null,
+  tokens: [],
+  awareness: {},
 }
 
 export class DocRoom extends Room<DocMessage> {
   protected readonly kind = 'document room'
   protected readonly frameName = 'y-protocols message'
-  private readonly store: DocStore
-  private loaded: LoadedDoc | null = null
-  private pending: Uint8Array[] = []
-  private flushTimer: ReturnType<typeof setTimeout> | null = null
-  private lastFlushAt = 0
+  private readonly live: LiveDoc
   private readonly presence: RoomPresence
   private readonly clients: ClientOwners
   /** The socket whose update is being applied: the writer the schema guard checks the rules for. */
-  private writing: WebSocket | null = null
+  private writing: SocketState | null = null
   /** The document's owner once known (it never changes after). */
   private knownOwner: string | null = null
   /** Updates in a row each socket sent that depended on content the room lacks. */
@@ -77,7 +82,13 @@ export class DocRoom extends Room<DocMessage> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.store = new DocStore(ctx.storage)
+    this.live = new LiveDoc(ctx.storage, {
+      onFlushed: (update) => {
+        this.ctx.waitUntil(edgeEvents.docFlushed(this.env, { docId: this.live.store.docId(), update }))
+        this.broadcast(encodeSyncUpdate(update))
+      },
+      writer: () => this.writer(),
+    })
     this.clients = new ClientOwners(ctx.storage.sql, ctx.getWebSockets())
     this.presence = new RoomPresence(() => ctx.getWebSockets(), {
       foreign: (ws, ids) => this.clients.foreign(ids, ownerKey(socketState(ws))),
@@ -95,11 +106,11 @@ export class DocRoom extends Room<DocMessage> {
         `a write of this identity was refused; wait ${Math.ceil(wait / 1000)} s`,
       )
     }
-    this.store.bindDocId(docId)
+    this.live.store.bindDocId(docId)
   }
 
   protected override onConnect(ws: WebSocket, { access }: RoomRequest): void {
-    ws.send(encodeSyncStep1(Y.encodeStateVector(this.room().doc)))
+    ws.send(encodeSyncStep1(Y.encodeStateVector(this.live.get().doc)))
     const presence = access.canRead ? this.presence.snapshotFrame() : null
     if (presence) ws.send(presence)
   }
@@ -132,36 +143,56 @@ export class DocRoom extends Room<DocMessage> {
     }
   }
 
-  /** Loads the document on first use after start or wake: snapshot, then the log. */
-  private room(): LoadedDoc {
-    if (this.loaded) return this.loaded
-    const docId = this.store.docId()
-    const type = docId === null ? null : parseDocId(docId).type
-    const doc = new Y.Doc()
-    if (type !== null) defineRoots(doc, type)
-    const stored = this.store.load()
-    if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
-    for (const update of stored.updates) Y.applyUpdate(doc, update)
-    for (const update of this.pending) Y.applyUpdate(doc, update)
-    const guard = type === null ? null : createSchemaGuard(doc, type, () => this.writer())
-    this.loaded = { doc, type, guard }
-    return this.loaded
+  /**
+   * Another part of the edge (federation) reads the document: the state
+   * vector, and what the room holds beyond `since` when given. Pending
+   * updates are flushed first, so an update applied before is stored.
+   */
+  remoteState(docId: string, since: Uint8Array | null): Promise<Settled<RemoteState>> {
+    return settle(() => {
+      this.live.store.bindDocId(docId)
+      this.live.flush()
+      const { doc } = this.live.get()
+      let diff: Uint8Array | null = null
+      try {
+        if (since !== null) diff = Y.encodeStateAsUpdate(doc, since)
+      } catch {
+        throw new VivimError(ErrorCode.BadRequest, 'not a Yjs state vector')
+      }
+      return { stateVector: Y.encodeStateVector(doc), diff }
+    })
+  }
+
+  /**
+   * Another part of the edge (federation) writes an update, with every
+   * check a client's write gets (document size, schema, the Yjs clients it
+   * writes with) but no DID's rules (the peer's own room checked them) and
+   * no frame limit (a peer's large update arrives in parts, joined at the
+   * inbox); answered once the update is stored and sent to every reader.
+   */
+  remoteUpdate(docId: string, update: Uint8Array): Promise<Settled<null>> {
+    return settle(() => {
+      this.live.store.bindDocId(docId)
+      // Its own key for the Yjs clients it writes with, released at once, as a socket's would be when it closes.
+      const writer: SocketState = { ...REMOTE_WRITER, sid: crypto.randomUUID() }
+      const written = this.write(writer, update)
+      this.clients.release(ownerKey(writer))
+      if (typeof written !== 'string') {
+        const code = written.code === CloseCode.Forbidden ? ErrorCode.Forbidden : ErrorCode.BadRequest
+        throw new VivimError(code, `the document refused the update: ${written.reason}`)
+      }
+      this.live.flush()
+      return null
+    })
   }
 
   /** Who writes the update being applied, for the rules; null (schema only) for a socket without a DID. */
   private writer(): { did: string; owner: string | null; admin: boolean } | null {
-    const state = this.writing === null ? null : socketState(this.writing)
+    const state = this.writing
     if (state?.did == null) return null
-    const docId = this.store.docId()
+    const docId = this.live.store.docId()
     this.knownOwner ??= (docId === null ? null : ownerFromName(`doc:${docId}`)) ?? this.owner()
     return { did: state.did, owner: this.knownOwner, admin: state.canAdmin }
-  }
-
-  /** Throws the in-memory document away; the next use reloads what is stored plus what is pending. */
-  private rollback(): void {
-    this.loaded?.guard?.destroy()
-    this.loaded?.doc.destroy()
-    this.loaded = null
   }
 
   private answerStep1(ws: WebSocket, stateVector: Uint8Array): void {
@@ -171,10 +202,10 @@ export class DocRoom extends Room<DocMessage> {
       return
     }
     // Nothing leaves the room before it is stored: flush first.
-    this.flush()
+    this.live.flush()
     let diff: Uint8Array
     try {
-      diff = Y.encodeStateAsUpdate(this.room().doc, stateVector)
+      diff = Y.encodeStateAsUpdate(this.live.get().doc, stateVector)
     } catch {
       this.sockets.reject(ws, CloseCode.BadFrame, 'sync step 1 carries no valid state vector')
       return
@@ -189,17 +220,29 @@ export class DocRoom extends Room<DocMessage> {
       return
     }
     if (isEmpty) return
-    if (this.store.storedBytes + update.length > Limits.maxDocumentBytes) {
-      this.flush()
-      this.compact()
-      if (this.store.storedBytes + update.length > Limits.maxDocumentBytes) {
-        this.sockets.reject(ws, CloseCode.DocumentTooLarge, `document would exceed ${Limits.maxDocumentBytes} bytes`)
-        return
+    const written = this.write(socketState(ws), update)
+    if (written === 'incomplete') this.askForMissing(ws, this.live.get().doc)
+    else if (written === 'complete') this.incomplete.delete(ws)
+    else this.sockets.reject(ws, written.code, written.reason)
+  }
+
+  /**
+   * Applies one update for a writer (a socket's state, or federation's):
+   * size, the schema and the writer's rules, the Yjs clients it writes with;
+   * a refused update leaves no trace (the document is reloaded). An applied
+   * one is pending until the next flush.
+   */
+  private write(writer: SocketState, update: Uint8Array): 'complete' | 'incomplete' | Refusal {
+    if (this.live.store.storedBytes + update.length > Limits.maxDocumentBytes) {
+      this.live.flush()
+      this.live.compact()
+      if (this.live.store.storedBytes + update.length > Limits.maxDocumentBytes) {
+        return { code: CloseCode.DocumentTooLarge, reason: `document would exceed ${Limits.maxDocumentBytes} bytes` }
       }
     }
-    const { doc, guard } = this.room()
-    this.writing = ws
-    const applied = applyIncoming(doc, update, ws)
+    const { doc, guard } = this.live.get()
+    this.writing = writer
+    const applied = applyIncoming(doc, update, writer)
     this.writing = null
     const tooMany = applied.newClients > Limits.maxNewClientsPerUpdate
     const problem =
@@ -208,7 +251,7 @@ export class DocRoom extends Room<DocMessage> {
         : tooMany
           ? { reason: `an update may bring at most ${Limits.maxNewClientsPerUpdate} new Yjs clients`, forbidden: false }
           : (guard?.take() ?? null)
-    const key = ownerKey(socketState(ws))
+    const key = ownerKey(writer)
     const announcer = (id: number) => {
       const ws = this.presence.ownerOf(id)
       return ws === undefined ? undefined : ownerKey(socketState(ws))
@@ -216,21 +259,15 @@ export class DocRoom extends Room<DocMessage> {
     const foreign = problem === null ? this.clients.foreign(applied.written, key, announcer) : null
     if (problem !== null || foreign !== null) {
       // Yjs cannot undo: the document is reloaded from storage plus what others sent, which never saw this update.
-      this.rollback()
-      const { did } = socketState(ws)
-      if (did !== null) this.refusedWriters.refused(did)
+      this.live.rollback()
+      if (writer.did !== null) this.refusedWriters.refused(writer.did)
       if (problem === null)
-        this.sockets.reject(ws, CloseCode.Forbidden, `Yjs client ${foreign} writes for another identity`)
-      else this.sockets.reject(ws, problem.forbidden ? CloseCode.Forbidden : CloseCode.InvalidUpdate, problem.reason)
-      return
+        return { code: CloseCode.Forbidden, reason: `Yjs client ${foreign} writes for another identity` }
+      return { code: problem.forbidden ? CloseCode.Forbidden : CloseCode.InvalidUpdate, reason: problem.reason }
     }
     this.clients.claim(applied.written, key)
-    if (applied.incomplete) this.askForMissing(ws, doc)
-    else this.incomplete.delete(ws)
-    if (applied.effective.length > 0) {
-      this.pending.push(...applied.effective)
-      this.scheduleFlush()
-    }
+    this.live.add(applied.effective)
+    return applied.incomplete ? 'incomplete' : 'complete'
   }
 
   /** Part of the socket's update was dropped (see `doc-apply.ts`): ask it for all the room lacks, a bounded number of times. */
@@ -246,31 +283,6 @@ export class DocRoom extends Room<DocMessage> {
       return
     }
     this.sockets.send(ws, encodeSyncStep1(Y.encodeStateVector(doc)))
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushTimer !== null) return
-    const idle = Date.now() - this.lastFlushAt >= FLUSH_WINDOW_MS
-    this.flushTimer = setTimeout(() => this.flush(), idle ? 0 : FLUSH_WINDOW_MS)
-  }
-
-  /** Stores what is pending as one log row, then sends it to every socket as one frame. */
-  private flush(): void {
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer)
-    this.flushTimer = null
-    for (const batch of storableBatches(this.pending)) {
-      const merged = batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch)
-      this.store.append(merged)
-      this.ctx.waitUntil(edgeEvents.docFlushed(this.env, { docId: this.store.docId(), update: merged }))
-      this.broadcast(encodeSyncUpdate(merged))
-    }
-    this.pending = []
-    this.lastFlushAt = Date.now()
-    if (this.store.shouldCompact()) this.compact()
-  }
-
-  private compact(): void {
-    this.store.compact(Y.encodeStateAsUpdate(this.room().doc))
   }
 
   private receiveAwareness(ws: WebSocket, update: Uint8Array): void {

@@ -35,6 +35,8 @@ import {
   encodeTopicFrame,
   Limits,
   publishedEnvelopeBytes,
+  type Settled,
+  settle,
   type TopicClientFrame,
   type TopicEnvelope,
   TopicFrameType,
@@ -42,9 +44,10 @@ import {
   validateEnvelopeAsync,
 } from '@vivim/shared'
 import { edgeEvents } from '../extensions/events.ts'
+import type { Access } from '../http/access.ts'
 import { Room } from './room.ts'
 import type { RoomRequest } from './room-headers.ts'
-import { frameBudget, socketState } from './socket-state.ts'
+import { socketState } from './socket-state.ts'
 import {
   type BatchFrame,
   batchFrames,
@@ -67,6 +70,9 @@ export interface PublishResult {
   readonly cursor: number
   readonly duplicate: boolean
 }
+
+/** Federation publishes as a DID-less credential that may write would. */
+const REMOTE_PUBLISHER: Access = { did: null, canRead: true, canWrite: true, exp: null, tokens: [], newOwner: null }
 
 interface Published extends PublishResult {
   /** Settles once federation's outboxes hold the message: the publisher is answered only then. */
@@ -114,16 +120,34 @@ export class TopicRoom extends Room<TopicClientFrame> {
   protected override async onRequest({ name, access }: RoomRequest, request: Request): Promise<Response> {
     this.claim(access, 'topic')
     const topic = this.store.bindTopic(name)
+    return Response.json(await this.publishBytes(topic, access, new Uint8Array(await request.arrayBuffer())))
+  }
+
+  /**
+   * Another part of the edge (federation) publishes a message it received:
+   * the checks and the answer of an HTTP publish without a DID (signature,
+   * topic, age, readers far behind), stored and handed on before it answers.
+   */
+  remotePublish(topic: string, envelope: Uint8Array): Promise<Settled<PublishResult>> {
+    return settle(() => this.publishBytes(this.store.bindTopic(topic), REMOTE_PUBLISHER, envelope))
+  }
+
+  /** The encoded envelopes the room keeps, oldest first (what a replay from cursor 0 sends). */
+  history(topic: string): Uint8Array[] {
+    this.store.bindTopic(topic)
+    return this.store.after(0).map((m) => m.envelope)
+  }
+
+  private async publishBytes(topic: string, access: Access, body: Uint8Array): Promise<PublishResult> {
     if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
     const key = httpPublisherKey(access, this.env)
     if (key !== null) {
       const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
       if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
     }
-    const body = new Uint8Array(await request.arrayBuffer())
     const { handedOn, ...result } = await this.publish(topic, decodeEnvelope(body), body)
     await handedOn
-    return Response.json(result)
+    return result
   }
 
   protected override decode(bytes: Uint8Array): TopicClientFrame {

@@ -10,9 +10,7 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { afterFailure, afterSuccess, backoffDelay, initialDelivery, nextStep } from '../federation/backoff.ts'
-import { FEDERATED_ACCESS } from '../federation/doc-link.ts'
 import { linkPeer } from '../federation/hub.ts'
-import { roomRequest } from '../relay/room-headers.ts'
 
 const init = { baseMs: 1000, maxMs: 60_000, threshold: 5 }
 
@@ -66,7 +64,7 @@ describe('a full outbox', () => {
     const topic = 'public:news:overflow'
     const envelope = encodeEnvelope(createEnvelope(generateIdentity(), { topic, payload: new Uint8Array([1]) }))
     const room = env.TOPIC_ROOM.getByName(topic)
-    expect((await room.fetch(roomRequest('/publish', topic, FEDERATED_ACCESS, envelope))).status).toBe(200)
+    expect((await room.remotePublish(topic, envelope)).ok).toBe(true)
     await linkPeer(env, 'topic', topic, domain, 'peer')
     const outbox = env.FEDERATION_OUTBOX.getByName(domain)
     const subscribe = encodeActivity({ t: ActivityType.TopicSubscribe, topic })
