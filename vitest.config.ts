@@ -16,6 +16,8 @@ export default defineConfig({
               bindings: {
                 VIVIM_ENV: 'development',
                 TOPIC_HISTORY_MESSAGES: '50',
+                // Every edge test runs through the census's counting stubs (`workers/census.ts`).
+                VIVIM_CENSUS: 'on',
                 // A fixed test identity for the edge (base64url of 32 bytes of 7).
                 EDGE_SECRET_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc',
               },

@@ -15,6 +15,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { version } from '../package.json'
 import { access } from './auth/app.ts'
 import { bridge } from './bridge/app.ts'
+import { censusOn, censusRows, resetCensus } from './census.ts'
 import { federation } from './federation/app.ts'
 import { errorResponse, onError } from './http/errors.ts'
 import { notFound } from './http/not-found.ts'
@@ -34,6 +35,16 @@ export function createApp(): Hono<AppEnv> {
     }),
   )
   app.get('/healthz', (c) => c.json({ status: 'ok', name: 'vivim-edge', version }))
+  // The census (`census.ts`): requests per Durable Object instance, when the deployment counts them.
+  app.get('/v1/dev/census', (c) => {
+    if (!censusOn(c.env)) throw new VivimError(ErrorCode.NotFound, 'the census is off (VIVIM_CENSUS)')
+    return c.json({ objects: censusRows() })
+  })
+  app.delete('/v1/dev/census', (c) => {
+    if (!censusOn(c.env)) throw new VivimError(ErrorCode.NotFound, 'the census is off (VIVIM_CENSUS)')
+    resetCensus()
+    return c.body(null, 204)
+  })
   app.route('/', access)
   app.route('/', relay)
   app.route('/', indexer)

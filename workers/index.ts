@@ -6,23 +6,51 @@
  * tests' `exports.default`) loads this module first.
  */
 import { createApp } from './app.ts'
+import { RevocationRegistry as RevocationRegistryObject } from './auth/revocation-registry.ts'
+import { BridgeHub as BridgeHubObject } from './bridge/bridge-hub.ts'
 import { bridgeExtension } from './bridge/extension.ts'
+import { counted, withCensus } from './census.ts'
 import { registerExtensions } from './extensions/events.ts'
+import { FederationDescriptors as FederationDescriptorsObject } from './federation/descriptor-cache.ts'
 import { federationExtension } from './federation/extension.ts'
+import { FederationHub as FederationHubObject } from './federation/hub.ts'
+import { FederationInbox as FederationInboxObject } from './federation/inbox.ts'
+import { FederationNonces as FederationNoncesObject } from './federation/nonce-ledger.ts'
+import { FederationOutbox as FederationOutboxObject } from './federation/outbox.ts'
+import { FederationRate as FederationRateObject } from './federation/rate-window.ts'
+import { IndexShard as IndexShardObject } from './indexer/index-shard.ts'
+import { DocRoom as DocRoomObject } from './relay/doc-room.ts'
+import { SealedDocRoom as SealedDocRoomObject } from './relay/sealed-doc-room.ts'
+import { SignalingHub as SignalingHubObject } from './relay/signaling-hub.ts'
+import { TopicRoom as TopicRoomObject } from './relay/topic-room.ts'
 
-export { RevocationRegistry } from './auth/revocation-registry.ts'
-export { BridgeHub } from './bridge/bridge-hub.ts'
-export { FederationDescriptors } from './federation/descriptor-cache.ts'
-export { FederationHub } from './federation/hub.ts'
-export { FederationInbox } from './federation/inbox.ts'
-export { FederationNonces } from './federation/nonce-ledger.ts'
-export { FederationOutbox } from './federation/outbox.ts'
-export { FederationRate } from './federation/rate-window.ts'
-export { IndexShard } from './indexer/index-shard.ts'
-export { DocRoom } from './relay/doc-room.ts'
-export { SealedDocRoom } from './relay/sealed-doc-room.ts'
-export { SignalingHub } from './relay/signaling-hub.ts'
-export { TopicRoom } from './relay/topic-room.ts'
+// Each class counted by the census when it is on (`census.ts`); the type is the class's own, for `env.d.ts`.
+export const RevocationRegistry = counted('REVOCATIONS', RevocationRegistryObject)
+export type RevocationRegistry = RevocationRegistryObject
+export const BridgeHub = counted('BRIDGE_HUB', BridgeHubObject)
+export type BridgeHub = BridgeHubObject
+export const FederationDescriptors = counted('FEDERATION_DESCRIPTORS', FederationDescriptorsObject)
+export type FederationDescriptors = FederationDescriptorsObject
+export const FederationHub = counted('FEDERATION_HUB', FederationHubObject)
+export type FederationHub = FederationHubObject
+export const FederationInbox = counted('FEDERATION_INBOX', FederationInboxObject)
+export type FederationInbox = FederationInboxObject
+export const FederationNonces = counted('FEDERATION_NONCES', FederationNoncesObject)
+export type FederationNonces = FederationNoncesObject
+export const FederationOutbox = counted('FEDERATION_OUTBOX', FederationOutboxObject)
+export type FederationOutbox = FederationOutboxObject
+export const FederationRate = counted('FEDERATION_RATE', FederationRateObject)
+export type FederationRate = FederationRateObject
+export const IndexShard = counted('INDEX_SHARD', IndexShardObject)
+export type IndexShard = IndexShardObject
+export const DocRoom = counted('DOC_ROOM', DocRoomObject)
+export type DocRoom = DocRoomObject
+export const SealedDocRoom = counted('SEALED_DOC_ROOM', SealedDocRoomObject)
+export type SealedDocRoom = SealedDocRoomObject
+export const SignalingHub = counted('SIGNALING_HUB', SignalingHubObject)
+export type SignalingHub = SignalingHubObject
+export const TopicRoom = counted('TOPIC_ROOM', TopicRoomObject)
+export type TopicRoom = TopicRoomObject
 
 // The mesh before federation: a record missing here is taken from the mesh when both have it.
 registerExtensions(bridgeExtension, federationExtension)
@@ -30,5 +58,5 @@ registerExtensions(bridgeExtension, federationExtension)
 const app = createApp()
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  fetch: (request, env, ctx) => app.fetch(request, withCensus(env), ctx),
 } satisfies ExportedHandler<Env>
