@@ -21,7 +21,8 @@ import { FederationRate as FederationRateObject } from './federation/rate-window
 import { IndexShard as IndexShardObject } from './indexer/index-shard.ts'
 import { DocRoom as DocRoomObject } from './relay/doc-room.ts'
 import { SealedDocRoom as SealedDocRoomObject } from './relay/sealed-doc-room.ts'
-import { SignalingHub as SignalingHubObject } from './relay/signaling-hub.ts'
+import { SignalingLeases as SignalingLeasesObject } from './relay/signaling-leases.ts'
+import { SignalingRoom as SignalingRoomObject } from './relay/signaling-room.ts'
 import { TopicRoom as TopicRoomObject } from './relay/topic-room.ts'
 
 // Each class counted by the census when it is on (`census.ts`); the type is the class's own, for `env.d.ts`.
@@ -47,8 +48,10 @@ export const DocRoom = counted('DOC_ROOM', DocRoomObject)
 export type DocRoom = DocRoomObject
 export const SealedDocRoom = counted('SEALED_DOC_ROOM', SealedDocRoomObject)
 export type SealedDocRoom = SealedDocRoomObject
-export const SignalingHub = counted('SIGNALING_HUB', SignalingHubObject)
-export type SignalingHub = SignalingHubObject
+export const SignalingLeases = counted('SIGNALING_LEASES', SignalingLeasesObject)
+export type SignalingLeases = SignalingLeasesObject
+export const SignalingRoom = counted('SIGNALING_ROOM', SignalingRoomObject)
+export type SignalingRoom = SignalingRoomObject
 export const TopicRoom = counted('TOPIC_ROOM', TopicRoomObject)
 export type TopicRoom = TopicRoomObject
 

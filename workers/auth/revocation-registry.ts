@@ -110,6 +110,7 @@ export async function revoke(env: Env, revocationBytes: Uint8Array, tokenBytes: 
 function roomStub(env: Env, room: RoomRef) {
   if (room.kind === 'doc') return env.DOC_ROOM.getByName(room.name)
   if (room.kind === 'topic') return env.TOPIC_ROOM.getByName(room.name)
-  if (room.kind === 'signaling') return env.SIGNALING_HUB.getByName(room.name)
+  // Signaling is watched per identity: its leases close the client sockets.
+  if (room.kind === 'signaling') return env.SIGNALING_LEASES.getByName(room.name)
   return env.SEALED_DOC_ROOM.getByName(room.name)
 }

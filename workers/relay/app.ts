@@ -16,7 +16,8 @@ import { edgeEvents } from '../extensions/events.ts'
 import { type Access, authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
 import { connectRequest, isUpgrade, roomRequest } from './room-headers.ts'
-import { authorizeSignaling, SIGNALING_HUB_NAME } from './signaling-access.ts'
+import { authorizeSignaling } from './signaling-access.ts'
+import { acceptSignaling } from './signaling-session.ts'
 import type { TopicRoom } from './topic-room.ts'
 
 export const relay = new Hono<AppEnv>()
@@ -79,9 +80,9 @@ relay.post('/v1/topics/:topic', async (c) => {
 
 relay.get('/v1/signaling', async (c) => {
   if (!isUpgrade(c.req.raw)) throw new VivimError(ErrorCode.UpgradeRequired, 'signaling runs over a WebSocket')
-  // The rooms a socket may join are decided per subscribe by the hub, from the grant decided here.
+  // The Worker holds the socket; the rooms it may join are decided per subscribe, from the grant decided here.
   const access = await authorizeSignaling(c.req.raw, c.env)
-  return c.env.SIGNALING_HUB.getByName(SIGNALING_HUB_NAME).fetch(connectRequest(SIGNALING_HUB_NAME, access))
+  return acceptSignaling(c.env, access)
 })
 
 relay.get('/v1/sealed/:docId', async (c) => {

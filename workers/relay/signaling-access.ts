@@ -6,8 +6,9 @@
  * may then join room R only if that resource covers `doc:R` and the chain's
  * root is the owner of document R: exactly what `/v1/docs/R` would admit.
  * The chain (signatures, expiry, revocation, attenuation) is checked here,
- * once; the owner of each room is checked by the hub at each subscribe
- * (`mayJoin`). Development mode without a token joins anything.
+ * once, and later revocations of its links are pushed to the identity's
+ * `SignalingLeases` object; the owner of each room is checked at each
+ * subscribe (`mayJoin`). Development mode without a token joins anything.
  */
 import {
   actionAllowed,
@@ -22,8 +23,9 @@ import {
 import { ownerFromName } from '../auth/resource-owner.ts'
 import { type Access, credentialOf, developmentAccess, verifiedAccess } from '../http/access.ts'
 
-/** The one hub object's name (and its revocation watch). */
-export const SIGNALING_HUB_NAME = 'hub'
+/** Owners never change once claimed, so known ones are kept per isolate; the bound only caps memory. */
+const MAX_CACHED_OWNERS = 10_000
+const owners = new Map<string, string>()
 
 /** What a signaling socket may join: rooms whose `doc:` resource `scope` covers, owned by `root`. */
 export interface SignalingGrant {
@@ -57,7 +59,8 @@ export async function authorizeSignaling(request: Request, env: Env): Promise<Si
     if (owner !== root)
       throw new VivimError(ErrorCode.NotOwner, 'the chain’s root is not issued by the resource’s owner')
   }
-  const access = await verifiedAccess(env, leaf, leaf.res, root, { kind: 'signaling', name: SIGNALING_HUB_NAME })
+  // The invoker's leases (`signaling-leases.ts`) hear of later revocations and close its sockets.
+  const access = await verifiedAccess(env, leaf, leaf.res, root, { kind: 'signaling', name: leaf.iss })
   return { ...access, grant: { scope: leaf.res, root } }
 }
 
@@ -65,6 +68,18 @@ export async function authorizeSignaling(request: Request, env: Env): Promise<Si
 export async function documentOwner(env: Env, docId: string): Promise<string | null> {
   parseDocId(docId)
   return ownerFromName(`doc:${docId}`) ?? (await env.DOC_ROOM.getByName(docId).owner())
+}
+
+/** `documentOwner`, remembered by this isolate once the document has one. */
+export async function cachedOwner(env: Env, docId: string): Promise<string | null> {
+  const known = owners.get(docId)
+  if (known !== undefined) return known
+  const owner = await documentOwner(env, docId)
+  if (owner !== null) {
+    if (owners.size >= MAX_CACHED_OWNERS) owners.clear()
+    owners.set(docId, owner)
+  }
+  return owner
 }
 
 /** Whether `grant` lets a socket join room `name`; `ownerOf` answers the owner of a document id. */
