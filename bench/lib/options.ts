@@ -23,6 +23,8 @@ interface Common {
   flag?: string
   /** What the flag takes, in `--help` (`N`, `a,b`, `URL`). */
   arg?: string
+  /** An environment variable read when the flag is absent. */
+  env?: string
 }
 /** An integer in `min..max` (`1_000` may be written with underscores). */
 export interface IntSpec extends Common {
@@ -30,8 +32,6 @@ export interface IntSpec extends Common {
   default: number
   min: number
   max: number
-  /** An environment variable read when the flag is absent. */
-  env?: string
 }
 /** A finite number in `min..max`. */
 export interface NumberSpec extends Common {
@@ -82,7 +82,7 @@ type ValueOf<S> = S extends IntSpec | NumberSpec
 export type OptionValues<S extends OptionSpecs> = { -readonly [K in keyof S]: ValueOf<S[K]> }
 
 /** Where a flag differs from its key, what it takes in `--help`, or an environment variable it falls back on. */
-type More = Partial<Pick<IntSpec, 'flag' | 'arg' | 'env'>>
+type More = Pick<OptionSpec, 'flag' | 'arg' | 'env'>
 
 /** A builder of options of `type` that take values in `min..max`. */
 function ranged<T extends 'int' | 'number' | 'ints', V>(type: T) {
@@ -117,29 +117,20 @@ export const list = <C extends string>(choices: readonly C[], help: string): Lis
 /** A flag without a value. */
 export const flag = (help: string): FlagSpec => ({ type: 'flag', help })
 
+const seconds = (flag: string) => ({ flag, arg: 'S' })
+
 /**
  * The windows of a load row, `--duration`, `--warmup`, `--drain` and `--quiet-wait` (seconds), with
  * their defaults and their largest values.
  */
 export function rowWindow(defaults: RowWindow, largest: RowWindow) {
-  const s = { arg: 'S' }
+  const drain = 'longest wait after the row for every message to arrive'
+  const quiet = 'longest wait before a row for other processes to go idle'
   return {
-    durationS: int(defaults.duration, 1, largest.duration, 'measured seconds per row', { ...s, flag: 'duration' }),
-    warmupS: int(defaults.warmup, 0, largest.warmup, 'warm-up seconds before it', { ...s, flag: 'warmup' }),
-    drainS: int(defaults.drain, 1, largest.drain, 'longest wait after the row for every message to arrive', {
-      ...s,
-      flag: 'drain',
-    }),
-    quietWaitS: int(
-      defaults.quietWait,
-      0,
-      largest.quietWait,
-      'longest wait before a row for other processes to go idle',
-      {
-        ...s,
-        flag: 'quiet-wait',
-      },
-    ),
+    durationS: int(defaults.duration, 1, largest.duration, 'measured seconds per row', seconds('duration')),
+    warmupS: int(defaults.warmup, 0, largest.warmup, 'warm-up seconds before it', seconds('warmup')),
+    drainS: int(defaults.drain, 1, largest.drain, drain, seconds('drain')),
+    quietWaitS: int(defaults.quietWait, 0, largest.quietWait, quiet, seconds('quiet-wait')),
   }
 }
 interface RowWindow {
@@ -198,7 +189,7 @@ export function readOptions<S extends OptionSpecs>(specs: S, argv: readonly stri
   const out: Record<string, unknown> = {}
   for (const [key, spec] of Object.entries(specs)) {
     const flag = flagOf(key, spec)
-    const given = values[flag] ?? (spec.type === 'int' && spec.env !== undefined ? process.env[spec.env] : undefined)
+    const given = values[flag] ?? (spec.env === undefined ? undefined : process.env[spec.env])
     if (given === undefined)
       out[key] = spec.type === 'flag' ? false : Array.isArray(spec.default) ? [...spec.default] : spec.default
     else out[key] = convert(spec, flag, String(given))
@@ -213,7 +204,7 @@ export function usageOf(synopsis: string, specs: OptionSpecs): string {
     const arg = spec.arg ?? { int: 'N', number: 'N', ints: 'a,b', list: 'a,b', string: 'X', flag: '' }[spec.type]
     const head = `  --${flagOf(key, spec)}${arg === '' ? '' : ` ${arg}`}`
     const value = spec.type === 'flag' || spec.default === null ? '' : String(spec.default)
-    const fallback = spec.type === 'int' && spec.env !== undefined ? `${spec.env}, or ` : ''
+    const fallback = spec.env === undefined ? '' : `${spec.env}, or `
     const [first = '', ...more] = `${spec.help}${value === '' ? '' : ` (${fallback}${value})`}`.split('\n')
     lines.push(`${head.padEnd(21)} ${first}`, ...more.map((line) => `${' '.repeat(22)}${line}`))
   }
