@@ -13,7 +13,7 @@
  *   node bench/docs/dispatch.ts [--rate 2000] [--seconds 10] [--rounds 1] [--only workerd,wrangler-dev]
  */
 import WebSocket from 'ws'
-import { killAllChildrenNow } from '../lib/child-process.ts'
+import { killAllChildrenNow, sleep } from '../lib/child-process.ts'
 import { int, list, parseOptions } from '../lib/options.ts'
 import { count, markdownTable } from '../lib/report-table.ts'
 import { machineLine, progress } from '../lib/run-environment.ts'
@@ -56,9 +56,9 @@ async function load(origin: string, api: Api): Promise<{ sent: number; received:
         sent++
       }
   }, 10)
-  await new Promise((done) => setTimeout(done, seconds * 1000))
+  await sleep(seconds * 1000)
   clearInterval(timer)
-  await new Promise((done) => setTimeout(done, SETTLE_MS))
+  await sleep(SETTLE_MS)
   const res = await fetch(`${origin}/count?room=${room}`, { signal: AbortSignal.timeout(10_000) })
   const { received } = (await res.json()) as { received: number }
   for (const ws of sockets) ws.close()

@@ -6,6 +6,7 @@
  * dev` does (dispatch benchmark) and to take CPU profiles (profile.ts).
  */
 import WebSocket from 'ws'
+import { sleep } from '../lib/child-process.ts'
 
 interface Pending {
   done: (result: unknown) => void
@@ -59,7 +60,7 @@ export class InspectorSession {
       } catch (error) {
         last = (error as Error).message
       }
-      await new Promise((done) => setTimeout(done, 250))
+      await sleep(250)
     }
     throw new Error(`inspector on port ${port}: ${last}`)
   }

@@ -15,7 +15,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, killAllChildrenNow, REPO_ROOT } from '../lib/child-process.ts'
+import { freePort, killAllChildrenNow, REPO_ROOT, sleep } from '../lib/child-process.ts'
 import { bundleWorker } from '../lib/edge-process.ts'
 import { int, parseOptions, readOptions } from '../lib/options.ts'
 import { count, markdownTable, ms } from '../lib/report-table.ts'
@@ -54,10 +54,10 @@ try {
     await session.call('Profiler.setSamplingInterval', { interval: values.intervalUs })
     progress(`${count(rate)}/s for ${load.durationS} s; profiling ${profileS} s from ${afterS} s in`)
     const profiled = (async () => {
-      await new Promise((done) => setTimeout(done, afterS * 1000))
+      await sleep(afterS * 1000)
       const cpuFrom = edge.cpuMs() ?? 0
       await session.call('Profiler.start')
-      await new Promise((done) => setTimeout(done, profileS * 1000))
+      await sleep(profileS * 1000)
       const { profile } = await session.call<{ profile: CpuProfile }>('Profiler.stop')
       return { profile, edgeCores: ((edge.cpuMs() ?? 0) - cpuFrom) / (profileS * 1000) }
     })()

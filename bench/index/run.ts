@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeRecord, type Identity } from '@vivim/shared'
-import { REPO_ROOT } from '../lib/child-process.ts'
+import { REPO_ROOT, sleep } from '../lib/child-process.ts'
 import { bundleWorker, startSnapshotEdge, startWrangler, type WranglerServer } from '../lib/edge-process.ts'
 import { int, parseOptions } from '../lib/options.ts'
 import { markdownTable } from '../lib/report-table.ts'
@@ -70,7 +70,7 @@ async function request(url: string, init?: RequestInit): Promise<Response> {
       return await fetch(url, init)
     } catch (error) {
       if (attempt >= 3) throw new Error(`${url}: ${String((error as Error).cause ?? error)}`)
-      await new Promise((done) => setTimeout(done, 200 * attempt))
+      await sleep(200 * attempt)
     }
   }
 }

@@ -5,6 +5,7 @@
  * each sees every other as a topic peer.
  */
 import { Worker } from 'node:worker_threads'
+import { sleep } from '../lib/child-process.ts'
 import { progress } from '../lib/run-environment.ts'
 import type { NodeKind, ThreadCommand, ThreadEvent } from './bridge-thread.ts'
 
@@ -75,10 +76,10 @@ export async function startMesh(size: number, topic: string, kind: NodeKind): Pr
   // or the first messages would measure the mesh still forming.
   while (Date.now() < deadline) {
     if (bridges.every((b) => (state.get(b.index)?.subscribers ?? 0) >= size - 1)) break
-    await new Promise((r) => setTimeout(r, 100))
+    await sleep(100)
   }
   // Let Gossipsub form its meshes (GRAFTs happen on heartbeats, one a second).
-  await new Promise((r) => setTimeout(r, 3_000))
+  await sleep(3_000)
   progress(`${kind} mesh of ${size} up: ${bridges.map((b) => state.get(b.index)?.peers ?? 0).join(',')} peers each`)
   for (const stop of stops) stop()
   return {
