@@ -1,10 +1,11 @@
 /**
  * Command-line options of the document benchmarks, as spec tables for
  * `bench/lib/options.ts`: those of a load row (`run.ts`, and `rules.ts`
- * with its own), the choice of servers (`run.ts`, `history.ts`), and those
- * of the history sync (`history.ts`).
+ * with its own), the choice of servers (`run.ts`, `history.ts`), those of
+ * the history sync (`history.ts`) and of the trust checks' cost (`rules.ts`).
  */
 import { flag, int, ints, list, type OptionValues, rowWindow, text } from '../lib/options.ts'
+import { AFTER_TREE, BEFORE_COMMIT, BEFORE_TREE } from './rules-edges.ts'
 import { SERVER_NAMES } from './server-targets.ts'
 
 /** What one load row takes: clients, rate schedule, windows, threads. */
@@ -40,6 +41,24 @@ export const HISTORY_OPTIONS = {
   repeat: int(3, 1, 50, 'fresh clients timed per server'),
   ...SERVER_OPTIONS,
   json: ROW_OPTIONS.json,
+}
+
+/** `rules.ts`: the relay before and after its trust checks, a fresh edge a row. */
+export const RULES_OPTIONS = {
+  rounds: int(1, 1, 20, 'before/after pairs per rate, alternating'),
+  before: text(BEFORE_COMMIT, 'the commit before the checks', { arg: 'REV' }),
+  beforeTree: text(BEFORE_TREE, 'its worktree, made when absent', { arg: 'DIR' }),
+  afterTree: text(
+    AFTER_TREE,
+    'the tree of the after side: a clean worktree of HEAD, made or moved there;\n--after-tree . bundles this working tree as it is, uncommitted edits included',
+    { arg: 'DIR' },
+  ),
+  edgeWarmupS: int(3, 0, 60, 'an unreported row of S seconds on each fresh edge first, at 500/s at most; 0: none', {
+    flag: 'edge-warmup',
+    arg: 'S',
+  }),
+  ...ROW_OPTIONS,
+  rates: ints([500, 2000], 1, 100_000, 'total offered updates/s, one row per rate, before and after'),
 }
 
 /** What a load row reads of the options. */

@@ -26,44 +26,18 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { REPO_ROOT } from '../lib/child-process.ts'
 import { bundleWorker, outputAfterBanner } from '../lib/edge-process.ts'
-import { int, ints, parseOptions, text } from '../lib/options.ts'
+import { parseOptions } from '../lib/options.ts'
 import { cores, count, markdownTable, ms, ratio, writeResults } from '../lib/report-table.ts'
 import { guardRun, machineLine, progress } from '../lib/run-environment.ts'
-import { ROW_OPTIONS } from './cli-options.ts'
+import { RULES_OPTIONS } from './cli-options.ts'
 import { completeCell, rowWarnings } from './load-report.ts'
-import {
-  AFTER_TREE,
-  BEFORE_COMMIT,
-  BEFORE_TREE,
-  bundleHolds,
-  prepareAfterTree,
-  prepareBeforeTree,
-  type Side,
-  startEdge,
-} from './rules-edges.ts'
+import { bundleHolds, prepareAfterTree, prepareBeforeTree, type Side, startEdge } from './rules-edges.ts'
 import { type RulesRow, runRulesRow } from './rules-row.ts'
 
 /** Only the after tree has the client-id ownership table: tells the two bundles apart. */
 const AFTER_MARK = 'doc_client_owner'
 /** The requirement: the checks add at most this much to the p99. */
 const P99_BUDGET = 1.1
-
-const RULES_OPTIONS = {
-  rounds: int(1, 1, 20, 'before/after pairs per rate, alternating'),
-  before: text(BEFORE_COMMIT, 'the commit before the checks', { arg: 'REV' }),
-  beforeTree: text(BEFORE_TREE, 'its worktree, made when absent', { arg: 'DIR' }),
-  afterTree: text(
-    AFTER_TREE,
-    'the tree of the after side: a clean worktree of HEAD, made or moved there;\n--after-tree . bundles this working tree as it is, uncommitted edits included',
-    { arg: 'DIR' },
-  ),
-  edgeWarmupS: int(3, 0, 60, 'an unreported row of S seconds on each fresh edge first, at 500/s at most; 0: none', {
-    flag: 'edge-warmup',
-    arg: 'S',
-  }),
-  ...ROW_OPTIONS,
-  rates: ints([500, 2000], 1, 100_000, 'total offered updates/s, one row per rate, before and after'),
-}
 
 const parsed = parseOptions('node bench/docs/rules.ts [flags]   (npm run bench:docs:rules -- [flags])', RULES_OPTIONS)
 const options = { ...parsed, afterTree: resolve(parsed.afterTree) }

@@ -2,11 +2,23 @@
  * Command-line options of the topic benchmark (`run.ts`), as a spec table
  * for `bench/lib/options.ts`: the rows (subscriber counts × offered rates),
  * their windows, the load generator's threads and publisher sockets, and the
- * servers measured on every row.
+ * servers measured on every row (`--targets`, named here with their labels
+ * in the report; `edge-under-test.ts` starts them).
  */
 import { flag, int, ints, list, type OptionValues, rowWindow, text } from '../lib/options.ts'
 
-const TARGETS = ['edge', 'naive', 'ws'] as const
+/** The servers a row can measure: the edge's TopicRoom and its two anchors. */
+export const TARGETS = ['edge', 'naive', 'ws'] as const
+
+/** Which server a row measures. */
+export type TargetKind = (typeof TARGETS)[number]
+
+/** The name a target has in the report. */
+export const TARGET_LABELS: Readonly<Record<TargetKind, string>> = {
+  edge: 'VIVIM TopicRoom',
+  naive: 'naive broadcast DO',
+  ws: 'Node ws broadcast',
+}
 
 export const TOPIC_OPTIONS = {
   subscribers: ints([100, 1000], 1, 5_000, 'subscribers on one topic, one set of rows each'),

@@ -15,6 +15,7 @@
 import { join } from 'node:path'
 import { freePort, NODE_BIN, REPO_ROOT } from '../lib/child-process.ts'
 import { type Server, startServer, startSnapshotEdge, startWrangler, type WranglerServer } from '../lib/edge-process.ts'
+import type { TargetKind } from './cli-options.ts'
 
 /** CPU ms used so far; null when unknown (an edge given with `--url`). */
 export interface EdgeCpu {
@@ -24,16 +25,6 @@ export interface EdgeCpu {
   entry: number | null
   /** wrangler's whole process group: both workerd, wrangler's Node process, esbuild. */
   group: number | null
-}
-
-/** Which server a row measures. */
-export type TargetKind = 'edge' | 'naive' | 'ws'
-
-/** The name a target has in the report. */
-export const TARGET_LABELS: Readonly<Record<TargetKind, string>> = {
-  edge: 'VIVIM TopicRoom',
-  naive: 'naive broadcast DO',
-  ws: 'Node ws broadcast',
 }
 
 export interface Edge {

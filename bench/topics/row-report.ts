@@ -4,7 +4,7 @@
  * (CPU per message and per frame, a late publisher, saturated rows).
  */
 import { cores, count, markdownTable, ms } from '../lib/report-table.ts'
-import { TARGET_LABELS } from './edge-under-test.ts'
+import { TARGET_LABELS } from './cli-options.ts'
 import type { RowResult } from './run-row.ts'
 
 function completeCell(row: RowResult): string {
