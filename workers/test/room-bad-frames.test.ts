@@ -58,7 +58,7 @@ const ENDPOINTS: readonly Endpoint[] = [
     text: true,
     junk: '{nope',
     maxBytes: Limits.maxSignalingMessageBytes,
-    // Not `ping`: the runtime answers that one itself, free of any budget.
+    // An empty subscribe: the Worker handles it within the socket's budgets, reaching no object.
     harmless: JSON.stringify({ type: 'subscribe', topics: [] }),
   },
 ]
