@@ -111,8 +111,9 @@ class SignalingSession {
     } catch {
       return this.refuse(CloseCode.BadFrame, 'not JSON')
     }
-    if (typeof message !== 'object' || message === null)
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
       return this.refuse(CloseCode.BadFrame, 'not a signaling message')
+    }
     return message as SignalingMessage
   }
 

@@ -58,6 +58,7 @@ describe('WebRTC signaling', () => {
       (c: SignalingPeer) => c.send({ type: 'subscribe', topics: 'x' }),
       CloseCode.BadFrame,
     ],
+    ['a message that is a JSON array', (c: SignalingPeer) => c.send('[{"type":"ping"}]'), CloseCode.BadFrame],
     [
       'too many rooms',
       (c: SignalingPeer) =>
