@@ -2,9 +2,9 @@
  * The byte budget of one signaling socket: a token bucket of
  * `Limits.signalingByteBurst` bytes refilled at
  * `Limits.maxSignalingBytesPerSecond`, so one client relaying large
- * messages cannot take the hub's time from every other room. In memory
- * only: a hub waking from hibernation starts each socket with a full
- * bucket, which the frame budget still bounds.
+ * messages cannot take its rooms' objects' time from their other members.
+ * In memory: the Worker that holds the socket keeps it for the socket's
+ * life.
  */
 import { Limits } from '@vivim/shared'
 
