@@ -7,8 +7,9 @@
  */
 import { createApp } from './app.ts'
 import { RevocationRegistry as RevocationRegistryObject } from './auth/revocation-registry.ts'
-import { BridgeHub as BridgeHubObject } from './bridge/bridge-hub.ts'
+import { BridgeLink as BridgeLinkObject } from './bridge/bridge-link.ts'
 import { bridgeExtension } from './bridge/extension.ts'
+import { BridgeRegistry as BridgeRegistryObject } from './bridge/link-registry.ts'
 import { counted, withCensus } from './census.ts'
 import { registerExtensions } from './extensions/events.ts'
 import { FederationDescriptors as FederationDescriptorsObject } from './federation/descriptor-cache.ts'
@@ -28,8 +29,10 @@ import { TopicRoom as TopicRoomObject } from './relay/topic-room.ts'
 // Each class counted by the census when it is on (`census.ts`); the type is the class's own, for `env.d.ts`.
 export const RevocationRegistry = counted('REVOCATIONS', RevocationRegistryObject)
 export type RevocationRegistry = RevocationRegistryObject
-export const BridgeHub = counted('BRIDGE_HUB', BridgeHubObject)
-export type BridgeHub = BridgeHubObject
+export const BridgeLink = counted('BRIDGE_LINK', BridgeLinkObject)
+export type BridgeLink = BridgeLinkObject
+export const BridgeRegistry = counted('BRIDGE_REGISTRY', BridgeRegistryObject)
+export type BridgeRegistry = BridgeRegistryObject
 export const FederationDescriptors = counted('FEDERATION_DESCRIPTORS', FederationDescriptorsObject)
 export type FederationDescriptors = FederationDescriptorsObject
 export const FederationHub = counted('FEDERATION_HUB', FederationHubObject)

@@ -31,7 +31,7 @@ import {
 } from '@vivim/shared'
 import { edgeEvents } from '../extensions/events.ts'
 
-export type RoomKind = 'doc' | 'topic' | 'sealed' | 'signaling'
+export type RoomKind = 'doc' | 'topic' | 'sealed' | 'signaling' | 'bridge'
 
 export interface RoomRef {
   readonly kind: RoomKind
@@ -112,5 +112,6 @@ function roomStub(env: Env, room: RoomRef) {
   if (room.kind === 'topic') return env.TOPIC_ROOM.getByName(room.name)
   // Signaling is watched per identity: its leases close the client sockets.
   if (room.kind === 'signaling') return env.SIGNALING_LEASES.getByName(room.name)
+  if (room.kind === 'bridge') return env.BRIDGE_LINK.getByName(room.name)
   return env.SEALED_DOC_ROOM.getByName(room.name)
 }

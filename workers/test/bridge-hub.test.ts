@@ -2,63 +2,18 @@ import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import {
   BridgeFrameType,
-  type BridgeHubFrame,
   CloseCode,
-  createRecord,
-  decodeBridgeHubFrame,
   ErrorCode,
   encodeBridgeFrame,
   encodeCanonical,
-  encodeCapabilityText,
   encodeRecord,
-  formatRecordKey,
   generateIdentity,
-  type Identity,
-  issueCapability,
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
-import { edgeIdentity } from '../auth/edge-identity.ts'
 import { findRecordViaBridges, recordStoredForBridges } from '../bridge/records.ts'
 import { DEV_READ_ONLY_TOKEN } from '../http/access.ts'
-import { binary, EDGE, openSocket, refusal, SocketPeer, withoutUpgrade } from './socket-peer.ts'
-
-const edge = edgeIdentity(env)
-const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
-const HOUR = 3_600_000
-
-type Answer = (frame: BridgeHubFrame, bridge: FakeBridge) => void
-
-/** A socket to the hub that acts as a bridge: it keeps the frames it gets and may answer them. */
-class FakeBridge extends SocketPeer<BridgeHubFrame> {
-  private readonly answer: Answer | undefined
-
-  private constructor(ws: WebSocket, answer?: Answer) {
-    super(ws, (frame) => decodeBridgeHubFrame(binary(frame)))
-    this.answer = answer
-  }
-
-  static async connect(query = '', answer?: Answer): Promise<FakeBridge> {
-    const bridge = new FakeBridge(await openSocket(`/v1/bridge${query}`), answer)
-    bridge.send(encodeBridgeFrame({ t: BridgeFrameType.Hello, peer: PEER, addrs: ['/ip4/127.0.0.1/tcp/4001'] }))
-    return bridge
-  }
-
-  protected override receive(frame: BridgeHubFrame): void {
-    this.answer?.(frame, this)
-  }
-}
-
-function record(author: Identity, text: string) {
-  const key = formatRecordKey({ kind: 'profile', owner: author.did })
-  return { key, record: createRecord(author, { key, value: new TextEncoder().encode(text) }) }
-}
-
-function bridgeToken(root: Identity, bridge: Identity, can: ('read' | 'write')[] = ['write']): string {
-  const grant = issueCapability(root, { aud: bridge.did, res: 'bridge', can, exp: Date.now() + HOUR })
-  return encodeCapabilityText(
-    issueCapability(bridge, { aud: edge.did, res: 'bridge', can, exp: Date.now() + HOUR, prf: [grant] }),
-  )
-}
+import { bridgeToken, edge, FakeBridge, PEER, record } from './bridge-peer.ts'
+import { EDGE, refusal, withoutUpgrade } from './socket-peer.ts'
 
 describe('the bridge hub (/v1/bridge)', () => {
   it('is reached over a WebSocket only', async () => {

@@ -1,0 +1,69 @@
+/**
+ * This isolate's copy of the registry's list of live bridge links
+ * (`link-registry.ts`), kept for `LINKS_TTL_MS`: a record write, a provider
+ * announcement, a record miss or `/v1/bridge/peers` reads the copy, so the
+ * registry is asked at most once per isolate per interval (callers that
+ * arrive while it is being asked share that one call), never per write.
+ *
+ * A link made through this isolate is added to the copy at once, and a link
+ * found gone is dropped from it; a link made through another isolate is
+ * seen here within `LINKS_TTL_MS`, so for up to that long a new bridge may
+ * miss this isolate's pushes (the mesh is best effort, and bridges
+ * republish what they hold).
+ *
+ * @example
+ * ```ts
+ * const names = await liveLinks.list(env) // ['link:…', …], from the registry at most once per 10 s
+ * ```
+ */
+import { registryOf } from './link-registry.ts'
+
+/** How long an isolate uses its copy of the registry's list before asking again. */
+export const LINKS_TTL_MS = 10_000
+
+export class LiveLinks {
+  private names: string[] = []
+  private fetchedAt = Number.NEGATIVE_INFINITY
+  private loading: Promise<string[]> | null = null
+  /** Links added here while the registry was being asked: its answer may predate them. */
+  private addedWhileLoading = new Set<string>()
+  private readonly ttlMs: number
+
+  constructor(ttlMs = LINKS_TTL_MS) {
+    this.ttlMs = ttlMs
+  }
+
+  /** The live links' names: the copy while it is younger than the interval, else the registry's list. */
+  list(env: Pick<Env, 'BRIDGE_REGISTRY'>, now = Date.now()): Promise<string[]> {
+    if (now - this.fetchedAt < this.ttlMs) return Promise.resolve(this.names)
+    this.loading ??= this.load(env, now)
+    return this.loading
+  }
+
+  /** A link this isolate just made: listed at once. */
+  added(name: string): void {
+    if (!this.names.includes(name)) this.names = [...this.names, name]
+    if (this.loading) this.addedWhileLoading.add(name)
+  }
+
+  /** A link found gone: no longer listed here. */
+  dropped(name: string): void {
+    this.names = this.names.filter((n) => n !== name)
+    this.addedWhileLoading.delete(name)
+  }
+
+  private async load(env: Pick<Env, 'BRIDGE_REGISTRY'>, now: number): Promise<string[]> {
+    this.addedWhileLoading = new Set()
+    try {
+      const listed = await registryOf(env).list()
+      this.names = [...new Set([...listed, ...this.addedWhileLoading])]
+      this.fetchedAt = now
+      return this.names
+    } finally {
+      this.loading = null
+    }
+  }
+}
+
+/** The copy this isolate's Worker uses. */
+export const liveLinks = new LiveLinks()
