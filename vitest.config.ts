@@ -54,6 +54,16 @@ export default defineConfig({
         },
       },
       {
+        // Faults across parts: edges killed mid-storm and started again on their storage.
+        test: {
+          name: 'faults',
+          environment: 'node',
+          include: ['faults/test/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'client',
           environment: 'node',

@@ -40,6 +40,8 @@ export interface RunningEdge {
   /** The last 8,000 characters the edge printed. */
   log(): string
   stop(): Promise<void>
+  /** Kills the edge and its runtime at once (SIGKILL to the process group): a crash, not a shutdown. */
+  kill(): Promise<void>
 }
 
 export function freePort(): Promise<number> {
@@ -130,18 +132,19 @@ async function launch(init: EdgeInit, persistTo: string, source: string[]): Prom
   child.stderr?.on('data', (d: Buffer) => (output = (output + d).slice(-8000)))
   const exited = new Promise<void>((done) => child.once('exit', () => done()))
   const url = `http://127.0.0.1:${port}`
-  const stop = async () => {
-    if (child.exitCode !== null || child.pid === undefined) return
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
     try {
-      process.kill(-child.pid, 'SIGTERM')
+      process.kill(-child.pid, signal)
     } catch {}
     await exited
   }
+  const stop = () => end('SIGTERM')
   try {
     await waitForHealth(url, child, () => output)
   } catch (error) {
     await stop()
     throw error
   }
-  return { url, port, persistTo, log: () => output, stop }
+  return { url, port, persistTo, log: () => output, stop, kill: () => end('SIGKILL') }
 }

@@ -27,10 +27,14 @@ export class ConflictTracker {
     this.waitingFor = Y.getState(this.doc.store, this.doc.clientID)
   }
 
-  /** An update came back from the edge: it holds what it contains. */
+  /**
+   * An update came back from the edge: it holds what it contains. The end of
+   * our own client's range is read from the update's structs: a state vector
+   * of the update would count a client only if its range starts at clock 0,
+   * so every change after the first would never be acknowledged.
+   */
   acknowledge(update: Uint8Array): void {
-    const states = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update))
-    this.acknowledgeClock(states.get(this.doc.clientID) ?? 0)
+    this.acknowledgeClock(Y.parseUpdateMeta(update).to.get(this.doc.clientID) ?? 0)
   }
 
   pending(): boolean {

@@ -50,6 +50,22 @@ describe('VivimDocProvider against the edge', () => {
     b.destroy()
   })
 
+  it('returns to synced after each of many writes, once the edge has stored it', async () => {
+    const docId = fresh()
+    const a = new VivimDocProvider(edge, docId, new Y.Doc())
+    const b = new VivimDocProvider(edge, docId, new Y.Doc())
+    for (let n = 0; n < 5; n++) {
+      await until(a, () => a.state.value === 'synced')
+      a.doc.getMap('m').set(`k${n}`, n)
+      expect(a.state.value).toBe('syncing')
+    }
+    await until(a, () => a.state.value === 'synced')
+    // Synced means stored: another client holds every write.
+    await until(b, () => b.doc.getMap('m').size === 5)
+    a.destroy()
+    b.destroy()
+  })
+
   it('merges concurrent offline edits through conflict → resolved → synced', async () => {
     const docId = fresh()
     const online = new VivimDocProvider(edge, docId, new Y.Doc())
