@@ -35,6 +35,8 @@ class StockClient {
     let errors = ''
     this.child.stderr?.on('data', (chunk: Buffer) => (errors = (errors + chunk).slice(-4000)))
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      // Anything else on stdout (a library's log line) is not an event.
+      if (!line.startsWith('{')) return
       this.events.push(JSON.parse(line) as PeerEvent)
       this.notify()
     })
