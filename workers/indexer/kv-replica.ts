@@ -81,6 +81,19 @@ export class KvReplica {
   }
 
   /**
+   * Waits for any put of `key` in flight, then gives the key up: its mark
+   * is dropped and no put of it follows, since the key moved to another
+   * shard (`shard-move.ts`), which puts it in KV from now on. So no put of
+   * this shard can land after one of the key's new shard.
+   */
+  async handOff(key: string): Promise<void> {
+    this.latest.delete(key)
+    await (this.queued.get(key) ?? this.running.get(key))?.catch(() => {})
+    this.latest.delete(key)
+    this.store.dropPending(key)
+  }
+
+  /**
    * The marks KV has caught up with, for the caller's transaction to clear
    * (`ShardStore.put`); they are no longer this replica's to clear.
    */

@@ -3,7 +3,8 @@
  * query parameters. A cursor is opaque to clients (unpadded base64url of a
  * canonical CBOR map) and names where the page before ended, so the next
  * page starts strictly after it in the listing's total order: a listing's
- * cursor names its last key; a search's, each shard's last (rank, id).
+ * cursor names its last key; a search's, the window of shards it reads and
+ * each of their last (rank, id).
  */
 import { base64urlnopad } from '@scure/base'
 import {
@@ -18,6 +19,9 @@ import {
 } from '@vivim/shared'
 import type { ShardPosition } from './shard-store.ts'
 import { SHARD_COUNT } from './shards.ts'
+
+/** Most shards one search page reads: the shards of one window (`search.ts`). */
+export const SEARCH_WINDOW = 16
 
 /**
  * The `limit` query parameter: a whole number from 1 to `Limits.maxPageSize`.
@@ -69,27 +73,43 @@ function invalidCursor(): never {
  */
 export type ShardCursor = 'start' | 'done' | ShardPosition
 
+/** Where a search stands: the first shard of the window it reads, and each of the window's shards. */
+export interface SearchCursor {
+  readonly window: number
+  readonly shards: readonly ShardCursor[]
+}
+
+/** How many shards the window that starts at shard `start` holds, among `count`. */
+export function windowSize(start: number, count: number): number {
+  return Math.min(SEARCH_WINDOW, count - start)
+}
+
 /**
- * A search cursor: one entry per shard (`SHARD_COUNT`), each `true` (start),
- * `false` (done) or `[rank, id]`.
+ * A search cursor: `p`, one entry per shard of the window, each `true`
+ * (start), `false` (done) or `[rank, id]`; and `w`, the window's first
+ * shard, left out when it is 0 (always, with at most `SEARCH_WINDOW` shards).
  *
  * @example
  * ```ts
  * encodeSearchCursor(['done', { rank: -1.5, id: 7 }, 'start', …]) // 'oWFwiPSC…'
+ * encodeSearchCursor(Array(16).fill('start'), 16) // the second window of a 32-shard index
  * ```
  */
-export function encodeSearchCursor(shards: readonly ShardCursor[]): string {
-  return encodeCursor({
-    p: shards.map((s) => (s === 'start' ? true : s === 'done' ? false : [s.rank, s.id])),
-  })
+export function encodeSearchCursor(shards: readonly ShardCursor[], window = 0): string {
+  const p = shards.map((s) => (s === 'start' ? true : s === 'done' ? false : [s.rank, s.id]))
+  return encodeCursor(window === 0 ? { p } : { p, w: window })
 }
 
-/** A search cursor's entry for every shard; throws `invalid_cursor` for anything this edge did not give out. */
-export function decodeSearchCursor(text: string | undefined): ShardCursor[] | null {
+/**
+ * A search cursor among `count` shards; throws `invalid_cursor` for anything
+ * this edge did not give out, or gave out for another shard count.
+ */
+export function decodeSearchCursor(text: string | undefined, count = SHARD_COUNT): SearchCursor | null {
   if (text === undefined) return null
-  const { p, ...rest } = decodeCursor(text)
-  if (!Array.isArray(p) || p.length !== SHARD_COUNT || Object.keys(rest).length > 0) invalidCursor()
-  return p.map((entry: unknown): ShardCursor => {
+  const { p, w, ...rest } = decodeCursor(text)
+  const window = w === undefined ? 0 : laterWindow(w, count)
+  if (Object.keys(rest).length > 0 || !Array.isArray(p) || p.length !== windowSize(window, count)) invalidCursor()
+  const shards = p.map((entry: unknown): ShardCursor => {
     if (entry === true) return 'start'
     if (entry === false) return 'done'
     if (!Array.isArray(entry) || entry.length !== 2) invalidCursor()
@@ -99,6 +119,15 @@ export function decodeSearchCursor(text: string | undefined): ShardCursor[] | nu
     }
     return { rank, id: id as number }
   })
+  return { window, shards }
+}
+
+/** A cursor's `w`: the first shard of a window after the first, among `count` shards. */
+function laterWindow(w: unknown, count: number): number {
+  if (!Number.isSafeInteger(w)) invalidCursor()
+  const start = w as number
+  if (start <= 0 || start % SEARCH_WINDOW !== 0 || start >= count) invalidCursor()
+  return start
 }
 
 export function encodeKeyCursor(key: string): string {

@@ -74,6 +74,24 @@ export class ProviderStore {
       .map(toEntry)
   }
 
+  /**
+   * Takes in `key`'s live `entries` from the shard the key moved from, each
+   * unless this shard holds a later expiry for its peer (an announcement
+   * made here since).
+   */
+  adopt(key: string, entries: readonly ProviderEntry[], now: number): void {
+    const held = new Map(this.list(key, now).map((e) => [e.peer, e.expiresAt]))
+    for (const { peer, multiaddrs, expiresAt } of entries) {
+      if (expiresAt <= now || (held.get(peer) ?? 0) >= expiresAt) continue
+      this.announce(key, { peer, multiaddrs, ttlMs: expiresAt - now }, now)
+    }
+  }
+
+  /** Deletes every announcement of `key`: the key moved to another shard, which holds them now. */
+  remove(key: string): void {
+    this.storage.sql.exec('DELETE FROM providers WHERE key = ?', key)
+  }
+
   /** Deletes every expired announcement. */
   sweep(now: number): void {
     this.storage.sql.exec('DELETE FROM providers WHERE expires_at <= ?', now)

@@ -4,14 +4,16 @@
  * `GET /v1/providers/<key>` lists the live announcements. Unlike a record,
  * an announcement is not signed, so announcing takes a credential that may
  * write (`http/access.ts`); listing is public, like the records themselves.
+ * While the index grows, a key's providers are read from its new shard and
+ * the old one it may still be in (`shards.ts`).
  */
-import { ErrorCode, parseProviderAnnouncement, VivimError } from '@vivim/shared'
+import { ErrorCode, Limits, type ProviderEntry, parseProviderAnnouncement, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import { edgeEvents } from '../extensions/events.ts'
 import { authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
 import { JSON_TYPE, mediaType, parseJson, pathKey } from './request-input.ts'
-import { shardFor } from './shards.ts'
+import { shardFor, shardsOf } from './shards.ts'
 
 export const providers = new Hono<AppEnv>()
 
@@ -28,7 +30,20 @@ providers.post('/v1/providers/:key{.+}', async (c) => {
   return c.json({ key, ...entry }, 201)
 })
 
+/** One list from the lists of a key's shards (two while keys move): each peer's latest expiry, the longest-lived first. */
+function merged(lists: readonly (readonly ProviderEntry[])[]): ProviderEntry[] {
+  if (lists.length === 1) return [...(lists[0] as ProviderEntry[])]
+  const byPeer = new Map<string, ProviderEntry>()
+  for (const entry of lists.flat()) {
+    if ((byPeer.get(entry.peer)?.expiresAt ?? 0) < entry.expiresAt) byPeer.set(entry.peer, entry)
+  }
+  return [...byPeer.values()]
+    .sort((a, b) => b.expiresAt - a.expiresAt || (a.peer < b.peer ? -1 : 1))
+    .slice(0, Limits.maxProvidersPerKey)
+}
+
 providers.get('/v1/providers/:key{.+}', async (c) => {
   const key = pathKey(c)
-  return c.json({ key, providers: await shardFor(c.env, key).providers(key) })
+  const lists = await Promise.all(shardsOf(c.env, key).map((shard) => shard.providers(key)))
+  return c.json({ key, providers: merged(lists) })
 })

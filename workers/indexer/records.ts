@@ -5,7 +5,7 @@
  * signature, by the key's owner), so it needs no credential; it is fully
  * validated here (a non-owner author needs the owner's grant, valid at the
  * record's timestamp and at arrival, `delete` for a tombstone, not revoked), then
- * decided by the key's shard. Reads are served from
+ * decided by the key's shard (`shards.ts`). Reads are served from
  * the edge cache, then KV, never from the shards.
  */
 import {
@@ -32,7 +32,7 @@ import type { AppEnv } from '../http/types.ts'
 import { decodeKeyCursor, encodeKeyCursor, kindFilter, pageLimit } from './page.ts'
 import { type CachedRecord, cacheIfNewer, cacheKeyOf, etagOf, noneMatch, readCached } from './record-cache.ts'
 import { CBOR, JSON_TYPE, mediaType, parseJson, pathKey } from './request-input.ts'
-import { allShards, shardFor } from './shards.ts'
+import { allShards, writerFor } from './shards.ts'
 
 export const records = new Hono<AppEnv>()
 
@@ -56,6 +56,12 @@ async function readBody(c: Context<AppEnv>): Promise<{ record: ContentRecord; by
   throw new VivimError(ErrorCode.UnsupportedMediaType, `a record is sent as ${CBOR} (or ${JSON_TYPE})`)
 }
 
+/** Hands a validated record to its key's shard (naming the key's old shard while keys move), which decides. */
+function writeToShard(env: Env, bytes: Uint8Array<ArrayBuffer>) {
+  const { shard, previous } = writerFor(env, decodeRecord(bytes).key)
+  return shard.write(bytes, previous)
+}
+
 /**
  * A record this edge lacks, from the mesh or a federated peer: validated as
  * if it were written here, then kept by its shard so the next read is local.
@@ -68,7 +74,7 @@ async function adoptFromElsewhere(env: Env, key: string): Promise<Uint8Array<Arr
   // Taken in now: a delegate's grant must still hold, as for a PUT.
   await validateRecord(record, { receiving: true })
   await refuseRevokedGrant(env, record)
-  const result = await shardFor(env, key).write(new Uint8Array(bytes))
+  const result = await writeToShard(env, new Uint8Array(bytes))
   return new Uint8Array(result.bytes)
 }
 
@@ -79,7 +85,7 @@ records.put('/v1/records/:key{.+}', async (c) => {
   // A delegate's grant must hold now, not only at the timestamp the delegate chose.
   await validateRecord(record, { receiving: true })
   await refuseRevokedGrant(c.env, record)
-  const result = await shardFor(c.env, key).write(bytes)
+  const result = await writeToShard(c.env, bytes)
   const cacheKey = cacheKeyOf(c.req.url, key)
   if (result.outcome === 'stale') {
     await cacheIfNewer(caches.default, cacheKey, new Uint8Array(result.bytes))

@@ -1,40 +1,60 @@
 /**
  * `GET /v1/search?q=&kind=&limit=&cursor=`: full-text search over public
- * records. Each shard ranks its own matches and answers the best of them
- * after its position in the cursor, in its (rank, id) order
- * (`ShardStore.search`); the edge merges the shards' answers by (rank,
- * shard, id) and keeps the page's best `limit`. A shard is first asked for
- * about twice its share of a page (`firstAsk`), as keys spread evenly over
- * the shards by hash; only a shard that may hold more hits ranked above the
- * page's last (it sent all it was asked for, and its last ranks above the
- * page's last) is asked again, for `limit + 1` more, which settles the page
- * exactly. So a page moves about `2 × limit` records from the shards, not
- * `SHARD_COUNT × (limit + 1)`, and a shard the cursor marks as done is not
+ * records. A page reads one window of shards: shards 0 to 15, then 16 to
+ * 31, and so on (`SEARCH_WINDOW`; with 16 shards or fewer, as by default,
+ * the one window is every shard). Each shard of the window ranks its own
+ * matches and answers the best of them after its position in the cursor,
+ * in its (rank, id) order (`ShardStore.search`); the edge merges the
+ * answers by (rank, shard, id) and keeps the page's best `limit`. A shard
+ * is first asked for about twice its share of a page (`firstAsk`), as keys
+ * spread evenly over the shards by hash; only a shard that may hold more
+ * hits ranked above the page's last (it sent all it was asked for, and its
+ * last ranks above the page's last) is asked again, for `limit + 1` more,
+ * which settles the page exactly. So a page moves about `2 × limit`
+ * records from the shards, and a shard the cursor marks as done is not
  * asked again.
  *
- * The cursor carries each shard's position (its last match on a page so
- * far), so a shard's next page is the next part of its own listing, never
- * a re-scan of what came before. A one-word search ranks by weights fixed
- * per record, the same on every shard, so the merge is exact and a match
- * present and unchanged throughout appears exactly once even while other
- * records are written; a search of more words ranks by each shard's bm25,
- * whose term statistics the shards share only approximately (keys are
- * spread over shards by hash) and which moves when the shard's index
- * changes. Shards send their hits' records along, which saves a round
- * trip to fetch the page's records.
+ * The bound: a page makes at most `2 × SEARCH_WINDOW + 1` shard calls
+ * (a first ask and at most one more of each shard of its window, and the
+ * word's term of one of them) and reaches at most `SEARCH_WINDOW` shards,
+ * whatever the shard count. Once every shard of a window is done, the
+ * cursor names the next window; a page ends with its window, so with more
+ * than `SEARCH_WINDOW` shards a page may hold fewer than `limit` results
+ * (even none) and still have a cursor. The listing is in rank order within
+ * each window, and the windows follow one another.
+ *
+ * The cursor carries each of the window's shards' position (its last match
+ * on a page so far), so a shard's next page is the next part of its own
+ * listing, never a re-scan of what came before. A one-word search ranks by
+ * weights fixed per record, the same on every shard, so the merge is exact
+ * and a match present and unchanged throughout appears exactly once even
+ * while other records are written; a search of more words ranks by each
+ * shard's bm25, whose term statistics the shards share only approximately
+ * (keys are spread over shards by hash) and which moves when the shard's
+ * index changes. Shards send their hits' records along, which saves a
+ * round trip to fetch the page's records.
  *
  * A one-word search's term (what the shards' tokenizer makes of the word) is
- * asked of one shard, the word's own by hash, and then handed to every
- * shard, so a word is tokenized once, not once per shard; the isolate
- * remembers it, so a word searched again is not tokenized at all.
+ * asked of one shard of the window, the word's own by hash, and then handed
+ * to every shard of the window, so a word is tokenized once, not once per
+ * shard; the isolate remembers it, so a word searched again is not
+ * tokenized at all.
  */
 import { decodeRecord, ErrorCode, parseRecordKey, recordToJson, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import type { AppEnv } from '../http/types.ts'
-import { decodeSearchCursor, encodeSearchCursor, kindFilter, pageLimit, type ShardCursor } from './page.ts'
+import {
+  decodeSearchCursor,
+  encodeSearchCursor,
+  kindFilter,
+  pageLimit,
+  SEARCH_WINDOW,
+  type ShardCursor,
+  windowSize,
+} from './page.ts'
 import { ftsMatch, searchWords } from './search-text.ts'
 import type { ShardHit } from './shard-store.ts'
-import { allShards, SHARD_COUNT, shardOf } from './shards.ts'
+import { shardLayout, shardOf, shardRange } from './shards.ts'
 
 export const search = new Hono<AppEnv>()
 
@@ -47,13 +67,13 @@ interface Candidate {
 const TERM_CACHE_SIZE = 4_096
 const termOfWord = new Map<string, string | null>()
 
-type Shard = ReturnType<typeof allShards>[number]
+type Shard = ReturnType<typeof shardRange>[number]
 
 /** The one term the shards make of `word` (null: none or several), asked of one shard the first time. */
 async function termOf(shards: readonly Shard[], word: string): Promise<string | null> {
   const known = termOfWord.get(word)
   if (known !== undefined) return known
-  const term = await (shards[shardOf(word)] as Shard).termOf(word)
+  const term = await (shards[shardOf(word, shards.length)] as Shard).termOf(word)
   if (termOfWord.size >= TERM_CACHE_SIZE) termOfWord.clear()
   termOfWord.set(word, term)
   return term
@@ -61,9 +81,9 @@ async function termOf(shards: readonly Shard[], word: string): Promise<string | 
 
 const byRank = (a: Candidate, b: Candidate) => a.hit.rank - b.hit.rank || a.shard - b.shard || a.hit.id - b.hit.id
 
-/** How many hits a shard is first asked for: about twice its share of a page, since keys spread over shards by hash. */
-function firstAsk(limit: number): number {
-  return Math.min(limit + 1, 2 * Math.ceil(limit / SHARD_COUNT) + 1)
+/** How many hits each of `shards` shards is first asked for: about twice its share of a page, as keys spread by hash. */
+function firstAsk(limit: number, shards: number): number {
+  return Math.min(limit + 1, 2 * Math.ceil(limit / shards) + 1)
 }
 
 /** Each shard's hits so far, in its order, and whether it has no more after them. */
@@ -87,8 +107,11 @@ search.get('/v1/search', async (c) => {
   const match = ftsMatch(words)
   const kind = kindFilter(c.req.query('kind'))
   const limit = pageLimit(c.req.query('limit'))
-  const before: ShardCursor[] = decodeSearchCursor(c.req.query('cursor')) ?? Array(SHARD_COUNT).fill('start')
-  const shards = allShards(c.env)
+  const { count } = shardLayout(c.env)
+  const cursor = decodeSearchCursor(c.req.query('cursor'), count)
+  const window = cursor?.window ?? 0
+  const before: readonly ShardCursor[] = cursor?.shards ?? Array(windowSize(0, count)).fill('start')
+  const shards = shardRange(c.env, window, before.length)
   const live = before.some((position) => position !== 'done')
   const term = words.length === 1 && live ? await termOf(shards, words[0] as string) : undefined
   const ask = async (i: number, after: ShardCursor, count: number): Promise<Answer> => {
@@ -97,7 +120,7 @@ search.get('/v1/search', async (c) => {
     const hits = await (shards[i] as Shard).search(query)
     return { hits, exhausted: hits.length < count }
   }
-  const first = firstAsk(limit)
+  const first = firstAsk(limit, shards.length)
   const answers = await Promise.all(before.map((position, i) => ask(i, position, first)))
   let page = merge(answers, limit)
   // A shard that may have more hits than it sent, the last of which ranks above the page's last, is asked again.
@@ -138,6 +161,13 @@ search.get('/v1/search', async (c) => {
         record: recordToJson(record),
       }
     }),
-    cursor: after.every((position) => position === 'done') ? null : encodeSearchCursor(after),
+    cursor: nextCursor(after, window, count),
   })
 })
+
+/** The next page's cursor: this window's positions, or once all of its shards are done, the next window's start. */
+function nextCursor(after: readonly ShardCursor[], window: number, count: number): string | null {
+  if (!after.every((position) => position === 'done')) return encodeSearchCursor(after, window)
+  const next = window + SEARCH_WINDOW
+  return next < count ? encodeSearchCursor(Array(windowSize(next, count)).fill('start'), next) : null
+}

@@ -21,7 +21,7 @@
  * table with the same tokenizer, whose terms and counts `fts5vocab` lists,
  * and the scratch table is emptied again at once.
  */
-import { type ContentRecord, parseRecordKey, type RecordKind } from '@vivim/shared'
+import { bytesEqual, type ContentRecord, parseRecordKey, type RecordKind } from '@vivim/shared'
 import { type IndexText, type TermCounts, termWeight } from './search-text.ts'
 
 /** A stored record's row, its bytes undecoded. */
@@ -165,18 +165,7 @@ export class ShardStore {
       }
       const old = beforeId === null ? null : this.indexedText(id)
       if (!sameText(old, text)) {
-        if (old) {
-          sql.exec('DELETE FROM record_search WHERE rowid = ?', id)
-          for (const [term, rank] of this.termRanks(old)) {
-            sql.exec(
-              'DELETE FROM search_terms WHERE term = ? AND kind = ? AND rank = ? AND id = ?',
-              term,
-              kindCode(kind),
-              rank,
-              id,
-            )
-          }
-        }
+        if (old) this.unindex(id, kind, old)
         if (text) this.index(id, record.key, kind, text)
       }
       sql.exec(
@@ -185,6 +174,34 @@ export class ShardStore {
         record.signature,
       )
     })
+  }
+
+  /**
+   * Deletes `key`'s record, its index entries and its KV mark, if the record
+   * stored is still `bytes` (a record that moved to another shard: a newer
+   * one written here since stays); whether it was deleted.
+   */
+  remove(key: string, bytes: Uint8Array): boolean {
+    const { sql } = this.storage
+    return this.storage.transactionSync(() => {
+      const row = sql
+        .exec<{ id: number; kind: RecordKind; bytes: ArrayBuffer }>(
+          'SELECT id, kind, bytes FROM records WHERE key = ?',
+          key,
+        )
+        .toArray()[0]
+      if (!row || !bytesEqual(new Uint8Array(row.bytes), bytes)) return false
+      const old = this.indexedText(row.id)
+      if (old) this.unindex(row.id, row.kind, old)
+      sql.exec('DELETE FROM records WHERE id = ?', row.id)
+      sql.exec('DELETE FROM kv_pending WHERE key = ?', key)
+      return true
+    })
+  }
+
+  /** Drops `key`'s KV mark: another shard puts the key in KV from now on. */
+  dropPending(key: string): void {
+    this.storage.sql.exec('DELETE FROM kv_pending WHERE key = ?', key)
   }
 
   /** The latest record of `key` if KV does not have it yet. */
@@ -321,6 +338,21 @@ export class ShardStore {
     )
     for (const [term, rank] of this.termRanks(text)) {
       sql.exec('INSERT INTO search_terms (term, kind, rank, id) VALUES (?, ?, ?, ?)', term, kindCode(kind), rank, id)
+    }
+  }
+
+  /** Removes row `id`'s text, indexed as `kind`, from both parts of the index. */
+  private unindex(id: number, kind: RecordKind, text: IndexText): void {
+    const { sql } = this.storage
+    sql.exec('DELETE FROM record_search WHERE rowid = ?', id)
+    for (const [term, rank] of this.termRanks(text)) {
+      sql.exec(
+        'DELETE FROM search_terms WHERE term = ? AND kind = ? AND rank = ? AND id = ?',
+        term,
+        kindCode(kind),
+        rank,
+        id,
+      )
     }
   }
 
