@@ -81,17 +81,23 @@ export function recordOf(author: Identity, kind: RecordKind, text: string, name?
   return createRecord(author, { key, value: new TextEncoder().encode(text), public: true })
 }
 
+/** A y-webrtc signaling socket joined to one room. */
+export interface SignalingSession {
+  /** Publishes `count` announcements and resolves once each came back (a publish is relayed to its sender too). */
+  publish(count: number): Promise<void>
+  close(): void
+}
+
 /**
- * A y-webrtc signaling session for one room (a document id), on its own socket with an invocation
- * for `doc:<room>`: subscribes, publishes `messages` announcements and resolves once every one came
- * back (the hub relays a publish to the sender too), then closes.
+ * Opens a y-webrtc signaling socket for one room (a document id) with an invocation for
+ * `doc:<room>`, and joins the room.
  */
-export async function signal(edge: string, client: VivimClient, room: string, messages: number): Promise<void> {
+export async function joinSignaling(edge: string, client: VivimClient, room: string): Promise<SignalingSession> {
   const token = await (client.tokenFor(`doc:${room}`) as () => Promise<string>)()
-  const url = `${edge.replace(/^http/, 'ws')}/v1/signaling?token=${encodeURIComponent(token)}`
-  const ws = new WebSocket(url)
+  const ws = new WebSocket(`${edge.replace(/^http/, 'ws')}/v1/signaling?token=${encodeURIComponent(token)}`)
   const echoes = new Set<string>()
   let closed: string | null = null
+  let sent = 0
   ws.on('message', (data: Buffer) => {
     const message = JSON.parse(data.toString()) as { data?: { from?: string } }
     if (message.data?.from) echoes.add(message.data.from)
@@ -102,13 +108,25 @@ export async function signal(edge: string, client: VivimClient, room: string, me
     ws.once('error', reject)
   })
   ws.send(JSON.stringify({ type: 'subscribe', topics: [room] }))
-  const sent = Array.from({ length: messages }, (_, i) => `${client.identity?.did}#${i}`)
-  for (const from of sent) ws.send(JSON.stringify({ type: 'publish', topic: room, data: { type: 'announce', from } }))
-  await waitFor(`signaling echoes in ${room}`, () => {
-    if (closed !== null) throw new Error(`signaling closed: ${closed}`)
-    return sent.every((s) => echoes.has(s)) ? true : undefined
-  })
-  ws.close(1000, 'done')
+  return {
+    async publish(count) {
+      const from = Array.from({ length: count }, () => `${client.identity?.did}#${sent++}`)
+      for (const f of from)
+        ws.send(JSON.stringify({ type: 'publish', topic: room, data: { type: 'announce', from: f } }))
+      await waitFor(`signaling echoes in ${room}`, () => {
+        if (closed !== null) throw new Error(`signaling closed: ${closed}`)
+        return from.every((f) => echoes.has(f)) ? true : undefined
+      })
+    },
+    close: () => ws.close(1000, 'done'),
+  }
+}
+
+/** A signaling session in one room: join, `messages` announcements, leave. */
+export async function signal(edge: string, client: VivimClient, room: string, messages: number): Promise<void> {
+  const session = await joinSignaling(edge, client, room)
+  await session.publish(messages)
+  session.close()
 }
 
 /** The owner revokes a grant it issued (`POST /v1/revocations`); resolves once the edge stored it. */

@@ -10,7 +10,7 @@
  * only on the other instance and some nowhere (so the bridge and the peer are
  * asked); the owner revokes one member's grant. Every pick is seeded.
  */
-import type { Identity } from '@vivim/shared'
+import type { Capability, Identity } from '@vivim/shared'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
@@ -61,17 +61,16 @@ async function openSide(label: 'a' | 'b', instance: Instance, owner: Identity): 
   return { label, instance, owner, client, docs, topics, observers, listeners }
 }
 
-/** B's first connect to the federated document names its home (`?home=`), as a stock y-websocket client. */
-async function linkReplica(b: Instance, home: Instance, owner: Identity): Promise<void> {
-  const token = await (
-    new VivimClient({ edge: b.url, identity: owner }).tokenFor(`doc:${FEDERATED_DOC}`) as () => Promise<string>
-  )()
-  const provider = new WebsocketProvider(`${b.url.replace(/^http/, 'ws')}/v1/docs`, FEDERATED_DOC, new Y.Doc(), {
+/** A replica's first connect to a document names its home (`?home=`), as a stock y-websocket client. */
+export async function linkReplica(b: Instance, home: Instance, owner: Identity, docId = FEDERATED_DOC): Promise<void> {
+  const client = new VivimClient({ edge: b.url, identity: owner })
+  const token = await (client.tokenFor(`doc:${docId}`) as () => Promise<string>)()
+  const provider = new WebsocketProvider(`${b.url.replace(/^http/, 'ws')}/v1/docs`, docId, new Y.Doc(), {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
     disableBc: true,
     params: { home: home.domain, token },
   })
-  await waitFor('the replica synced at B', () => (provider.synced ? true : undefined))
+  await waitFor(`the replica of ${docId} synced`, () => (provider.synced ? true : undefined))
   provider.destroy()
 }
 
@@ -125,7 +124,7 @@ export async function runPhase(sides: readonly [Side, Side], phase: number, memb
   )
   await Promise.all(sides.flatMap((side, s) => readsOf(side, crew[s] ?? [], crew[1 - s] ?? [])))
   await Promise.all(
-    sides.map((side, s) => revokeGrant(side.instance.url, side.owner, crew[s]?.[0]?.grants[0] as never)),
+    sides.map((side, s) => revokeGrant(side.instance.url, side.owner, crew[s]?.[0]?.grants[0] as Capability)),
   )
   await allArrived(sides, expected)
   await settled(sides.map((side) => side.instance.url))
