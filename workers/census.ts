@@ -72,7 +72,8 @@ function countingStub<S extends object>(stub: S, binding: string, name: string):
       if (typeof value !== 'function' || typeof prop === 'symbol' || prop === 'then') return value
       return (...args: unknown[]) => {
         count(binding, name)
-        return (value as (...a: unknown[]) => unknown).apply(target, args)
+        // Not `value.apply(…)`: on an RPC stub every property, `apply` too, names a remote method.
+        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args)
       }
     },
   })
@@ -134,7 +135,7 @@ export function counted<T extends ObjectClass>(binding: string, Base: T): T {
       writable: true,
       value(this: { ctx: DurableObjectState; env: { VIVIM_CENSUS?: string } }, ...args: unknown[]) {
         if (censusOn(this.env)) count(binding, this.ctx.id.name ?? this.ctx.id.toString())
-        return (original as (...a: unknown[]) => unknown).apply(this, args)
+        return Reflect.apply(original as (...a: unknown[]) => unknown, this, args)
       },
     })
   }
