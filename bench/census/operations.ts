@@ -65,6 +65,11 @@ export function operations(a: Instance, b: Instance, owner: Identity): Operation
   const held: { writer?: VivimDocProvider; observer?: VivimDocProvider; listeners?: Subscription[] } = {}
   let signaling: SignalingSession | undefined
   const atB: string[] = []
+  /** An edit by the held writer, resolved once the held observer has it. */
+  const editSeen = (prefix: string) => async (i: number) => {
+    mapOf(held.writer as VivimDocProvider).set(`${prefix}-${i}`, 'x')
+    await holds(held.observer as VivimDocProvider, `${prefix}-${i}`)
+  }
   const revocable: Capability[] = []
 
   return [
@@ -83,10 +88,7 @@ export function operations(a: Instance, b: Instance, owner: Identity): Operation
         held.writer = await openSynced(ownerAt, doc)
         held.observer = await openSynced(memberOf(a.url, person(), ownerAt).client, doc)
       },
-      run: async (i) => {
-        mapOf(held.writer as VivimDocProvider).set(`edit-${i}`, 'x')
-        await holds(held.observer as VivimDocProvider, `edit-${i}`)
-      },
+      run: editSeen('edit'),
     },
     {
       path: 'document update at its home, flushed to a replica (A to B)',
@@ -97,10 +99,7 @@ export function operations(a: Instance, b: Instance, owner: Identity): Operation
         await linkReplica(b, a, owner, federated)
         held.observer = await openSynced(ownerAtB, federated)
       },
-      run: async (i) => {
-        mapOf(held.writer as VivimDocProvider).set(`fed-${i}`, 'x')
-        await holds(held.observer as VivimDocProvider, `fed-${i}`)
-      },
+      run: editSeen('fed'),
     },
     {
       path: 'document connect at a replica (B: a state-vector exchange with the home, A)',
