@@ -35,7 +35,10 @@ describe('an edge killed under a write storm', () => {
         [...topics.values()].every((ids) => ids.size > 0) &&
         records.size > 0
       for (let waited = 0; !started(); waited += 20) {
-        if (waited > 60_000) throw new Error(`the storm never got going: ${JSON.stringify(sizes(storm.acknowledged))} ${storm.lastError()}`)
+        if (waited > 60_000)
+          throw new Error(
+            `the storm never got going: ${JSON.stringify(sizes(storm.acknowledged))} ${storm.lastError()}`,
+          )
         await new Promise((r) => setTimeout(r, 20))
       }
       await new Promise((r) => setTimeout(r, 1000 + Math.floor(seeded(seed)() * 1500)))

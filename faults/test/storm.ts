@@ -124,7 +124,10 @@ export function startStorm(edge: string, init: StormInit): Storm {
     loop(() => {
       writer.doc.getMap('m').set(`sdk-${n++}`, n)
     })
-    stops.push(() => observer.destroy(), () => writer.destroy())
+    stops.push(
+      () => observer.destroy(),
+      () => writer.destroy(),
+    )
   }
   for (let t = 0; t < init.topics; t++) {
     const topic = `public:storm:${init.seed}-${t}`
@@ -174,7 +177,9 @@ async function check(edge: string, client: VivimClient, acknowledged: Acknowledg
     const deadline = Date.now() + REPLAY_GUARD_MS
     while ([...ids].some((id) => !kept.has(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     stop()
-    for (const id of ids) if (!kept.has(id)) lost.push(`${topic}: ${id} (${kept.size} kept of ${ids.size} acknowledged${refused && `; ${refused}`})`)
+    for (const id of ids)
+      if (!kept.has(id))
+        lost.push(`${topic}: ${id} (${kept.size} kept of ${ids.size} acknowledged${refused && `; ${refused}`})`)
   }
   for (const [key, value] of acknowledged.records) {
     const record = await client.records.get(key)

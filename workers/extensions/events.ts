@@ -7,8 +7,10 @@
  *
  * Every call fans out to each registered extension that has the hook, in
  * registration order. An extension's failure never fails the local
- * operation (it is logged), except for `revocationStored`, which is held
- * until every extension has the revocation (see there).
+ * operation (it is logged), except for the hand-overs: `revocationStored`,
+ * `docFlushed` and `topicMessageStored` reject when an extension could not
+ * take what it was given, so the caller keeps it and tries again (rooms
+ * through `relay/handover-journal.ts`).
  *
  * @example
  * ```ts
@@ -28,6 +30,8 @@ export interface DocOpened {
 export interface DocFlushed {
   readonly docId: string | null
   readonly update: Uint8Array
+  /** The instance the update came from, when a peer sent it: it is not sent back there. */
+  readonly origin?: string | null
 }
 
 /** A client opened a topic here. */
@@ -38,6 +42,8 @@ export interface TopicOpened {
 /** A topic room stored a new (not duplicate) message. */
 export interface TopicMessageStored {
   readonly envelope: TopicEnvelope
+  /** The instance the message came from, when a peer sent it: it is not sent back there. */
+  readonly origin?: string | null
 }
 
 /** The revocation registry stored a revocation of `token`. */
@@ -69,9 +75,17 @@ export interface RecordMissed {
 export interface EdgeExtension {
   /** Named in the log when a hook fails. */
   readonly name: string
+  /**
+   * Whether this extension takes document flushes and topic messages in this
+   * deployment now (federation: only when the instance federates). Rooms
+   * journal hand-overs only while one does; absent means yes.
+   */
+  takesHandovers?(env: Env): boolean
   docOpened?(env: Env, event: DocOpened): Promise<void>
+  /** Rejecting keeps the flush in the room's journal, which hands it over again. */
   docFlushed?(env: Env, event: DocFlushed): Promise<void>
   topicOpened?(env: Env, event: TopicOpened): Promise<void>
+  /** Rejecting keeps the message in the room's journal (and its publisher unanswered), which hands it over again. */
   topicMessageStored?(env: Env, event: TopicMessageStored): Promise<void>
   /** Rejecting fails the revocation, whose retry calls this again. */
   revocationStored?(env: Env, event: RevocationStored): Promise<void>
@@ -81,13 +95,7 @@ export interface EdgeExtension {
   recordMissed?(env: Env, event: RecordMissed): Promise<Uint8Array | null>
 }
 
-type QuietHook =
-  | 'docOpened'
-  | 'docFlushed'
-  | 'topicOpened'
-  | 'topicMessageStored'
-  | 'recordStored'
-  | 'providerAnnounced'
+type QuietHook = 'docOpened' | 'topicOpened' | 'recordStored' | 'providerAnnounced'
 type EventOf<K extends QuietHook> = Parameters<NonNullable<EdgeExtension[K]>>[1]
 
 function logFailure(extension: EdgeExtension, hook: string, error: unknown): void {
@@ -114,17 +122,23 @@ export class EdgeEvents {
     return this.#quietly('docOpened', env, event)
   }
 
-  docFlushed(env: Env, event: DocFlushed): Promise<void> {
-    return this.#quietly('docFlushed', env, event)
+  /** Whether a document flush or topic message must be journaled: some extension takes hand-overs now. */
+  journals(env: Env): boolean {
+    return this.#extensions.some((e) => (e.docFlushed || e.topicMessageStored) && (e.takesHandovers?.(env) ?? true))
+  }
+
+  /** Settles once every extension holds the flush; rejects if one could not take it. */
+  async docFlushed(env: Env, event: DocFlushed): Promise<void> {
+    await Promise.all(this.#extensions.map((extension) => extension.docFlushed?.(env, event)))
   }
 
   topicOpened(env: Env, event: TopicOpened): Promise<void> {
     return this.#quietly('topicOpened', env, event)
   }
 
-  /** Settles once every extension has handed the message on: TopicRoom answers the publisher only then. */
-  topicMessageStored(env: Env, event: TopicMessageStored): Promise<void> {
-    return this.#quietly('topicMessageStored', env, event)
+  /** Settles once every extension has handed the message on (TopicRoom answers the publisher only then); rejects if one could not. */
+  async topicMessageStored(env: Env, event: TopicMessageStored): Promise<void> {
+    await Promise.all(this.#extensions.map((extension) => extension.topicMessageStored?.(env, event)))
   }
 
   recordStored(env: Env, event: RecordStored): Promise<void> {

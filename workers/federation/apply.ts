@@ -75,7 +75,7 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
       } catch {
         throw new VivimError(ErrorCode.BadRequest, 'not a Yjs update')
       }
-      await applyDocUpdate(env, activity.doc, activity.update)
+      await applyDocUpdate(env, activity.doc, activity.update, peer.domain)
       return
     }
     case ActivityType.DocHome: {

@@ -20,7 +20,7 @@ export async function docState(env: Env, docId: string, since: Uint8Array | null
   return unwrap(await env.DOC_ROOM.getByName(docId).remoteState(docId, since))
 }
 
-/** Applies a peer's update as a client's write; resolves once it is stored. */
-export async function applyDocUpdate(env: Env, docId: string, update: Uint8Array): Promise<void> {
-  unwrap(await env.DOC_ROOM.getByName(docId).remoteUpdate(docId, update))
+/** Applies `origin`'s update as a client's write; resolves once it is stored. It is not sent back to `origin`. */
+export async function applyDocUpdate(env: Env, docId: string, update: Uint8Array, origin: string): Promise<void> {
+  unwrap(await env.DOC_ROOM.getByName(docId).remoteUpdate(docId, update, origin))
 }

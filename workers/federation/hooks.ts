@@ -27,16 +27,19 @@ async function quietly(what: string, run: () => Promise<void>): Promise<void> {
   }
 }
 
-/** A topic room stored a new message: send its original bytes to every peer federating the topic. */
-export function topicMessageStored(env: Env, envelope: TopicEnvelope): Promise<void> {
-  if (!federationConfig(env)) return Promise.resolve()
-  return quietly('topic message', async () => {
-    const peers = await linksOf(env, 'topic', envelope.topic)
-    const bytes = encodeEnvelope(envelope)
-    await Promise.all(
-      peers.map((l) => enqueue(env, l.peer, { t: ActivityType.TopicMessage, topic: envelope.topic, envelope: bytes })),
-    )
-  })
+/**
+ * A topic room stored a new message: send its original bytes to every peer
+ * federating the topic but the one it came from. Not quiet: a failure keeps
+ * the message in the room's journal, which hands it over again.
+ */
+export async function topicMessageStored(env: Env, envelope: TopicEnvelope, origin: string | null): Promise<void> {
+  if (!federationConfig(env)) return
+  const peers = (await linksOf(env, 'topic', envelope.topic)).filter((l) => l.peer !== origin)
+  if (peers.length === 0) return
+  const bytes = encodeEnvelope(envelope)
+  await Promise.all(
+    peers.map((l) => enqueue(env, l.peer, { t: ActivityType.TopicMessage, topic: envelope.topic, envelope: bytes })),
+  )
 }
 
 /** A client opened a topic here: subscribe to it at every configured peer not yet subscribed to. */
@@ -54,13 +57,15 @@ export function topicOpened(env: Env, topic: string): Promise<void> {
   })
 }
 
-/** A document room stored a flush: send the update to the document's home or replicas. */
-export function docFlushed(env: Env, docId: string | null, update: Uint8Array): Promise<void> {
-  if (!federationConfig(env) || docId === null) return Promise.resolve()
-  return quietly('document update', async () => {
-    const links = await linksOf(env, 'doc', docId)
-    await Promise.all(links.map((l) => enqueue(env, l.peer, { t: ActivityType.DocUpdate, doc: docId, update })))
-  })
+/**
+ * A document room stored a flush: send the update to the document's home or
+ * replicas but the peer it came from. Not quiet: a failure keeps the flush
+ * in the room's journal, which hands it over again.
+ */
+export async function docFlushed(env: Env, docId: string | null, update: Uint8Array, origin: string | null) {
+  if (!federationConfig(env) || docId === null) return
+  const links = (await linksOf(env, 'doc', docId)).filter((l) => l.peer !== origin)
+  await Promise.all(links.map((l) => enqueue(env, l.peer, { t: ActivityType.DocUpdate, doc: docId, update })))
 }
 
 /**

@@ -40,8 +40,8 @@ export interface LoadedDoc {
 }
 
 export interface LiveDocInit {
-  /** One merged update was stored. */
-  readonly onFlushed: (update: Uint8Array) => void
+  /** One merged update was stored; `origin` is the peer instance all of it came from, if one did. */
+  readonly onFlushed: (update: Uint8Array, origin: string | null) => void
   /** Who writes the update being applied, for the schema guard's rules. */
   readonly writer: WriterOf
 }
@@ -91,14 +91,17 @@ export class LiveDoc {
     this.flushTimer = setTimeout(() => this.flush(), idle ? 0 : FLUSH_WINDOW_MS)
   }
 
-  /** Stores what is pending as one log row (or a few, when large), then hands each on. */
-  flush(): void {
+  /**
+   * Stores what is pending as one log row (or a few, when large), then hands
+   * each on; `origin` says that everything pending came from that peer.
+   */
+  flush(origin: string | null = null): void {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer)
     this.flushTimer = null
     for (const batch of storableBatches(this.pending)) {
       const merged = batch.length === 1 ? (batch[0] as Uint8Array) : Y.mergeUpdates(batch)
       this.store.append(merged)
-      this.init.onFlushed(merged)
+      this.init.onFlushed(merged, origin)
     }
     this.pending = []
     this.lastFlushAt = Date.now()

@@ -33,6 +33,7 @@ import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { ClientOwners, ownerKey } from './client-owners.ts'
 import { applyIncoming } from './doc-apply.ts'
 import { LiveDoc } from './doc-live.ts'
+import { type Handover, HandoverJournal } from './handover-journal.ts'
 import { RefusedWriters } from './refused-writers.ts'
 import { Room } from './room.ts'
 import type { RoomRequest } from './room-headers.ts'
@@ -70,6 +71,7 @@ export class DocRoom extends Room<DocMessage> {
   protected readonly kind = 'document room'
   protected readonly frameName = 'y-protocols message'
   private readonly live: LiveDoc
+  private readonly journal: HandoverJournal
   private readonly presence: RoomPresence
   private readonly clients: ClientOwners
   /** The socket whose update is being applied: the writer the schema guard checks the rules for. */
@@ -83,8 +85,8 @@ export class DocRoom extends Room<DocMessage> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.live = new LiveDoc(ctx.storage, {
-      onFlushed: (update) => {
-        this.ctx.waitUntil(edgeEvents.docFlushed(this.env, { docId: this.live.store.docId(), update }))
+      onFlushed: (update, origin) => {
+        this.handOver({ kind: 'docFlushed', name: this.live.store.docId(), bytes: update, origin })
         this.broadcast(encodeSyncUpdate(update))
       },
       writer: () => this.writer(),
@@ -93,6 +95,9 @@ export class DocRoom extends Room<DocMessage> {
     this.presence = new RoomPresence(() => ctx.getWebSockets(), {
       foreign: (ws, ids) => this.clients.foreign(ids, ownerKey(socketState(ws))),
     })
+    this.journal = new HandoverJournal(ctx, ({ name, bytes, origin }) =>
+      edgeEvents.docFlushed(env, { docId: name, update: bytes, origin }),
+    )
     // Answered by the runtime without waking the room: clients detect dead links for free.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
   }
@@ -170,9 +175,11 @@ export class DocRoom extends Room<DocMessage> {
    * no frame limit (a peer's large update arrives in parts, joined at the
    * inbox); answered once the update is stored and sent to every reader.
    */
-  remoteUpdate(docId: string, update: Uint8Array): Promise<Settled<null>> {
+  remoteUpdate(docId: string, update: Uint8Array, origin: string | null = null): Promise<Settled<null>> {
     return settle(() => {
       this.live.store.bindDocId(docId)
+      // What clients wrote is stored first, so the next flush holds this peer's update alone and is not sent back to it.
+      this.live.flush()
       // Its own key for the Yjs clients it writes with, released at once, as a socket's would be when it closes.
       const writer: SocketState = { ...REMOTE_WRITER, sid: crypto.randomUUID() }
       const written = this.write(writer, update)
@@ -181,7 +188,7 @@ export class DocRoom extends Room<DocMessage> {
         const code = written.code === CloseCode.Forbidden ? ErrorCode.Forbidden : ErrorCode.BadRequest
         throw new VivimError(code, `the document refused the update: ${written.reason}`)
       }
-      this.live.flush()
+      this.live.flush(origin)
       return null
     })
   }
@@ -292,6 +299,21 @@ export class DocRoom extends Room<DocMessage> {
       return
     }
     if (result.frame) this.broadcast(result.frame)
+  }
+
+  /**
+   * Hands a stored flush to the extensions: journaled in this turn, with the
+   * flush it belongs to, whenever one takes hand-overs (`handover-journal.ts`).
+   */
+  private handOver(handover: Handover): void {
+    if (!edgeEvents.journals(this.env)) return
+    const seq = this.journal.record(handover)
+    // A failure stays journaled and is retried from the alarm; nothing to answer here.
+    this.ctx.waitUntil(this.journal.deliver(seq, handover).catch(() => {}))
+  }
+
+  protected override onAlarm(): Promise<void> {
+    return this.journal.retry()
   }
 
   /** A socket left: its awareness states go, and the others are told. */

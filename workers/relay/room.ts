@@ -107,6 +107,12 @@ export abstract class Room<Frame> extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.sockets.guard.expire()
+    await this.onAlarm()
+  }
+
+  /** The room's own work at its alarm, after credential expiry (hand-overs to retry). */
+  protected onAlarm(): Promise<void> {
+    return Promise.resolve()
   }
 
   /** The resource's owner, for access checks in the Worker (null until its creator connects). */
