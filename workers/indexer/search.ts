@@ -107,10 +107,10 @@ search.get('/v1/search', async (c) => {
   const match = ftsMatch(words)
   const kind = kindFilter(c.req.query('kind'))
   const limit = pageLimit(c.req.query('limit'))
-  const { count } = shardLayout(c.env)
-  const cursor = decodeSearchCursor(c.req.query('cursor'), count)
+  const shardCount = shardLayout(c.env).count
+  const cursor = decodeSearchCursor(c.req.query('cursor'), shardCount)
   const window = cursor?.window ?? 0
-  const before: readonly ShardCursor[] = cursor?.shards ?? Array(windowSize(0, count)).fill('start')
+  const before: readonly ShardCursor[] = cursor?.shards ?? Array(windowSize(0, shardCount)).fill('start')
   const shards = shardRange(c.env, window, before.length)
   const live = before.some((position) => position !== 'done')
   const term = words.length === 1 && live ? await termOf(shards, words[0] as string) : undefined
@@ -161,7 +161,7 @@ search.get('/v1/search', async (c) => {
         record: recordToJson(record),
       }
     }),
-    cursor: nextCursor(after, window, count),
+    cursor: nextCursor(after, window, shardCount),
   })
 })
 
