@@ -13,7 +13,7 @@
  * ```
  */
 import { unwrap } from '@vivim/shared'
-import type { RemoteState } from '../relay/doc-room.ts'
+import type { RemoteState } from '../relay/doc-live.ts'
 
 /** The document's state vector, and what it holds beyond `since` when given (an empty update if nothing). */
 export async function docState(env: Env, docId: string, since: Uint8Array | null = null): Promise<RemoteState> {

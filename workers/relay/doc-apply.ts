@@ -14,6 +14,7 @@
  * never holds pending content, which is why nothing here needs a budget in
  * bytes: the per-socket count of such updates is bounded by the caller.
  */
+import type { CloseCode } from '@vivim/shared'
 import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 
@@ -76,6 +77,12 @@ function singleClientStart(update: Uint8Array): { client: number; clock: number 
   } catch {
     return null
   }
+}
+
+/** Why a write was refused: the code and reason a socket is closed with. */
+export interface Refusal {
+  readonly code: CloseCode
+  readonly reason: string
 }
 
 /** Applies `update` to `doc` (which holds nothing pending) with `origin`, keeping only what integrates. */

@@ -39,6 +39,13 @@ export interface LoadedDoc {
   readonly guard: SchemaGuard | null
 }
 
+/** A document's state as another part of the edge reads it (`DocRoom.remoteState`). */
+export interface RemoteState {
+  readonly stateVector: Uint8Array
+  /** What the room holds beyond the state vector asked about, when one was. */
+  readonly diff: Uint8Array | null
+}
+
 export interface LiveDocInit {
   /** One merged update was stored; `origin` is the peer instance all of it came from, if one did. */
   readonly onFlushed: (update: Uint8Array, origin: string | null) => void

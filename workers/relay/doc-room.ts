@@ -31,41 +31,17 @@ import { ownerFromName } from '../auth/resource-owner.ts'
 import { edgeEvents } from '../extensions/events.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { ClientOwners, ownerKey } from './client-owners.ts'
-import { applyIncoming } from './doc-apply.ts'
-import { LiveDoc } from './doc-live.ts'
+import { applyIncoming, type Refusal } from './doc-apply.ts'
+import { LiveDoc, type RemoteState } from './doc-live.ts'
 import { type Handover, HandoverJournal } from './handover-journal.ts'
 import { RefusedWriters } from './refused-writers.ts'
 import { Room } from './room.ts'
 import type { RoomRequest } from './room-headers.ts'
 import { RoomPresence } from './room-presence.ts'
-import { type SocketState, socketState } from './socket-state.ts'
+import { admittedState, PEER_ACCESS, type SocketState, socketState } from './socket-state.ts'
 
 /** A Yjs update that changes nothing. */
 const EMPTY_UPDATE = new Uint8Array([0, 0])
-
-/** Why a write was refused: the code and reason a socket is closed with. */
-interface Refusal {
-  readonly code: CloseCode
-  readonly reason: string
-}
-
-/** What `remoteState` answers. */
-export interface RemoteState {
-  readonly stateVector: Uint8Array
-  /** What the room holds beyond the state vector asked about, when one was. */
-  readonly diff: Uint8Array | null
-}
-
-/** Federation writes as a socket without a DID and with full access would. */
-const REMOTE_WRITER: Omit<SocketState, 'sid'> = {
-  did: null,
-  canRead: true,
-  canWrite: true,
-  canAdmin: false,
-  exp: null,
-  tokens: [],
-  awareness: {},
-}
 
 export class DocRoom extends Room<DocMessage> {
   protected readonly kind = 'document room'
@@ -181,7 +157,7 @@ export class DocRoom extends Room<DocMessage> {
       // What clients wrote is stored first, so the next flush holds this peer's update alone and is not sent back to it.
       this.live.flush()
       // Its own key for the Yjs clients it writes with, released at once, as a socket's would be when it closes.
-      const writer: SocketState = { ...REMOTE_WRITER, sid: crypto.randomUUID() }
+      const writer = admittedState(PEER_ACCESS)
       const written = this.write(writer, update)
       this.clients.release(ownerKey(writer))
       if (typeof written !== 'string') {

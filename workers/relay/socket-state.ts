@@ -51,6 +51,14 @@ export function socketState(ws: WebSocket): SocketState {
   return state
 }
 
+/**
+ * What a peer instance acts with inside a room (federation's writes and
+ * publishes, through the rooms' RPC methods): no DID, so a document checks
+ * its schema but no one's rules (the peer's own room checked them), and
+ * read and write.
+ */
+export const PEER_ACCESS: Access = { did: null, canRead: true, canWrite: true, exp: null, tokens: [], newOwner: null }
+
 /** The state of a socket just admitted with `access`. */
 export function admittedState(access: Access): SocketState {
   return {
