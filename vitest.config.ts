@@ -16,6 +16,8 @@ export default defineConfig({
               bindings: {
                 VIVIM_ENV: 'development',
                 TOPIC_HISTORY_MESSAGES: '50',
+                // Topics spread past 3 readers (`workers/relay/topic-fanouts.ts`), so a few subscribers reach fan-out objects.
+                TOPIC_READERS_PER_OBJECT: '3',
                 // Every edge test runs through the census's counting stubs (`workers/census.ts`).
                 VIVIM_CENSUS: 'on',
                 // A fixed test identity for the edge (base64url of 32 bytes of 7).

@@ -24,6 +24,7 @@ import { DocRoom as DocRoomObject } from './relay/doc-room.ts'
 import { SealedDocRoom as SealedDocRoomObject } from './relay/sealed-doc-room.ts'
 import { SignalingLeases as SignalingLeasesObject } from './relay/signaling-leases.ts'
 import { SignalingRoom as SignalingRoomObject } from './relay/signaling-room.ts'
+import { TopicFanout as TopicFanoutObject } from './relay/topic-fanout.ts'
 import { TopicRoom as TopicRoomObject } from './relay/topic-room.ts'
 
 // Each class counted by the census when it is on (`census.ts`); the type is the class's own, for `env.d.ts`.
@@ -57,6 +58,8 @@ export const SignalingRoom = counted('SIGNALING_ROOM', SignalingRoomObject)
 export type SignalingRoom = SignalingRoomObject
 export const TopicRoom = counted('TOPIC_ROOM', TopicRoomObject)
 export type TopicRoom = TopicRoomObject
+export const TopicFanout = counted('TOPIC_FANOUT', TopicFanoutObject)
+export type TopicFanout = TopicFanoutObject
 
 // The mesh before federation: a record missing here is taken from the mesh when both have it.
 registerExtensions(bridgeExtension, federationExtension)

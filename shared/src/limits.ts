@@ -108,6 +108,12 @@ export const Limits = {
   topicAckEvery: 500,
   /** Most message ids a topic room remembers for deduplication; past it, older timestamps are refused. */
   maxTopicSeenIds: 100_000,
+  /**
+   * Readers one topic object serves: past it a topic's room hands new subscribers to fan-out
+   * objects (`<topic>#<k>`), each serving as many, while it keeps verifying and storing every
+   * message once. `TOPIC_READERS_PER_OBJECT` sets another number for a deployment.
+   */
+  topicReadersPerObject: 500,
   /** Signaling bytes one socket may send per second, sustained. */
   maxSignalingBytesPerSecond: 64 * 1024,
   /** Signaling bytes one socket may send in a burst above the sustained rate. */

@@ -14,7 +14,16 @@
  * also checked on every message: without it a flood would gather its whole
  * backlog into one flush.
  */
-import { type EncodedMessage, encodeMessageFrame, encodeMessagesFrame, Limits } from '@vivim/shared'
+import {
+  decodeTopicServerFrame,
+  type EncodedMessage,
+  encodeMessageFrame,
+  encodeMessagesFrame,
+  encodeTopicFrame,
+  Limits,
+  TopicFrameType,
+  topicMessagesOf,
+} from '@vivim/shared'
 
 /** The shortest flush window, with few readers. */
 export const TOPIC_FLUSH_WINDOW_MS = 5
@@ -81,4 +90,20 @@ export function batchFrames(messages: readonly PendingMessage[]): BatchFrame[] {
   }
   close()
   return frames
+}
+
+/**
+ * The part of `batch` after cursor `after`, as a frame of its own, for a reader that already has
+ * the rest (a fan-out object's reader whose replay went past the batch's first cursor). Decoded
+ * and encoded again, which the canonical encoding makes byte for byte what splicing would give;
+ * rare, so the cost does not matter.
+ */
+export function batchAfter(batch: BatchFrame, after: number): BatchFrame {
+  const items = topicMessagesOf(decodeTopicServerFrame(batch.frame)).filter((m) => m.c > after)
+  const one = items.length === 1 ? items[0] : undefined
+  const frame =
+    one === undefined
+      ? encodeTopicFrame({ t: TopicFrameType.Messages, m: [...items] })
+      : encodeTopicFrame({ t: TopicFrameType.Message, c: one.c, e: one.e })
+  return { first: items[0]?.c ?? batch.last, last: batch.last, frame }
 }

@@ -13,7 +13,11 @@
  * excused: it stops holding publishers back and is judged by back-pressure
  * alone, so one reader that never acknowledges cannot stop a topic.
  *
- * State: in the room's memory only (a WeakMap per socket and a set of the
+ * A reader is a socket, or, in a room that spreads its subscribers, a
+ * fan-out object the room sends each flush to (`topic-fanouts.ts`): one that
+ * lags as far holds publishers back the same way, and is excused the same way.
+ *
+ * State: in the room's memory only (a WeakMap per reader and a set of the
  * lagging ones); after hibernation a reader starts level with the room,
  * since nothing was in flight while the room slept.
  */
@@ -31,70 +35,75 @@ interface Flow {
 /** How long a lagging reader holds publishers back before it is excused. */
 export const ACK_GRACE_MS = 5_000
 
-export class TopicFlows {
-  private readonly flows = new WeakMap<WebSocket, Flow>()
+export class TopicFlows<Reader extends WeakKey = WebSocket> {
+  private readonly flows = new WeakMap<Reader, Flow>()
   /** Readers lagging now and not yet excused. */
-  private readonly lagging = new Set<WebSocket>()
+  private readonly lagging = new Set<Reader>()
 
   /** Starts a reader's flow: `sent` is the latest cursor, `acked` where its replay began. */
-  start(ws: WebSocket, sent: number, acked: number, now: number): void {
+  start(reader: Reader, sent: number, acked: number, now: number): void {
     const flow: Flow = { sent, acked, laggingSince: null }
-    this.flows.set(ws, flow)
-    this.update(ws, flow, now)
+    this.flows.set(reader, flow)
+    this.update(reader, flow, now)
   }
 
   /** A reader's flow; after hibernation it starts level with the room (`latest`). */
-  get(ws: WebSocket, latest: number): Flow {
-    let flow = this.flows.get(ws)
+  get(reader: Reader, latest: number): Flow {
+    let flow = this.flows.get(reader)
     if (!flow) {
       flow = { sent: latest, acked: latest, laggingSince: null }
-      this.flows.set(ws, flow)
+      this.flows.set(reader, flow)
     }
     return flow
   }
 
+  /** Whether the reader has a flow (one started, sent to or acknowledged since the object started). */
+  has(reader: Reader): boolean {
+    return this.flows.has(reader)
+  }
+
   /** Whether an ack of cursor `c` would move the reader's acknowledged cursor forward. */
-  advances(ws: WebSocket, c: number, latest: number): boolean {
-    const flow = this.get(ws, latest)
+  advances(reader: Reader, c: number, latest: number): boolean {
+    const flow = this.get(reader, latest)
     return Math.min(flow.sent, c) > flow.acked
   }
 
   /** Records an ack of cursor `c`. */
-  ack(ws: WebSocket, c: number, latest: number, now: number): void {
-    const flow = this.get(ws, latest)
+  ack(reader: Reader, c: number, latest: number, now: number): void {
+    const flow = this.get(reader, latest)
     flow.acked = Math.min(flow.sent, Math.max(flow.acked, c))
-    this.update(ws, flow, now)
+    this.update(reader, flow, now)
   }
 
   /** Records that `cursor` was sent to the reader. */
-  sent(ws: WebSocket, cursor: number, now: number): void {
-    const flow = this.get(ws, cursor - 1)
+  sent(reader: Reader, cursor: number, now: number): void {
+    const flow = this.get(reader, cursor - 1)
     flow.sent = cursor
-    this.update(ws, flow, now)
+    this.update(reader, flow, now)
   }
 
   /** The reader is gone. */
-  forget(ws: WebSocket): void {
-    this.lagging.delete(ws)
+  forget(reader: Reader): void {
+    this.lagging.delete(reader)
   }
 
   /** Whether a reader that still acknowledges is too far behind for anyone to publish now. */
   holdsBack(now: number): boolean {
-    for (const ws of this.lagging) {
-      const since = this.flows.get(ws)?.laggingSince
+    for (const reader of this.lagging) {
+      const since = this.flows.get(reader)?.laggingSince
       // Excused: it stays out of `lagging` until it catches up and falls behind again.
-      if (since == null || now - since > ACK_GRACE_MS) this.lagging.delete(ws)
+      if (since == null || now - since > ACK_GRACE_MS) this.lagging.delete(reader)
     }
     return this.lagging.size > 0
   }
 
-  private update(ws: WebSocket, flow: Flow, now: number): void {
+  private update(reader: Reader, flow: Flow, now: number): void {
     if (flow.sent - flow.acked < Limits.maxTopicReaderLag) {
       flow.laggingSince = null
-      this.lagging.delete(ws)
+      this.lagging.delete(reader)
     } else if (flow.laggingSince === null) {
       flow.laggingSince = now
-      this.lagging.add(ws)
+      this.lagging.add(reader)
     }
   }
 }

@@ -23,21 +23,24 @@
  * no publisher can push the others there, every publish waits while a reader
  * that still acknowledges is far behind (`topic-flows.ts`), each publisher
  * has a rate (`topic-publishers.ts`), and acknowledgements that move a
- * reader forward never count against its frame rate.
+ * reader forward never count against its frame rate. The rules a reader is
+ * held to are `topic-reader-room.ts`, shared with the fan-out objects.
+ *
+ * Big topics: past `readersPerObject` readers of its own
+ * (`Limits.topicReadersPerObject`), the room passes each new subscriber's
+ * upgrade on to a fan-out object (`topic-fanout.ts`) and sends each flush
+ * once per fan-out object, which sends it on to its readers; the room still
+ * verifies and stores every message once, and serves the fan-out objects'
+ * replays and publishes over RPC (`readHistory`, `relayPublish`). Why and how: `topic-fanouts.ts`.
  */
 
 import {
-  CloseCode,
   decodeEnvelope,
-  decodeTopicClientFrame,
+  type EncodedMessage,
   ErrorCode,
-  encodeMessageFrame,
   encodeTopicFrame,
-  Limits,
-  publishedEnvelopeBytes,
   type Settled,
   settle,
-  type TopicClientFrame,
   type TopicEnvelope,
   TopicFrameType,
   VivimError,
@@ -45,49 +48,33 @@ import {
 } from '@vivim/shared'
 import { edgeEvents } from '../extensions/events.ts'
 import type { Access } from '../http/access.ts'
-import { Room } from './room.ts'
-import type { RoomRequest } from './room-headers.ts'
-import { socketState } from './socket-state.ts'
-import {
-  type BatchFrame,
-  batchFrames,
-  flushWindowMs,
-  MAX_PENDING_MESSAGES,
-  type PendingMessage,
-} from './topic-batch.ts'
-import { TopicFlows } from './topic-flows.ts'
-import { httpPublisherKey, TopicPublishers } from './topic-publishers.ts'
-import { retentionOf, type TopicRetention, TopicStore } from './topic-store.ts'
+import { isUpgrade, type RoomRequest, readRoomRequest } from './room-headers.ts'
+import { answerRefusing } from './socket-host.ts'
+import { batchFrames, flushWindowMs, MAX_PENDING_MESSAGES, type PendingMessage } from './topic-batch.ts'
+import { type FanoutStatus, readersPerObject, TopicFanouts } from './topic-fanouts.ts'
+import { httpPublisherKey } from './topic-publishers.ts'
+import { type PublishResult, READERS_BEHIND, TopicReaderRoom } from './topic-reader-room.ts'
+import { type HistoryPage, retentionOf, type TopicRetention, TopicStore } from './topic-store.ts'
 
-/** Why a publish waits when a reader is far behind (`TopicFlows.holdsBack`). */
-const READERS_BEHIND = `a reader of this topic is ${Limits.maxTopicReaderLag} messages behind; publish again shortly`
-
-/** The canonical encoding of `{ t: "ack", c }` is at most 18 bytes (a 9-byte cursor). */
-const MAX_ACK_BYTES = 24
-
-export interface PublishResult {
-  readonly id: string
-  readonly cursor: number
-  readonly duplicate: boolean
-}
+export type { PublishResult } from './topic-reader-room.ts'
 
 /** Federation publishes as a DID-less credential that may write would. */
 const REMOTE_PUBLISHER: Access = { did: null, canRead: true, canWrite: true, exp: null, tokens: [], newOwner: null }
+
+/** Envelope bytes in one page of history a fan-out object reads for a replay. */
+const HISTORY_PAGE_BYTES = 4 * 1024 * 1024
 
 interface Published extends PublishResult {
   /** Settles once federation's outboxes hold the message: the publisher is answered only then. */
   readonly handedOn: Promise<void>
 }
 
-export class TopicRoom extends Room<TopicClientFrame> {
+export class TopicRoom extends TopicReaderRoom {
   protected readonly kind = 'topic room'
-  protected readonly frameName = 'topic frame'
   private readonly store: TopicStore
   private readonly retention: TopicRetention
-  private readonly flows = new TopicFlows()
   /** The publish whose turn it is last: the next one is stored after it (`publish`). */
   private turn: Promise<unknown> = Promise.resolve()
-  private readonly publishers = new TopicPublishers()
   /** Stored messages the next flush sends, in cursor order. */
   private pending: PendingMessage[] = []
   private flushTimer: ReturnType<typeof setTimeout> | null = null
@@ -96,11 +83,33 @@ export class TopicRoom extends Room<TopicClientFrame> {
   private lastFlushAt = Number.NEGATIVE_INFINITY
   /** The flush window for the readers counted at the last flush (counting them costs a call per socket). */
   private window = flushWindowMs(0)
+  private readonly fanouts: TopicFanouts
+  private readonly readersPerObject: number
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.store = new TopicStore(ctx.storage)
     this.retention = retentionOf(env)
+    this.fanouts = new TopicFanouts(ctx, this.env, () => this.store.topic() ?? '')
+    this.readersPerObject = readersPerObject(env)
+  }
+
+  /**
+   * Past `readersPerObject` readers here, a new reader goes to a fan-out object
+   * (`topic-fanouts.ts`), after the same checks and flush as one of the room's own, and with its
+   * replay fixed now.
+   */
+  override fetch(request: Request): Promise<Response> {
+    if (!isUpgrade(request) || this.sockets.sockets().length < this.readersPerObject) return super.fetch(request)
+    return answerRefusing(request, async () => {
+      const room = readRoomRequest(request)
+      // A write-only socket reads nothing: it stays, with the other publishers.
+      if (!room.access.canRead) return super.fetch(request)
+      this.onUpgrade(room)
+      this.flush()
+      const plan = this.store.replayPlan(room.resume)
+      return this.fanouts.handOff(room.name, room.access, plan, this.readersPerObject)
+    })
   }
 
   protected override onUpgrade({ name, access }: RoomRequest): void {
@@ -138,68 +147,61 @@ export class TopicRoom extends Room<TopicClientFrame> {
     return this.store.after(0).map((m) => m.envelope)
   }
 
-  private async publishBytes(topic: string, access: Access, body: Uint8Array): Promise<PublishResult> {
-    if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
-    const key = httpPublisherKey(access, this.env)
-    if (key !== null) {
-      const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
-      if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
-    }
-    const { handedOn, ...result } = await this.publish(topic, decodeEnvelope(body), body)
+  /** A page of the stored messages after `after` up to `upTo`, for a fan-out object. */
+  readHistory(topic: string, after: number, upTo: number): HistoryPage {
+    this.store.bindTopic(topic)
+    return this.store.page(after, upTo, HISTORY_PAGE_BYTES)
+  }
+
+  /**
+   * A fan-out object's socket publishes (its grant and rate were checked there): refused while a
+   * reader anywhere is far behind, as on the room's own sockets; answered once stored and handed on.
+   */
+  relayPublish(topic: string, envelope: Uint8Array): Promise<Settled<PublishResult>> {
+    return settle(() => {
+      if (this.holdsBack(Date.now())) throw new VivimError(ErrorCode.RateLimited, READERS_BEHIND)
+      return this.publishFrom(decodeEnvelope(envelope), envelope, this.store.topic() ?? this.store.bindTopic(topic))
+    })
+  }
+
+  /** A fan-out object says whether one of its readers holds publishes back (when that changes). */
+  fanoutStatus(topic: string, k: number, status: FanoutStatus): void {
+    this.store.bindTopic(topic)
+    this.fanouts.reported(k, status, Date.now())
+  }
+
+  /** Closes the sockets admitted on these tokens here and on every fan-out object. */
+  override revoke(ids: string[]): number {
+    this.fanouts.revoke(ids)
+    return super.revoke(ids)
+  }
+
+  protected override latest(): number {
+    return this.store.latest
+  }
+
+  protected override holdsBack(now: number): boolean {
+    return this.flows.holdsBack(now) || this.fanouts.holdsBack(now)
+  }
+
+  protected override async publishFrom(
+    envelope: TopicEnvelope,
+    encoded: Uint8Array,
+    topic = this.store.topic() ?? '',
+  ): Promise<PublishResult> {
+    const { handedOn, ...result } = await this.publish(topic, envelope, encoded)
     await handedOn
     return result
   }
 
-  protected override decode(bytes: Uint8Array): TopicClientFrame {
-    return decodeTopicClientFrame(bytes)
-  }
-
-  /** Only an ack may be free, so anything longer than the longest ack pays before it is decoded. */
-  protected override mayBeFree(bytes: Uint8Array): boolean {
-    return bytes.byteLength <= MAX_ACK_BYTES
-  }
-
-  /**
-   * An ack that moves the socket's acknowledged cursor forward is free, so a
-   * reader that acknowledges every message of a busy topic is never closed
-   * for it. An ack that moves nothing counts like any frame, so ack spam
-   * stays bounded.
-   */
-  protected override isFree(ws: WebSocket, frame: TopicClientFrame): boolean {
-    return frame.t === TopicFrameType.Ack && this.flows.advances(ws, frame.c, this.store.latest)
-  }
-
-  protected override onFrame(ws: WebSocket, frame: TopicClientFrame, bytes: Uint8Array): void {
-    if (frame.t === TopicFrameType.Ack) {
-      this.flows.ack(ws, frame.c, this.store.latest, Date.now())
-      return
+  private async publishBytes(topic: string, access: Access, body: Uint8Array): Promise<PublishResult> {
+    if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
+    const key = httpPublisherKey(access, this.env)
+    if (key !== null) {
+      const refusal = this.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
+      if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
     }
-    try {
-      if (!socketState(ws).canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
-      const refusal = this.flows.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitSocket(ws)
-      if (refusal !== null) {
-        if (!this.publishers.refused(ws)) {
-          this.sockets.reject(ws, CloseCode.RateLimited, 'kept publishing past its publish rate')
-          return
-        }
-        throw new VivimError(ErrorCode.RateLimited, refusal)
-      }
-      // The envelope's bytes are cut from the frame, not encoded again (`topic-encoded.ts`).
-      this.publish(this.store.topic() ?? '', frame.e, publishedEnvelopeBytes(bytes)).then(
-        (result) => {
-          const ok = encodeTopicFrame({ t: TopicFrameType.Ok, id: result.id, c: result.cursor, dup: result.duplicate })
-          void result.handedOn.then(() => this.sockets.send(ws, ok))
-        },
-        (error) => this.sendError(ws, error),
-      )
-    } catch (error) {
-      this.sendError(ws, error)
-    }
-  }
-
-  private sendError(ws: WebSocket, error: unknown): void {
-    if (!(error instanceof VivimError)) throw error
-    this.sockets.send(ws, encodeTopicFrame({ t: TopicFrameType.Error, code: error.code, message: error.message }))
+    return this.publishFrom(decodeEnvelope(body), body, topic)
   }
 
   /**
@@ -243,7 +245,7 @@ export class TopicRoom extends Room<TopicClientFrame> {
     this.flushTimer = setTimeout(() => this.flush(), sinceFlush >= window ? 0 : window - sinceFlush)
   }
 
-  /** Sends every pending message to every reader but `except`, each frame encoded once. */
+  /** Sends every pending message to every reader but `except`, each frame encoded once, and to every fan-out object. */
   private flush(except: WebSocket | null = null): void {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer)
     this.flushTimer = null
@@ -251,52 +253,20 @@ export class TopicRoom extends Room<TopicClientFrame> {
     const now = Date.now()
     this.lastFlushAt = now
     this.store.prune(this.retention, now)
-    const frames = batchFrames(this.pending)
+    const messages = this.pending
     this.pending = []
     const readers = this.sockets.sockets()
     this.window = flushWindowMs(readers.length)
-    for (const batch of frames) this.fanOut(readers, batch, now, except)
+    const frames = batchFrames(messages)
+    this.fanOut(readers, frames, now, except)
+    this.fanouts.deliver(frames, now)
   }
 
   /** Sends what a resuming subscriber missed, in order, then `live`; says so when its point is gone. */
   private replay(ws: WebSocket, resume: string | null): void {
-    const latest = this.store.latest
-    let from = latest
-    if (resume?.startsWith('cursor:')) from = Number(resume.slice('cursor:'.length))
-    if (resume?.startsWith('after:')) from = this.store.cursorOf(resume.slice('after:'.length)) ?? -1
-    const oldest = this.store.oldest() ?? latest + 1
-    const lost = from === -1 || from > latest || (from !== 0 && from < oldest - 1)
-    if (lost) {
-      this.sockets.send(ws, encodeTopicFrame({ t: TopicFrameType.Gap, from: Math.max(from, 0), oldest }))
-      from = oldest - 1
-    }
-    for (const m of this.store.after(from))
-      this.sockets.send(ws, encodeMessageFrame({ c: m.cursor, envelope: m.envelope }))
-    this.flows.start(ws, latest, Math.max(from, 0), Date.now())
-    this.sockets.send(ws, encodeTopicFrame({ t: TopicFrameType.Live, c: latest }))
-  }
-
-  /**
-   * Sends one frame carrying cursors `first` to `last` to every reader. Back-pressure counts
-   * messages, not frames: a reader the frame would leave more than `Limits.maxTopicUnacked`
-   * messages unacknowledged is closed instead.
-   */
-  private fanOut(readers: readonly WebSocket[], batch: BatchFrame, now: number, except: WebSocket | null): void {
-    const { first, last, frame } = batch
-    for (const ws of readers) {
-      if (ws === except || !this.sockets.serves(ws)) continue
-      const flow = this.flows.get(ws, first - 1)
-      if (last - flow.acked > Limits.maxTopicUnacked) {
-        this.sockets.reject(ws, CloseCode.TooSlow, `more than ${Limits.maxTopicUnacked} messages unacknowledged`)
-        continue
-      }
-      this.sockets.send(ws, frame)
-      this.flows.sent(ws, last, now)
-    }
-  }
-
-  /** A socket is gone or refused: it no longer holds publishers back. */
-  protected override onLeave(ws: WebSocket): void {
-    this.flows.forget(ws)
+    const plan = this.store.replayPlan(resume)
+    const missed: EncodedMessage[] = this.store.after(plan.from).map((m) => ({ c: m.cursor, envelope: m.envelope }))
+    this.replayTo(ws, plan, missed)
+    this.goLive(ws, plan)
   }
 }

@@ -13,8 +13,11 @@
  * on start it is the larger of the stored one and the newest row's, so a
  * message stored before a crash is never given a cursor again.
  */
-import { Limits } from '@vivim/shared'
+import { type EncodedMessage, Limits } from '@vivim/shared'
 import { TopicSeenIds } from './topic-seen-ids.ts'
+
+/** Most messages in one `page`: a page is bounded by bytes, and by this too. */
+const PAGE_ROWS = 2_000
 
 export interface TopicRetention {
   readonly maxMessages: number
@@ -30,6 +33,25 @@ export interface StoredMessage {
 export interface AppendResult {
   readonly cursor: number
   readonly duplicate: boolean
+}
+
+/** A page of history (`TopicStore.page`). */
+export interface HistoryPage {
+  /** The oldest cursor held, or the latest plus one when the history is empty. */
+  readonly oldest: number
+  readonly messages: EncodedMessage[]
+  /** Whether messages up to the bound asked for remain after this page. */
+  readonly more: boolean
+}
+
+/**
+ * Where a subscriber's replay starts: after cursor `from`, up to `latest`; `gap` when its resume
+ * point is gone (then `from` is just before the oldest message held).
+ */
+export interface ReplayPlan {
+  readonly from: number
+  readonly latest: number
+  readonly gap: { readonly from: number; readonly oldest: number } | null
 }
 
 export class TopicStore {
@@ -114,6 +136,47 @@ export class TopicStore {
   /** The oldest cursor still held, or null when the history is empty. */
   oldest(): number | null {
     return this.sql.exec<{ c: number | null }>('SELECT MIN(cursor) AS c FROM topic_messages').one().c
+  }
+
+  /**
+   * Where the replay of a subscriber resuming at `resume` (`cursor:<n>`, `after:<message id>`,
+   * or null for none) starts. A point the history no longer holds (a cursor below it or above
+   * the latest, an unknown id) is a gap, and the replay is the whole history.
+   */
+  replayPlan(resume: string | null): ReplayPlan {
+    const latest = this.latestCursor
+    let from = latest
+    if (resume?.startsWith('cursor:')) from = Number(resume.slice('cursor:'.length))
+    if (resume?.startsWith('after:')) from = this.cursorOf(resume.slice('after:'.length)) ?? -1
+    const oldest = this.oldest() ?? latest + 1
+    const lost = from === -1 || from > latest || (from !== 0 && from < oldest - 1)
+    if (!lost) return { from, latest, gap: null }
+    return { from: oldest - 1, latest, gap: { from: Math.max(from, 0), oldest } }
+  }
+
+  /**
+   * Messages after `after` up to `upTo`, in order, as many as fit `maxBytes` of envelopes (at
+   * least one): a page of history that another object reads over RPC.
+   */
+  page(after: number, upTo: number, maxBytes: number): HistoryPage {
+    const messages: EncodedMessage[] = []
+    let bytes = 0
+    let more = false
+    const rows = this.sql.exec<{ cursor: number; data: ArrayBuffer }>(
+      'SELECT cursor, data FROM topic_messages WHERE cursor > ? AND cursor <= ? ORDER BY cursor LIMIT ?',
+      after,
+      upTo,
+      PAGE_ROWS + 1,
+    )
+    for (const row of rows) {
+      if (messages.length === PAGE_ROWS || (messages.length > 0 && bytes + row.data.byteLength > maxBytes)) {
+        more = true
+        break
+      }
+      messages.push({ c: row.cursor, envelope: new Uint8Array(row.data) })
+      bytes += row.data.byteLength
+    }
+    return { oldest: this.oldest() ?? this.latestCursor + 1, messages, more }
   }
 
   /** Messages after `cursor`, in order. */

@@ -25,6 +25,8 @@ export class TopicPeer extends SocketPeer<TopicServerFrame> {
   private readonly autoAck: boolean
   private lastAck = 0
   private lastSeen = 0
+  /** Set once the test closes the socket: frames still on their way are not acknowledged. */
+  private closing = false
 
   private constructor(ws: WebSocket, autoAck: boolean) {
     super(ws, (frame) => decodeTopicServerFrame(binary(frame)))
@@ -70,12 +72,18 @@ export class TopicPeer extends SocketPeer<TopicServerFrame> {
     this.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: cursor }))
   }
 
+  override close(code?: number, reason?: string): void {
+    this.closing = true
+    super.close(code, reason)
+  }
+
   protected override receive(frame: TopicServerFrame): void {
     const carried = topicMessagesOf(frame)
     for (const m of carried) this.lastSeen = Math.max(this.lastSeen, m.c)
     const batchDone = carried.length > 0 && this.lastSeen - this.lastAck >= ACK_EVERY
     // An answered publish acks what arrived so far; its own message may come after the `ok`.
     const answered = frame.t === TopicFrameType.Ok || frame.t === TopicFrameType.Error
-    if (this.autoAck && (batchDone || (answered && this.lastSeen > this.lastAck))) this.ack(this.lastSeen)
+    if (this.autoAck && !this.closing && (batchDone || (answered && this.lastSeen > this.lastAck)))
+      this.ack(this.lastSeen)
   }
 }
