@@ -1,8 +1,10 @@
 /**
- * A flaky network between the SDK and the edge: a TCP proxy on loopback
- * that delays every chunk by a seeded random time (keeping each direction's
- * order, as TCP does) and cuts connections at random, until `heal()` makes
- * it a plain pipe. Seeded, so a failing run can be run again.
+ * A flaky network between the SDK and the edge, or between two instances:
+ * a TCP proxy on loopback that delays every chunk by a seeded random time
+ * (keeping each direction's order, as TCP does) and cuts connections at
+ * random, until `heal()` makes it a plain pipe; `partition()` cuts every
+ * connection and refuses new ones until `rejoin()`. Seeded, so a failing run
+ * can be run again.
  *
  * @example
  * ```ts
@@ -26,6 +28,7 @@ export class FlakyProxy {
   /** Connections cut so far. */
   cuts = 0
   private healed = false
+  private partitioned = false
   private readonly server: Server
   private readonly open = new Set<Socket>()
   private readonly random: () => number
@@ -40,7 +43,10 @@ export class FlakyProxy {
   static async start(targetPort: number, init: FlakyInit): Promise<FlakyProxy> {
     const server = createServer()
     const proxy = new FlakyProxy(server, init)
-    server.on('connection', (client) => proxy.join(client, connect(targetPort, '127.0.0.1')))
+    server.on('connection', (client) => {
+      if (proxy.partitioned) client.destroy()
+      else proxy.join(client, connect(targetPort, '127.0.0.1'))
+    })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     return proxy
   }
@@ -53,6 +59,16 @@ export class FlakyProxy {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`
+  }
+
+  /** Cuts every connection and refuses new ones, until `rejoin`. */
+  partition(): void {
+    this.partitioned = true
+    for (const socket of this.open) socket.destroy()
+  }
+
+  rejoin(): void {
+    this.partitioned = false
   }
 
   /** From now on a plain pipe: no delays, no cuts. */
