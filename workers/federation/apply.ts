@@ -43,7 +43,9 @@ export async function applyActivity(env: Env, peer: Peer, activity: Activity): P
       if (envelope.topic !== activity.topic)
         throw new VivimError(ErrorCode.InvalidEnvelope, 'the message is for another topic')
       await linkPeer(env, 'topic', activity.topic, peer.domain, 'peer')
-      unwrap(await env.TOPIC_ROOM.getByName(activity.topic).remotePublish(activity.topic, activity.envelope))
+      unwrap(
+        await env.TOPIC_ROOM.getByName(activity.topic).remotePublish(activity.topic, activity.envelope, peer.domain),
+      )
       return
     }
     case ActivityType.DocSync: {

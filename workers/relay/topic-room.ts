@@ -48,8 +48,10 @@ import {
 } from '@vivim/shared'
 import { edgeEvents } from '../extensions/events.ts'
 import type { Access } from '../http/access.ts'
+import { type Handover, HandoverJournal } from './handover-journal.ts'
 import { isUpgrade, type RoomRequest, readRoomRequest } from './room-headers.ts'
 import { answerRefusing } from './socket-host.ts'
+import { PEER_ACCESS } from './socket-state.ts'
 import { batchFrames, flushWindowMs, MAX_PENDING_MESSAGES, type PendingMessage } from './topic-batch.ts'
 import { type FanoutStatus, readersPerObject, TopicFanouts } from './topic-fanouts.ts'
 import { httpPublisherKey } from './topic-publishers.ts'
@@ -57,9 +59,6 @@ import { type PublishResult, READERS_BEHIND, TopicReaderRoom } from './topic-rea
 import { type HistoryPage, retentionOf, type TopicRetention, TopicStore } from './topic-store.ts'
 
 export type { PublishResult } from './topic-reader-room.ts'
-
-/** Federation publishes as a DID-less credential that may write would. */
-const REMOTE_PUBLISHER: Access = { did: null, canRead: true, canWrite: true, exp: null, tokens: [], newOwner: null }
 
 /** Envelope bytes in one page of history a fan-out object reads for a replay. */
 const HISTORY_PAGE_BYTES = 4 * 1024 * 1024
@@ -85,6 +84,7 @@ export class TopicRoom extends TopicReaderRoom {
   private window = flushWindowMs(0)
   private readonly fanouts: TopicFanouts
   private readonly readersPerObject: number
+  private readonly journal: HandoverJournal
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -92,6 +92,9 @@ export class TopicRoom extends TopicReaderRoom {
     this.retention = retentionOf(env)
     this.fanouts = new TopicFanouts(ctx, this.env, () => this.store.topic() ?? '')
     this.readersPerObject = readersPerObject(env)
+    this.journal = new HandoverJournal(ctx, ({ bytes, origin }) =>
+      edgeEvents.topicMessageStored(env, { envelope: decodeEnvelope(bytes), origin }),
+    )
   }
 
   /**
@@ -137,8 +140,8 @@ export class TopicRoom extends TopicReaderRoom {
    * the checks and the answer of an HTTP publish without a DID (signature,
    * topic, age, readers far behind), stored and handed on before it answers.
    */
-  remotePublish(topic: string, envelope: Uint8Array): Promise<Settled<PublishResult>> {
-    return settle(() => this.publishBytes(this.store.bindTopic(topic), REMOTE_PUBLISHER, envelope))
+  remotePublish(topic: string, envelope: Uint8Array, origin: string | null = null): Promise<Settled<PublishResult>> {
+    return settle(() => this.publishBytes(this.store.bindTopic(topic), PEER_ACCESS, envelope, origin))
   }
 
   /** The encoded envelopes the room keeps, oldest first (what a replay from cursor 0 sends). */
@@ -194,14 +197,22 @@ export class TopicRoom extends TopicReaderRoom {
     return result
   }
 
-  private async publishBytes(topic: string, access: Access, body: Uint8Array): Promise<PublishResult> {
+  /** `origin` is the peer instance the message came from, which is not sent it back. */
+  private async publishBytes(
+    topic: string,
+    access: Access,
+    body: Uint8Array,
+    origin: string | null = null,
+  ): Promise<PublishResult> {
     if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'this credential may not publish here')
     const key = httpPublisherKey(access, this.env)
     if (key !== null) {
       const refusal = this.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
       if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
     }
-    return this.publishFrom(decodeEnvelope(body), body, topic)
+    const { handedOn, ...result } = await this.publish(topic, decodeEnvelope(body), body, origin)
+    await handedOn
+    return result
   }
 
   /**
@@ -210,23 +221,47 @@ export class TopicRoom extends TopicReaderRoom {
    * their turn in the order they arrived: a check that finishes early waits for the ones before
    * it, so each publisher's messages keep their order. `encoded` is `encodeEnvelope(envelope)`.
    */
-  private publish(topic: string, envelope: TopicEnvelope, encoded: Uint8Array): Promise<Published> {
+  private publish(
+    topic: string,
+    envelope: TopicEnvelope,
+    encoded: Uint8Array,
+    origin: string | null = null,
+  ): Promise<Published> {
     const verified = validateEnvelopeAsync(envelope, { topic, now: Date.now(), maxAgeMs: this.retention.maxAgeMs })
     verified.catch(() => {}) // handled where its turn comes
-    const stored = this.turn.then(() => verified).then((id) => this.storeChecked(envelope, id, encoded))
+    const stored = this.turn.then(() => verified).then((id) => this.storeChecked(envelope, id, encoded, origin))
     this.turn = stored.catch(() => {})
     return stored
   }
 
   /** Stores a checked message and queues it for the next flush; a known message id is not sent again. */
-  private storeChecked(envelope: TopicEnvelope, id: string, encoded: Uint8Array): Published {
+  private storeChecked(envelope: TopicEnvelope, id: string, encoded: Uint8Array, origin: string | null): Published {
     const now = Date.now()
     const { cursor, duplicate } = this.store.append(id, envelope.timestamp, encoded, this.retention, now)
     if (duplicate) return { id, cursor, duplicate, handedOn: Promise.resolve() }
     if (this.pending.length === 0) this.pendingSince = now
     this.pending.push({ c: cursor, envelope: encoded })
     this.scheduleFlush(now)
-    return { id, cursor, duplicate, handedOn: edgeEvents.topicMessageStored(this.env, { envelope }) }
+    return { id, cursor, duplicate, handedOn: this.handOver(envelope, encoded, origin) }
+  }
+
+  /**
+   * Hands a stored message to the extensions (federation's outboxes): journaled in this turn, with
+   * the message, whenever one takes hand-overs (`handover-journal.ts`). A failure is not
+   * acknowledged to the publisher (`connection_failed`, retry); the journal hands it over again.
+   */
+  private handOver(envelope: TopicEnvelope, encoded: Uint8Array, origin: string | null): Promise<void> {
+    const refused = (error: unknown) => {
+      throw new VivimError(ErrorCode.ConnectionFailed, `stored, not yet handed on: ${(error as Error).message}`)
+    }
+    if (!edgeEvents.journals(this.env))
+      return edgeEvents.topicMessageStored(this.env, { envelope, origin }).catch(refused)
+    const handover: Handover = { kind: 'topicMessageStored', name: envelope.topic, bytes: encoded, origin }
+    return this.journal.deliver(this.journal.record(handover), handover).catch(refused)
+  }
+
+  protected override onAlarm(): Promise<void> {
+    return this.journal.retry()
   }
 
   /**
