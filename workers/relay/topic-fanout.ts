@@ -101,9 +101,10 @@ export class TopicFanout extends TopicReaderRoom {
     const now = Date.now()
     this.delivered = Math.max(this.delivered ?? 0, (all.at(-1) as BatchFrame).last)
     this.replays.record(all)
-    this.fanOut(this.liveReaders(), all, now)
+    const readers = this.sockets.sockets()
+    this.fanOut(this.live(readers), all, now)
     this.checkHolding(now, false)
-    return this.status()
+    return { readers: readers.length, holding: this.holding }
   }
 
   protected override latest(): number | null {
@@ -158,9 +159,12 @@ export class TopicFanout extends TopicReaderRoom {
 
   /** What live readers lack before cursor `first`, read from the room's store; readers it cannot make whole are closed. */
   private async missing(first: number): Promise<BatchFrame[]> {
-    const readers = this.liveReaders()
+    // Every live reader has what was delivered here: only a delivery past it can leave one behind.
+    if (this.delivered !== null && first <= this.delivered + 1) return []
+    const readers = this.live(this.sockets.sockets())
     const sent = (ws: WebSocket) => this.flows.get(ws, first - 1).sent
-    const need = Math.min(first - 1, ...readers.map(sent))
+    let need = first - 1
+    for (const ws of readers) need = Math.min(need, sent(ws))
     if (need >= first - 1) return []
     const page = await this.room().readHistory(this.where().topic, need, first - 1)
     const whole = page.more ? first - 1 : page.oldest - 1
@@ -173,10 +177,10 @@ export class TopicFanout extends TopicReaderRoom {
     this.sockets.reject(ws, CloseCode.TooSlow, 'missed messages the topic no longer holds; resume from the cursor')
   }
 
-  /** Readers past their replay. */
-  private liveReaders(): WebSocket[] {
+  /** The readers past their replay. */
+  private live(readers: WebSocket[]): WebSocket[] {
     const replaying = this.replays.sockets()
-    return this.sockets.sockets().filter((ws) => !replaying.has(ws))
+    return replaying.size === 0 ? readers : readers.filter((ws) => !replaying.has(ws))
   }
 
   private status(): FanoutStatus {

@@ -12,6 +12,8 @@ import {
   createEnvelope,
   ErrorCode,
   encodeCapabilityText,
+  encodeEnvelope,
+  encodeMessageFrame,
   generateIdentity,
   Limits,
   messageId,
@@ -20,6 +22,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { fanoutName, readersPerObject } from '../relay/topic-fanouts.ts'
 import { READERS_BEHIND } from '../relay/topic-reader-room.ts'
+import { TopicStore } from '../relay/topic-store.ts'
 import { DocPeer } from './doc-peer.ts'
 import { invoke, revoke } from './doc-tokens.ts'
 import { TopicPeer } from './topic-peer.ts'
@@ -225,5 +228,27 @@ describe('a topic past its readers per object', () => {
     expect(await socketsOn(topic, 0)).toBe(1)
     expect((await revoke(alice, grant)).status).toBe(200)
     expect(await (bobs as TopicPeer).closedWith()).toMatchObject({ code: CloseCode.Unauthorized })
+  })
+
+  it('completes a delivery that starts past what its readers have from the room’s store', async () => {
+    const topic = freshTopic()
+    const [publisher] = await subscribe(topic, PER_OBJECT)
+    const [reader] = await subscribe(topic, 1)
+    expect(await socketsOn(topic, 0)).toBe(1)
+    await publishAll(publisher as TopicPeer, topic, ['1', '2'])
+    await (reader as TopicPeer).until(() => (reader as TopicPeer).texts().length === 2)
+    // Stored behind the room's back, as if its deliveries of them had been dropped.
+    const missed = ['3', '4'].map((t) => note(topic, t))
+    const retention = { maxMessages: 50, maxAgeMs: 60_000 }
+    await runInDurableObject(env.TOPIC_ROOM.getByName(topic) as DurableObjectStub, (_, state) => {
+      const store = new TopicStore(state.storage)
+      for (const e of missed) store.append(messageId(e), e.timestamp, encodeEnvelope(e), retention, Date.now())
+    })
+    const next = encodeEnvelope(note(topic, '5'))
+    const frame = { first: 5, last: 5, frame: encodeMessageFrame({ c: 5, envelope: next }) }
+    await env.TOPIC_FANOUT.getByName(fanoutName(topic, 0)).deliver(topic, 0, [frame])
+    await (reader as TopicPeer).until(() => (reader as TopicPeer).texts().length === 5)
+    expect((reader as TopicPeer).texts()).toEqual(['1', '2', '3', '4', '5'])
+    expect((reader as TopicPeer).messages().map((m) => m.c)).toEqual([1, 2, 3, 4, 5])
   })
 })
