@@ -92,8 +92,22 @@ async function fetchDescriptor(config: FederationConfig, domain: string): Promis
   return validateDescriptor(json, { domain })
 }
 
+/** How long an isolate keeps a descriptor it read from the cache object (never past the descriptor's expiry). */
+const ISOLATE_DESCRIPTOR_MS = 60_000
+/** Descriptors an isolate keeps at most; past it the memo starts again (a bound on memory, not a policy). */
+const ISOLATE_DESCRIPTORS = 1_000
 /**
- * A domain's validated descriptor, from the cache while it is current. On a
+ * Descriptors this isolate read lately: every signed request a peer sends
+ * is checked against its descriptor, so without this each one would be a
+ * call to the domain's cache object, one object per peer on the
+ * per-message path. A descriptor changes rarely; a minute's staleness at
+ * most is the price.
+ */
+const isolateDescriptors = new Map<string, { descriptor: InstanceDescriptor; until: number }>()
+
+/**
+ * A domain's validated descriptor, from this isolate's memo or the domain's
+ * cache object while it is current. On a
  * miss, `budget` (when given) is charged before the fetch: a caller with no
  * budget left is refused `rate_limited` and nothing is fetched.
  */
@@ -101,9 +115,17 @@ export async function descriptorOf(env: Env, domain: string, budget?: FetchBudge
   const config = federationConfig(env)
   if (config === null) throw new VivimError(ErrorCode.NotFound, 'this instance does not federate')
   const name = parseDomain(domain)
+  const now = Date.now()
+  const memo = isolateDescriptors.get(name)
+  if (memo && memo.until > now) return memo.descriptor
   const cache = descriptorCache(env, name)
   const cached = await cache.discovery(name)
-  if (cached?.descriptor) return cached.descriptor
+  if (cached?.descriptor) {
+    if (isolateDescriptors.size >= ISOLATE_DESCRIPTORS) isolateDescriptors.clear()
+    const until = Math.min(cached.descriptor.expiresAt, now + ISOLATE_DESCRIPTOR_MS)
+    isolateDescriptors.set(name, { descriptor: cached.descriptor, until })
+    return cached.descriptor
+  }
   if (cached) {
     throw new VivimError(cached.code ?? ErrorCode.ConnectionFailed, cached.error ?? `${name} could not be discovered`)
   }

@@ -56,7 +56,23 @@ export class FederationNonces extends SelfSweepingObject<NonceLedger> {
   }
 }
 
-/** The object that remembers one sender's nonces (by the key id its requests are signed with). */
-export function nonceHub(env: Env, keyid: string): DurableObjectStub<FederationNonces> {
-  return env.FEDERATION_NONCES.getByName(keyid)
+/**
+ * Which of `NONCE_BUCKETS` objects remembers a nonce of one sender: every
+ * signed request asks one, so a busy peer's requests spread over that many
+ * objects, and a replayed nonce still reaches the object that saw it.
+ */
+const NONCE_BUCKETS = 16
+
+function nonceBucket(nonce: string): number {
+  let h = 0
+  for (let i = 0; i < nonce.length; i++) h = (h * 31 + nonce.charCodeAt(i)) >>> 0
+  return h % NONCE_BUCKETS
+}
+
+/**
+ * The object that remembers a sender's nonce: named by the key id its
+ * requests are signed with and, given the nonce, its bucket.
+ */
+export function nonceHub(env: Env, keyid: string, nonce = ''): DurableObjectStub<FederationNonces> {
+  return env.FEDERATION_NONCES.getByName(nonce === '' ? keyid : `${keyid}#${nonceBucket(nonce)}`)
 }

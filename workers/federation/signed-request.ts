@@ -142,7 +142,7 @@ export async function verifySigned(
   }
   // Before the descriptor, which may be fetched: a replay is refused without one.
   const until = created * 1000 + Limits.maxFederationRequestAgeMs
-  if (!(await nonceHub(env, keyid).firstUse(keyid, nonce, until))) {
+  if (!(await nonceHub(env, keyid, nonce).firstUse(keyid, nonce, until))) {
     throw new VivimError(ErrorCode.RequestReplayed, 'this signed request was received before')
   }
   const descriptor = await descriptorOf(env, domain, callerBudget(env, request))
