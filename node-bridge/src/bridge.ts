@@ -26,6 +26,7 @@ import { type BridgeLibp2p, type BridgeNodeInit, createBridgeNode } from './node
 import { RecordMirror } from './record-mirror.ts'
 import { type BridgeStorage, openStorage } from './storage.ts'
 import { TopicBridge } from './topic-bridge.ts'
+import { TopicJournal } from './topic-journal.ts'
 import { YjsSync } from './yjs-sync.ts'
 
 /** How to run a bridge: its libp2p node, where it keeps state, and the edge it joins. */
@@ -52,6 +53,8 @@ const REJOIN_INTERVAL_MS = 5_000
 /** What a bridge is given from outside. */
 export interface BridgeComponents {
   log?: Logger
+  /** Each topic's handled edge cursor and unanswered publishes (`createBridge` opens it on the datastore). */
+  journal?: TopicJournal
 }
 
 /** A running bridge: its libp2p node, the topic bridge, the record mirror, document sync and the link to the edge. Made by `createBridge`. */
@@ -63,6 +66,7 @@ export class VivimBridge {
   readonly records: RecordMirror
   readonly yjs: YjsSync
   readonly link: EdgeLink | null
+  private readonly journal: TopicJournal | null
   private readonly documents = new Map<string, Y.Doc>()
   private readonly log: Logger
   private metricsServer: MetricsServer | null = null
@@ -73,6 +77,7 @@ export class VivimBridge {
     this.node = node
     this.storage = storage
     this.log = components.log ?? silentLogger
+    this.journal = components.journal ?? null
     this.metrics = new BridgeMetrics()
     const credentials =
       init.edgeUrl === null
@@ -96,7 +101,7 @@ export class VivimBridge {
     const send = this.link ? this.link.send.bind(this.link) : () => false
     this.records = new RecordMirror({ node, datastore: storage.datastore, send, metrics: this.metrics, log: this.log })
     this.topics = new TopicBridge(
-      { node, credentials, metrics: this.metrics, log: this.log },
+      { node, credentials, metrics: this.metrics, log: this.log, ...(this.journal ? { journal: this.journal } : {}) },
       {
         topics: init.topics,
         ...(init.edgeInitialDelayMs !== undefined ? { edgeInitialDelayMs: init.edgeInitialDelayMs } : {}),
@@ -109,6 +114,9 @@ export class VivimBridge {
       topics: () => this.topics.topics().length,
       dhtRecords: () => countDhtRecords(storage.datastore),
       edgeLinkUp: () => (this.link?.state === 'open' ? 1 : 0),
+      meshWaiting: () => this.topics.waiting().mesh,
+      edgeWaiting: () => this.topics.waiting().edge,
+      edgeJournaled: () => this.journal?.journaled ?? 0,
     })
     if (init.bootstrap.length > 0) {
       // libp2p's bootstrap discovery runs once at start; a bridge left alone (the bootstrap node was
@@ -176,7 +184,7 @@ export class VivimBridge {
     })
   }
 
-  /** Closes the edge sockets, the node and the datastore, in that order. */
+  /** Closes the edge sockets, the node, the topic journal and the datastore, in that order. */
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
@@ -185,16 +193,20 @@ export class VivimBridge {
     await Promise.all([this.link?.stop(), this.topics.stop()])
     await this.yjs.stop().catch(() => {})
     await this.node.stop()
+    // After the node: its connections closed cleanly, so what Gossipsub took has left the process.
+    await this.journal?.close()
     await this.storage.close()
     this.log.info('bridge stopped', { peerId: this.peerId.toString() })
   }
 }
 
-/** Opens the storage, builds the node and starts everything. */
+/** Opens the storage and the topic journal, builds the node and starts everything. */
 export async function createBridge(init: BridgeInit, components: BridgeComponents = {}): Promise<VivimBridge> {
   const storage = await openStorage({ dataDir: init.dataDir })
   let node: BridgeLibp2p
+  let journal: TopicJournal
   try {
+    journal = await TopicJournal.open(storage.persistent ? storage.datastore : null, components.log)
     node = await createBridgeNode(init, storage)
   } catch (error) {
     await storage.close()
@@ -202,7 +214,7 @@ export async function createBridge(init: BridgeInit, components: BridgeComponent
   }
   let bridge: VivimBridge
   try {
-    bridge = new VivimBridge(node, storage, init, components)
+    bridge = new VivimBridge(node, storage, init, { journal, ...components })
   } catch (error) {
     // The node is already listening and the datastore open: a bridge that cannot be built must not keep them.
     await node.stop()

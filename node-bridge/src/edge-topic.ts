@@ -3,12 +3,21 @@
  * (`/v1/topics/<topic>`, `shared/src/topic-protocol.ts`): messages in, with
  * acknowledgements so the room's flow control never drops the bridge as too
  * slow, and publishes out. It resumes after its last cursor when it
- * reconnects, so a short outage loses nothing the room still holds.
- * Publishes made while it is down wait in a bounded queue.
+ * reconnects, so a short outage loses nothing the room still holds; a bridge
+ * with a data directory starts from the cursor its last run handled
+ * (`topic-journal.ts`), so a restart loses nothing either.
+ *
+ * A publish stays unanswered until the room's `ok` for its message id: it
+ * is sent at once when the socket is open, and again on each reconnect
+ * (the room drops a copy it already stored and answers `ok` with `dup`).
+ * With a data directory it is journaled too, and a restart sends it again.
+ * The room's `err` does not name the message it refuses, so a message is
+ * given up after it went out on `MAX_SENDS` connections without an `ok`,
+ * and the oldest are dropped past `maxQueued`.
  *
  * @example
  * ```ts
- * const room = new EdgeTopic({ credentials }, { topic: 'public:news', onEnvelope: (e) => forward(e) })
+ * const room = new EdgeTopic({ credentials }, { topic: 'public:news', onEnvelope: (e, c) => forward(e, c) })
  * room.start()
  * room.publish(envelope)
  * ```
@@ -16,6 +25,7 @@
 import {
   decodeTopicServerFrame,
   encodeTopicFrame,
+  messageId,
   type TopicEnvelope,
   TopicFrameType,
   type TopicServerFrame,
@@ -24,19 +34,24 @@ import {
 import type { EdgeCredentials } from './edge-credentials.ts'
 import { EdgeSocket } from './edge-socket.ts'
 import { type Logger, silentLogger } from './log.ts'
+import type { TopicJournal } from './topic-journal.ts'
 
 /** What an edge topic is given from outside. */
 export interface EdgeTopicComponents {
   credentials: EdgeCredentials
+  /** Where the room's resume cursor and unanswered publishes outlive the process; none keeps them in memory. */
+  journal?: TopicJournal
   log?: Logger
 }
 
 /** The topic, and where its messages go. */
 export interface EdgeTopicInit {
   topic: string
-  /** Each message the room sends, the bridge's own echoes included. */
-  onEnvelope: (envelope: TopicEnvelope) => void
-  /** Most publishes kept while the room is unreachable; the oldest are dropped past it. */
+  /** Each message the room sends, in cursor order, the bridge's own echoes included. */
+  onEnvelope: (envelope: TopicEnvelope, cursor: number) => void
+  /** The room's `live`: every message up to `cursor` has been sent. */
+  onLive?: (cursor: number) => void
+  /** Most publishes kept until the room answers; the oldest are dropped past it. */
   maxQueued?: number
   initialDelayMs?: number
   maxDelayMs?: number
@@ -49,15 +64,26 @@ export interface EdgeTopicInit {
  */
 const ACK_EVERY = 25
 const ACK_AFTER_MS = 50
+/** A publish that went out on this many connections without an `ok` is given up (the room refused it). */
+const MAX_SENDS = 3
 
-/** One topic room at the edge: subscribes, resumes from its last cursor after a drop, acknowledges, and queues publishes while the room is unreachable. */
+/** A publish on its way: its place in the journal and how many connections it went out on. */
+interface Unanswered {
+  readonly envelope: TopicEnvelope
+  readonly seq: number
+  sends: number
+}
+
+/** One topic room at the edge: subscribes, resumes from its last cursor after a drop, acknowledges, and keeps each publish until the room answers `ok`. */
 export class EdgeTopic {
   readonly topic: string
   private readonly socket: EdgeSocket
   private readonly init: EdgeTopicInit
   private readonly log: Logger
-  private readonly queue: TopicEnvelope[] = []
-  private cursor: number | null = null
+  private readonly journal: TopicJournal | null
+  /** Publishes the room has not answered `ok` to, by message id, oldest first. */
+  private readonly unanswered = new Map<string, Unanswered>()
+  private cursor: number | null
   private unacked = 0
   private ackTimer: NodeJS.Timeout | null = null
 
@@ -65,13 +91,18 @@ export class EdgeTopic {
     this.topic = init.topic
     this.init = init
     this.log = components.log ?? silentLogger
+    this.journal = components.journal ?? null
+    this.cursor = this.journal?.cursor(init.topic) ?? null
+    for (const { envelope, seq } of this.journal?.outbox(init.topic) ?? []) {
+      this.unanswered.set(messageId(envelope), { envelope, seq, sends: 0 })
+    }
     this.socket = new EdgeSocket({
       name: `topic:${init.topic}`,
       url: () =>
         components.credentials.socketUrl(
           `/v1/topics/${encodeURIComponent(init.topic)}`,
           `topic:${init.topic}`,
-          // A first connect starts live; a reconnect resumes after the last message seen.
+          // A first connect starts live (or after the last run's cursor); a reconnect resumes after the last message seen.
           this.cursor === null ? {} : { cursor: String(this.cursor) },
         ),
       onOpen: () => this.flush(),
@@ -92,11 +123,21 @@ export class EdgeTopic {
     this.socket.start()
   }
 
-  /** Publishes a signed envelope to the room, now or when the room is reachable again. */
-  publish(envelope: TopicEnvelope): void {
-    if (this.socket.send(encodeTopicFrame({ t: TopicFrameType.Publish, e: envelope }))) return
-    this.queue.push(envelope)
-    if (this.queue.length > (this.init.maxQueued ?? 1_000)) this.queue.shift()
+  /** Publishes unanswered, waiting for the room's `ok`. */
+  get waiting(): number {
+    return this.unanswered.size
+  }
+
+  /** Publishes a signed envelope to the room, now or when the room is reachable again, until it answers `ok`. */
+  publish(envelope: TopicEnvelope, id: string = messageId(envelope)): void {
+    if (this.unanswered.has(id)) return
+    const entry: Unanswered = { envelope, seq: this.journal?.keep(this.topic, envelope) ?? 0, sends: 0 }
+    this.unanswered.set(id, entry)
+    if (this.unanswered.size > (this.init.maxQueued ?? 1_000)) {
+      const [oldest] = this.unanswered.keys()
+      this.giveUp(oldest as string, 'too many publishes waiting for the room')
+    }
+    this.send(entry)
   }
 
   /** Closes the socket for good. */
@@ -105,12 +146,30 @@ export class EdgeTopic {
     await this.socket.stop()
   }
 
+  private send(entry: Unanswered): boolean {
+    if (!this.socket.send(encodeTopicFrame({ t: TopicFrameType.Publish, e: entry.envelope }))) return false
+    entry.sends++
+    return true
+  }
+
+  /** On each connect: every unanswered publish once more, oldest first. */
   private flush(): void {
-    while (this.queue.length > 0) {
-      const envelope = this.queue[0] as TopicEnvelope
-      if (!this.socket.send(encodeTopicFrame({ t: TopicFrameType.Publish, e: envelope }))) return
-      this.queue.shift()
+    for (const [id, entry] of [...this.unanswered]) {
+      if (entry.sends >= MAX_SENDS) this.giveUp(id, `no ok after ${MAX_SENDS} connections`)
+      else if (!this.send(entry)) return
     }
+  }
+
+  private answered(id: string): void {
+    const entry = this.unanswered.get(id)
+    if (!entry) return
+    this.unanswered.delete(id)
+    this.journal?.forget(this.topic, entry.seq)
+  }
+
+  private giveUp(id: string, why: string): void {
+    this.answered(id)
+    this.log.warn('publish to the edge given up', { topic: this.topic, id, why })
   }
 
   private receive(bytes: Uint8Array): void {
@@ -128,13 +187,14 @@ export class EdgeTopic {
         const messages = topicMessagesOf(frame)
         for (const m of messages) {
           this.cursor = m.c
-          this.init.onEnvelope(m.e)
+          this.init.onEnvelope(m.e, m.c)
         }
         this.ack(messages.length)
         return
       }
       case TopicFrameType.Live:
         if (this.cursor === null || frame.c > this.cursor) this.cursor = frame.c
+        this.init.onLive?.(frame.c)
         return
       case TopicFrameType.Error:
         this.log.warn('edge refused a publish', { topic: this.topic, code: frame.code, message: frame.message })
@@ -143,6 +203,7 @@ export class EdgeTopic {
         this.log.warn('edge topic history gap', { topic: this.topic, from: frame.from, oldest: frame.oldest })
         return
       case TopicFrameType.Ok:
+        this.answered(frame.id)
         return
     }
   }

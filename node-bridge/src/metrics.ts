@@ -2,7 +2,7 @@
  * The bridge's Prometheus metrics (prom-client) and the `/metrics` HTTP
  * server that serves them: peers, joined topics, topic messages in and out
  * (by side: `mesh` or `edge`), refused messages, DHT records put and held,
- * and the edge link's state. Gauges that mirror live state are read at
+ * the edge link's state, and the messages waiting on either side. Gauges that mirror live state are read at
  * scrape time, so they are never stale.
  *
  * @example
@@ -23,6 +23,12 @@ export interface LiveState {
   dhtRecords(): Promise<number>
   /** 1 while the link to the edge is open, else 0. */
   edgeLinkUp(): number
+  /** Edge messages waiting for a subscribed mesh peer. */
+  meshWaiting(): number
+  /** Mesh messages sent or to send to the edge, waiting for its `ok`. */
+  edgeWaiting(): number
+  /** Of those, the ones journaled in the data directory (sent again after a crash). */
+  edgeJournaled(): number
 }
 
 /** The bridge's Prometheus metrics (`vivim_bridge_*`). */
@@ -71,6 +77,11 @@ export class BridgeMetrics {
     gauge('vivim_bridge_topics', 'Topics forwarded between the edge and Gossipsub', () => state.topics())
     gauge('vivim_bridge_dht_records', 'DHT records held in the datastore', () => state.dhtRecords())
     gauge('vivim_bridge_edge_link_up', '1 while the link to the edge is open', () => state.edgeLinkUp())
+    gauge('vivim_bridge_mesh_waiting', 'Edge messages waiting for a subscribed mesh peer', () => state.meshWaiting())
+    gauge('vivim_bridge_edge_waiting', "Mesh messages waiting for the edge's ok", () => state.edgeWaiting())
+    gauge('vivim_bridge_edge_journaled', 'Mesh messages journaled for the edge, not yet acknowledged', () =>
+      state.edgeJournaled(),
+    )
   }
 }
 

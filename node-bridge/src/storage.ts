@@ -33,6 +33,8 @@ export interface StorageInit {
 /** The bridge's datastore and persistent key. */
 export interface BridgeStorage {
   readonly datastore: Datastore
+  /** Whether the datastore is on disk (a data directory), so what is written to it outlives the process. */
+  readonly persistent: boolean
   readonly privateKey: PrivateKey
   /** The bridge's did:key identity: the same Ed25519 key as its peer id, for capabilities at the edge. */
   readonly identity: Identity
@@ -44,7 +46,8 @@ export interface BridgeStorage {
 export async function openStorage(init: StorageInit): Promise<BridgeStorage> {
   if (init.dataDir === null) {
     const privateKey = await generateKeyPair('Ed25519')
-    return { datastore: new MemoryDatastore(), privateKey, identity: identityOf(privateKey), close: async () => {} }
+    const datastore = new MemoryDatastore()
+    return { datastore, persistent: false, privateKey, identity: identityOf(privateKey), close: async () => {} }
   }
   mkdirSync(init.dataDir, { recursive: true })
   const datastore = new LevelDatastore(join(init.dataDir, 'datastore'))
@@ -66,7 +69,7 @@ export async function openStorage(init: StorageInit): Promise<BridgeStorage> {
     privateKey = await generateKeyPair('Ed25519')
     await datastore.put(PRIVATE_KEY, privateKeyToProtobuf(privateKey))
   }
-  return { datastore, privateKey, identity: identityOf(privateKey), close: () => datastore.close() }
+  return { datastore, persistent: true, privateKey, identity: identityOf(privateKey), close: () => datastore.close() }
 }
 
 /** The did:key identity of an Ed25519 libp2p key (its raw form is the 32-byte seed, then the public key). */
