@@ -1,36 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../scripts/test-edge.ts'
 import { parseOptions } from '../src/options.ts'
+import { runCli as run } from './cli-process.ts'
 import { tempDir, waitFor } from './helpers.ts'
-
-const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts')
-
-interface Run {
-  child: ChildProcess
-  lines: Record<string, unknown>[]
-  exited: Promise<number | null>
-}
-
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const lines: Record<string, unknown>[] = []
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>)
-    } catch {
-      lines.push({ text: line })
-    }
-  })
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
-  return { child, lines, exited }
-}
 
 describe('vivim-bridge, the command line', () => {
   const dataDir = tempDir()

@@ -2,7 +2,7 @@
  * A topic subscriber at the edge for bridge tests: a plain WebSocket to
  * `/v1/topics/<topic>` speaking the topic protocol, as an SDK client would.
  */
-import { decodeTopicServerFrame, encodeEnvelope, messageId, type TopicEnvelope, TopicFrameType } from '@vivim/shared'
+import { decodeTopicServerFrame, encodeEnvelope, messageId, type TopicEnvelope, topicMessagesOf } from '@vivim/shared'
 import WebSocket from 'ws'
 
 export class EdgeSubscriber {
@@ -12,8 +12,8 @@ export class EdgeSubscriber {
   private constructor(ws: WebSocket) {
     this.ws = ws
     ws.on('message', (data: Buffer) => {
-      const frame = decodeTopicServerFrame(new Uint8Array(data))
-      if (frame.t === TopicFrameType.Message) this.envelopes.push(frame.e)
+      // A replay sends `msg` frames; a live flush may send several messages in one `msgs`.
+      for (const m of topicMessagesOf(decodeTopicServerFrame(new Uint8Array(data)))) this.envelopes.push(m.e)
     })
   }
 
