@@ -88,6 +88,10 @@ describe('a bridge killed under Gossipsub load', () => {
       const first = runCli(args)
       runs.push(first)
       const peerId = await started(first)
+      // A first start subscribes live: the load begins once the bridge's socket to the room is open.
+      await waitFor('the bridge subscribed at the edge', () =>
+        first.lines.some((l) => l.msg === 'edge socket open' && l.socket === `topic:${topic}`),
+      )
       const load = new EdgeLoad(edge.url, topic, seed)
       // The path works before the load: the first message reaches the mesh peer.
       await load.publishOne()
