@@ -24,6 +24,7 @@ import type { AppEnv } from '../http/types.ts'
 import { pathKey } from '../indexer/request-input.ts'
 import { callerBudget, discover, WELL_KNOWN_PATH } from './discovery.ts'
 import { federationHub } from './hub.ts'
+import { FEDERATION_LANES, inboxName, MAX_LANE, outboxName } from './lanes.ts'
 import { requireFederation, verifySigned } from './signed-request.ts'
 
 export const federation = new Hono<AppEnv>()
@@ -66,9 +67,10 @@ federation.post('/v1/federation/inbox', async (c) => {
   if (tx.from !== peer.did) throw new VivimError(ErrorCode.InvalidSignature, 'the transaction is from another instance')
   if (tx.to !== edgeIdentity(c.env).did)
     throw new VivimError(ErrorCode.BadRequest, 'the transaction is for another instance')
-  // A peer that sends is up: what waits for it here need not sit out its back-off.
-  c.executionCtx.waitUntil(c.env.FEDERATION_OUTBOX.getByName(peer.domain).wake())
-  return c.json(await c.env.FEDERATION_INBOX.getByName(peer.did).receive(peer, body))
+  const lane = laneParam(c.req.query('lane'))
+  // A peer that sends is up: what waits for it here (in this lane) need not sit out its back-off.
+  c.executionCtx.waitUntil(c.env.FEDERATION_OUTBOX.getByName(outboxName(peer.domain, lane)).wake())
+  return c.json(await c.env.FEDERATION_INBOX.getByName(inboxName(peer.did, lane)).receive(peer, body))
 })
 
 federation.get('/v1/federation/records/:key{.+}', async (c) => {
@@ -87,6 +89,32 @@ federation.get('/v1/federation/status', async (c) => {
   if (c.env.VIVIM_ENV !== 'development') throw new VivimError(ErrorCode.NotFound, 'status is for development only')
   const summary = await federationHub(c.env).summary()
   const domains = [...new Set([...config.peers, ...summary.links.map((l) => l.peer)])]
-  const outboxes = await Promise.all(domains.map((d) => c.env.FEDERATION_OUTBOX.getByName(d).status()))
+  const outboxes = await Promise.all(domains.map((d) => outboxStatus(c.env, d)))
   return c.json({ did: edgeIdentity(c.env).did, domain: config.domain, ...summary, outboxes })
 })
+
+/** `?lane=` of an inbox request: absent is lane 0; anything but a whole number up to `MAX_LANE` is refused. */
+function laneParam(value: string | undefined): number {
+  if (value === undefined) return 0
+  const lane = Number(value)
+  if (!/^\d{1,2}$/.test(value) || lane > MAX_LANE) {
+    throw new VivimError(ErrorCode.BadRequest, `lane is a whole number from 0 to ${MAX_LANE}`)
+  }
+  return lane
+}
+
+/** A destination's outboxes as one (for the status page): what waits in all lanes, the worst of their states. */
+async function outboxStatus(env: Env, domain: string) {
+  const lanes = await Promise.all(
+    Array.from({ length: FEDERATION_LANES }, (_, lane) =>
+      env.FEDERATION_OUTBOX.getByName(outboxName(domain, lane)).status(),
+    ),
+  )
+  const worst = lanes.reduce((a, b) => (b.failures > a.failures ? b : a))
+  return {
+    ...worst,
+    domain,
+    pending: lanes.reduce((n, l) => n + l.pending, 0),
+    lastError: lanes.find((l) => l.lastError !== null)?.lastError ?? null,
+  }
+}

@@ -18,12 +18,13 @@ import {
   splitDocUpdate,
   VivimError,
 } from '@vivim/shared'
+import { laneOf, outboxName } from './lanes.ts'
 
 /** Room in a transaction for everything but its activity (ids, DIDs, seq, time). */
 const TRANSACTION_OVERHEAD = 512
 
 /**
- * Hands an activity to the destination's outbox; resolves once it is stored
+ * Hands an activity to the destination's outbox of its lane (`lanes.ts`); resolves once it is stored
  * there. A document update too large for one transaction is stored as the
  * several `doc.update`s or `doc.part`s that carry it (`splitDocUpdate`).
  */
@@ -39,5 +40,6 @@ export async function enqueue(env: Env, domain: string, activity: Activity): Pro
       )
     }
   }
-  await env.FEDERATION_OUTBOX.getByName(domain).enqueue(domain, encoded)
+  const lane = laneOf(activity)
+  await env.FEDERATION_OUTBOX.getByName(outboxName(domain, lane)).enqueue(domain, encoded, lane)
 }

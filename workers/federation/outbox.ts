@@ -25,6 +25,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import {
+  type Activity,
   ActivityType,
   decodeActivity,
   encodeActivity,
@@ -47,6 +48,7 @@ import {
 } from './backoff.ts'
 import { federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
+import { laneOf } from './lanes.ts'
 import { recoveryFor } from './recovery.ts'
 import { sendSigned } from './signed-request.ts'
 
@@ -57,6 +59,8 @@ const ALARM_BATCH = 100
 
 export interface OutboxStatus {
   readonly domain: string | null
+  /** Which of the destination's lanes this outbox carries (`lanes.ts`). */
+  readonly lane: number
   readonly pending: number
   readonly failures: number
   readonly breaker: BreakerState
@@ -90,8 +94,9 @@ export class FederationOutbox extends DurableObject<Env> {
    * alarm will deliver them; returns their seqs (consecutive), or none when
    * the outbox is full: then they arrive with what it queues once it drains.
    */
-  async enqueue(domain: string, activities: Uint8Array[]): Promise<number[]> {
+  async enqueue(domain: string, activities: Uint8Array[], lane = 0): Promise<number[]> {
     this.setMeta('domain', domain)
+    if (lane !== 0) this.setMeta('lane', String(lane))
     if (this.pending() + activities.length > Limits.maxOutboxTransactions) {
       // Not stored, and no old one dropped: once this outbox drains it queues what this instance has
       // for the destination (`refillAfterOverflow`), which covers these. So the caller may go on.
@@ -119,6 +124,7 @@ export class FederationOutbox extends DurableObject<Env> {
     const overflow = this.meta('overflow')
     return {
       domain: this.meta('domain'),
+      lane: this.lane(),
       pending: this.pending(),
       ...state,
       lastError: this.meta('lastError'),
@@ -192,7 +198,7 @@ export class FederationOutbox extends DurableObject<Env> {
    */
   private async skipGap(domain: string, receipt: InboxReceipt, oldest: number): Promise<InboxReceipt> {
     if (receipt.cursor < this.acked()) {
-      const activities = await recoveryFor(this.env, domain)
+      const activities = await this.recovery(domain)
       this.store(activities.map(encodeActivity))
       this.setMeta('acked', String(receipt.cursor))
     }
@@ -214,7 +220,9 @@ export class FederationOutbox extends DurableObject<Env> {
       at: row.at,
       activity: decodeActivity(activity),
     })
-    const response = await sendSigned(this.env, domain, { method: 'POST', path: FEDERATION_INBOX_PATH, body })
+    const lane = this.lane()
+    const path = lane === 0 ? FEDERATION_INBOX_PATH : `${FEDERATION_INBOX_PATH}?lane=${lane}`
+    const response = await sendSigned(this.env, domain, { method: 'POST', path, body })
     const text = await response.text()
     if (!response.ok) throw new Error(`${domain} answered ${response.status}: ${text.slice(0, 200)}`)
     const receipt = JSON.parse(text) as InboxReceipt
@@ -230,11 +238,22 @@ export class FederationOutbox extends DurableObject<Env> {
    */
   async refillAfterOverflow(domain: string): Promise<boolean> {
     if (this.meta('overflow') === null || this.pending() > 0) return false
-    const activities = await recoveryFor(this.env, domain)
+    const activities = await this.recovery(domain)
     // Cleared only with what it queues, in one step: a failure on the way leaves it to the next alarm.
     const seqs = this.store(activities.map(encodeActivity))
     this.sql.exec("DELETE FROM meta WHERE key = 'overflow'")
     return seqs.length > 0
+  }
+
+  /** This outbox's lane (`lanes.ts`): 0 unless it was given one. */
+  private lane(): number {
+    return Number(this.meta('lane') ?? 0)
+  }
+
+  /** What this instance has for the destination (`recovery.ts`), the part that travels in this lane. */
+  private async recovery(domain: string): Promise<Activity[]> {
+    const lane = this.lane()
+    return (await recoveryFor(this.env, domain)).filter((activity) => laneOf(activity) === lane)
   }
 
   /** Writes activities with the next seqs, all in one synchronous step (so all or none are stored). */

@@ -12,6 +12,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { revocationStored, topicOpened } from '../federation/hooks.ts'
 import { federationHub, linksOf } from '../federation/hub.ts'
+import { inLaneZero } from './federation-lanes.ts'
 
 // This test edge does not federate; these hooks run as if it did, with one peer.
 const federating = { ...env, FEDERATION_DOMAIN: 'a.example', FEDERATION_PEERS: 'b.example' }
@@ -28,7 +29,8 @@ const queued = () =>
 describe('hooks while the peer’s outbox is full', () => {
   it('a subscription and a revocation are not lost: they are queued once the outbox drains', async () => {
     const alice = generateIdentity()
-    const topic = 'public:news:hooks'
+    // A topic of lane 0, whose outbox for the peer is the one this test fills (`federation/lanes.ts`).
+    const topic = inLaneZero('public:news:hooks')
     const token = issueCapability(alice, {
       aud: alice.did,
       res: `topic:${topic}`,

@@ -11,6 +11,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { afterFailure, afterSuccess, backoffDelay, initialDelivery, nextStep } from '../federation/backoff.ts'
 import { linkPeer } from '../federation/hub.ts'
+import { inLaneZero } from './federation-lanes.ts'
 
 const init = { baseMs: 1000, maxMs: 60_000, threshold: 5 }
 
@@ -61,7 +62,8 @@ describe('FederationOutbox', () => {
 describe('a full outbox', () => {
   it('stores nothing past its capacity, and once drained queues what this instance has for the destination', async () => {
     const domain = 'full.example'
-    const topic = 'public:news:overflow'
+    // A topic of lane 0, whose outbox for the peer is the one this test fills (`federation/lanes.ts`).
+    const topic = inLaneZero('public:news:overflow')
     const envelope = encodeEnvelope(createEnvelope(generateIdentity(), { topic, payload: new Uint8Array([1]) }))
     const room = env.TOPIC_ROOM.getByName(topic)
     expect((await room.remotePublish(topic, envelope)).ok).toBe(true)

@@ -117,21 +117,26 @@ export class SigningPeer {
    * its body was read (oversize) leaves its connection unusable, and must
    * not fail the next request.
    */
-  static post(edgeUrl: string, headers: Record<string, string>, body: Uint8Array) {
+  /** Posts to the inbox (`query` after its path, for a lane: `?lane=3`). */
+  static post(edgeUrl: string, headers: Record<string, string>, body: Uint8Array, query = '') {
     return new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
-      const req = request(`${edgeUrl}${FEDERATION_INBOX_PATH}`, { method: 'POST', headers, agent: false }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8')
-          try {
-            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> })
-          } catch {
-            reject(new Error(`${res.statusCode}: not JSON: ${text.slice(0, 200)}`))
-          }
-        })
-        res.on('error', reject)
-      })
+      const req = request(
+        `${edgeUrl}${FEDERATION_INBOX_PATH}${query}`,
+        { method: 'POST', headers, agent: false },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8')
+            try {
+              resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> })
+            } catch {
+              reject(new Error(`${res.statusCode}: not JSON: ${text.slice(0, 200)}`))
+            }
+          })
+          res.on('error', reject)
+        },
+      )
       // The edge may answer (413) and close before the whole body is written.
       req.on('error', reject)
       req.end(body)
