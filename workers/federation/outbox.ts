@@ -48,6 +48,7 @@ import {
 } from './backoff.ts'
 import { federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
+import { enqueue } from './enqueue.ts'
 import { laneOf } from './lanes.ts'
 import { recoveryFor } from './recovery.ts'
 import { sendSigned } from './signed-request.ts'
@@ -198,8 +199,13 @@ export class FederationOutbox extends DurableObject<Env> {
    */
   private async skipGap(domain: string, receipt: InboxReceipt, oldest: number): Promise<InboxReceipt> {
     if (receipt.cursor < this.acked()) {
-      const activities = await this.recovery(domain)
-      this.store(activities.map(encodeActivity))
+      // The receiver lost its state, every lane's: this lane's share is queued here, the others' in
+      // their own outboxes, which might otherwise have nothing to send that would find their gaps.
+      const activities = await recoveryFor(this.env, domain)
+      const lane = this.lane()
+      const others = activities.filter((activity) => laneOf(activity) !== lane)
+      await Promise.all(others.map((activity) => enqueue(this.env, domain, activity)))
+      this.store(activities.filter((activity) => laneOf(activity) === lane).map(encodeActivity))
       this.setMeta('acked', String(receipt.cursor))
     }
     const gap = encodeActivity({ t: ActivityType.Gap, after: oldest - 1 })

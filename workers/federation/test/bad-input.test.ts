@@ -67,22 +67,6 @@ describe('the inbox', () => {
     expect(await linkedTopics()).toEqual(['public:news:good'])
   })
 
-  it('takes each lane as a sequence of its own, and refuses a lane past 15', async () => {
-    const body = peer.transaction(a.identity.did, 1, subscribe('public:news:lane-three'))
-    const url = `${inbox}?lane=3`
-    expect(await SigningPeer.post(a.url, peer.sign({ body, url }), body, '?lane=3')).toEqual({
-      status: 200,
-      json: { cursor: 1, duplicate: false },
-    })
-    const far = peer.transaction(a.identity.did, 1, subscribe('public:news:lane-far'))
-    const farUrl = `${inbox}?lane=16`
-    expectRefused(
-      await SigningPeer.post(a.url, peer.sign({ body: far, url: farUrl }), far, '?lane=16'),
-      400,
-      'bad_request',
-    )
-  })
-
   describe('refuses, changing nothing', () => {
     const bad = (name: string) => peer.transaction(a.identity.did, 2, subscribe(`public:news:bad-${name}`))
 
@@ -293,5 +277,23 @@ describe('discovery', () => {
     expect(((await other.json()) as { instances: { did: string }[] }).instances.map((i) => i.did)).toEqual([
       peer.identity.did,
     ])
+  })
+})
+
+describe('lanes', () => {
+  it('takes each lane as a sequence of its own, and refuses a lane past 15', async () => {
+    const body = peer.transaction(a.identity.did, 1, subscribe('public:news:lane-three'))
+    const url = `${inbox}?lane=3`
+    expect(await SigningPeer.post(a.url, peer.sign({ body, url }), body, '?lane=3')).toEqual({
+      status: 200,
+      json: { cursor: 1, duplicate: false },
+    })
+    const far = peer.transaction(a.identity.did, 1, subscribe('public:news:lane-far'))
+    const farUrl = `${inbox}?lane=16`
+    expectRefused(
+      await SigningPeer.post(a.url, peer.sign({ body: far, url: farUrl }), far, '?lane=16'),
+      400,
+      'bad_request',
+    )
   })
 })
