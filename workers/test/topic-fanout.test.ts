@@ -25,7 +25,7 @@ import { READERS_BEHIND } from '../relay/topic-reader-room.ts'
 import { TopicStore } from '../relay/topic-store.ts'
 import { DocPeer } from './doc-peer.ts'
 import { invoke, revoke } from './doc-tokens.ts'
-import { TopicPeer } from './topic-peer.ts'
+import { publishInWaves, TopicPeer } from './topic-peer.ts'
 
 const alice = generateIdentity()
 const bob = generateIdentity()
@@ -142,18 +142,11 @@ describe('a topic past its readers per object', () => {
     // Each wave's publisher publishes a burst the publish rate allows. Publishes wait
     // while the slow reader is far behind, until it has lagged long enough to be excused; then
     // back-pressure closes it.
-    let accepted = 0
-    for (let wave = 0; slow.closed === null; wave++) {
-      const publisher = await TopicPeer.connect(topic)
-      const items = Array.from({ length: Limits.topicPublishBurst }, (_, n) => `${wave}-${n}`)
-      for (const item of items) publisher.publish(note(topic, item))
-      const answered = () => publisher.of(TopicFrameType.Ok).length + publisher.of(TopicFrameType.Error).length
-      await publisher.until(() => answered() === items.length)
-      accepted += publisher.of(TopicFrameType.Ok).length
-      const waited = publisher.of(TopicFrameType.Error).length > 0
-      publisher.close()
-      if (waited) await new Promise((resolve) => setTimeout(resolve, 1_000))
-    }
+    const accepted = await publishInWaves(
+      topic,
+      (item) => note(topic, item),
+      () => slow.closed !== null,
+    )
     expect(slow.closed).toMatchObject({ code: CloseCode.TooSlow })
     await steady.until(() => steady.texts().length === accepted)
     expect(new Set(steady.texts()).size).toBe(accepted)

@@ -3,11 +3,13 @@
  * topic protocol over a `SocketPeer`. Unless told not to (a slow
  * subscriber), it acknowledges as the SDK does (once 50 cursors have arrived
  * since its last ack) and, as a socket publisher must, acknowledges what it
- * has received whenever one of its publishes is answered.
+ * has received whenever one of its publishes is answered. Publishers in
+ * waves that the publish rate allows: `publishInWaves`.
  */
 import {
   decodeTopicServerFrame,
   encodeTopicFrame,
+  Limits,
   type TopicBatchItem,
   type TopicEnvelope,
   TopicFrameType,
@@ -86,4 +88,29 @@ export class TopicPeer extends SocketPeer<TopicServerFrame> {
     if (this.autoAck && !this.closing && (batchDone || (answered && this.lastSeen > this.lastAck)))
       this.ack(this.lastSeen)
   }
+}
+
+/**
+ * Publishes in waves until `done()`: each wave a new socket publishing a burst the publish rate
+ * allows (`envelope` of `<wave>-<n>`), answered in full; after a wave that was refused (a reader
+ * far behind) it waits a second. Resolves with how many messages were accepted.
+ */
+export async function publishInWaves(
+  topic: string,
+  envelope: (item: string) => TopicEnvelope,
+  done: () => boolean,
+): Promise<number> {
+  let accepted = 0
+  for (let wave = 0; !done(); wave++) {
+    const publisher = await TopicPeer.connect(topic)
+    const items = Array.from({ length: Limits.topicPublishBurst }, (_, n) => `${wave}-${n}`)
+    for (const item of items) publisher.publish(envelope(item))
+    const answered = () => publisher.of(TopicFrameType.Ok).length + publisher.of(TopicFrameType.Error).length
+    await publisher.until(() => answered() === items.length)
+    accepted += publisher.of(TopicFrameType.Ok).length
+    const waited = publisher.of(TopicFrameType.Error).length > 0
+    publisher.close()
+    if (waited) await new Promise((resolve) => setTimeout(resolve, 1_000))
+  }
+  return accepted
 }

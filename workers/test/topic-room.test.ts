@@ -5,12 +5,11 @@ import {
   createEnvelope,
   encodeEnvelope,
   generateIdentity,
-  Limits,
   messageId,
   TopicFrameType,
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
-import { TopicPeer } from './topic-peer.ts'
+import { publishInWaves, TopicPeer } from './topic-peer.ts'
 
 const alice = generateIdentity()
 const text = (s: string) => new TextEncoder().encode(s)
@@ -99,18 +98,11 @@ describe('topic rooms', () => {
     // Publishers publish in bursts the publish rate allows. Publishes wait while the slow reader,
     // which never acks, is far behind; once it has lagged that long it is excused, publishing
     // resumes, and back-pressure drops it. The fast reader gets every accepted message.
-    let accepted = 0
-    for (let wave = 0; slow.closed === null; wave++) {
-      const publisher = await TopicPeer.connect(topic)
-      const items = Array.from({ length: Limits.topicPublishBurst }, (_, n) => `${wave}-${n}`)
-      for (const item of items) publisher.publish(note(topic, item))
-      const answered = () => publisher.of(TopicFrameType.Ok).length + publisher.of(TopicFrameType.Error).length
-      await publisher.until(() => answered() === items.length)
-      accepted += publisher.of(TopicFrameType.Ok).length
-      const waited = publisher.of(TopicFrameType.Error).length > 0
-      publisher.close()
-      if (waited) await new Promise((resolve) => setTimeout(resolve, 1_000))
-    }
+    const accepted = await publishInWaves(
+      topic,
+      (item) => note(topic, item),
+      () => slow.closed !== null,
+    )
     expect(slow.closed).toMatchObject({ code: CloseCode.TooSlow })
     await fast.until(() => fast.texts().length === accepted)
     expect(new Set(fast.texts()).size).toBe(accepted)
