@@ -25,7 +25,6 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import {
-  type Activity,
   ActivityType,
   decodeActivity,
   encodeActivity,
@@ -49,8 +48,7 @@ import {
 import { federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
 import { enqueue } from './enqueue.ts'
-import { laneOf } from './lanes.ts'
-import { recoveryFor } from './recovery.ts'
+import { recoveryByLane } from './recovery.ts'
 import { sendSigned } from './signed-request.ts'
 
 /** Failures in a row that open the breaker. */
@@ -201,11 +199,9 @@ export class FederationOutbox extends DurableObject<Env> {
     if (receipt.cursor < this.acked()) {
       // The receiver lost its state, every lane's: this lane's share is queued here, the others' in
       // their own outboxes, which might otherwise have nothing to send that would find their gaps.
-      const activities = await recoveryFor(this.env, domain)
-      const lane = this.lane()
-      const others = activities.filter((activity) => laneOf(activity) !== lane)
-      await Promise.all(others.map((activity) => enqueue(this.env, domain, activity)))
-      this.store(activities.filter((activity) => laneOf(activity) === lane).map(encodeActivity))
+      const { here, elsewhere } = await recoveryByLane(this.env, domain, this.lane())
+      await Promise.all(elsewhere.map((activity) => enqueue(this.env, domain, activity)))
+      this.store(here.map(encodeActivity))
       this.setMeta('acked', String(receipt.cursor))
     }
     const gap = encodeActivity({ t: ActivityType.Gap, after: oldest - 1 })
@@ -244,7 +240,7 @@ export class FederationOutbox extends DurableObject<Env> {
    */
   async refillAfterOverflow(domain: string): Promise<boolean> {
     if (this.meta('overflow') === null || this.pending() > 0) return false
-    const activities = await this.recovery(domain)
+    const activities = (await recoveryByLane(this.env, domain, this.lane())).here
     // Cleared only with what it queues, in one step: a failure on the way leaves it to the next alarm.
     const seqs = this.store(activities.map(encodeActivity))
     this.sql.exec("DELETE FROM meta WHERE key = 'overflow'")
@@ -254,12 +250,6 @@ export class FederationOutbox extends DurableObject<Env> {
   /** This outbox's lane (`lanes.ts`): 0 unless it was given one. */
   private lane(): number {
     return Number(this.meta('lane') ?? 0)
-  }
-
-  /** What this instance has for the destination (`recovery.ts`), the part that travels in this lane. */
-  private async recovery(domain: string): Promise<Activity[]> {
-    const lane = this.lane()
-    return (await recoveryFor(this.env, domain)).filter((activity) => laneOf(activity) === lane)
   }
 
   /** Writes activities with the next seqs, all in one synchronous step (so all or none are stored). */

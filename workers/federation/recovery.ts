@@ -20,6 +20,7 @@
 import { type Activity, ActivityType } from '@vivim/shared'
 import { docState } from './doc-link.ts'
 import { federationHub } from './hub.ts'
+import { laneOf } from './lanes.ts'
 
 export async function recoveryFor(env: Env, domain: string): Promise<Activity[]> {
   const hub = federationHub(env)
@@ -41,4 +42,17 @@ export async function recoveryFor(env: Env, domain: string): Promise<Activity[]>
     out.push({ t: ActivityType.Revocation, revocation, token })
   }
   return out
+}
+
+/** `recoveryFor`, split into what travels in `lane` and what travels in the destination's other lanes. */
+export async function recoveryByLane(
+  env: Env,
+  domain: string,
+  lane: number,
+): Promise<{ here: Activity[]; elsewhere: Activity[] }> {
+  const activities = await recoveryFor(env, domain)
+  return {
+    here: activities.filter((activity) => laneOf(activity) === lane),
+    elsewhere: activities.filter((activity) => laneOf(activity) !== lane),
+  }
 }

@@ -245,11 +245,7 @@ export class TopicRoom extends TopicReaderRoom {
     return { id, cursor, duplicate, handedOn: this.handOver(envelope, encoded, origin) }
   }
 
-  /**
-   * Hands a stored message to the extensions (federation's outboxes): journaled in this turn, with
-   * the message, whenever one takes hand-overs (`handover-journal.ts`). A failure is not
-   * acknowledged to the publisher (`connection_failed`, retry); the journal hands it over again.
-   */
+  /** Hands a stored message on (`handover-journal.ts`); a failure is answered `connection_failed`, not `ok`. */
   private handOver(envelope: TopicEnvelope, encoded: Uint8Array, origin: string | null): Promise<void> {
     const refused = (error: unknown) => {
       throw new VivimError(ErrorCode.ConnectionFailed, `stored, not yet handed on: ${(error as Error).message}`)
