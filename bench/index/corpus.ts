@@ -14,20 +14,12 @@ import {
   identityFromSecretKey,
   type RecordKind,
 } from '@vivim/shared'
+import { seeded } from '../../scripts/seeded-random.ts'
 
 export const VOCABULARY_SIZE = 5_000
 
-/** mulberry32: a small seeded PRNG, fine for picking words (not for keys). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
+/** The seeded generator the corpus picks words with (not keys). */
+export const prng = seeded
 
 const SYLLABLES = 'ka lo mi ne ru sa te vi zo pa da fe gu hi ja ko li mo nu po ra se ti vo wa ye zu ba ce di'.split(' ')
 

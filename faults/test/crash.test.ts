@@ -6,8 +6,9 @@
  * `ok` and every record write answered 2xx must be there afterwards.
  */
 import { afterAll, describe, expect, it } from 'vitest'
+import { seeded } from '../../scripts/seeded-random.ts'
 import { type RunningEdge, startEdge } from '../../scripts/test-edge.ts'
-import { type Acknowledged, seeded, startStorm } from './storm.ts'
+import { type Acknowledged, startStorm } from './storm.ts'
 
 const SEEDS = [11, 23]
 

@@ -13,9 +13,9 @@ import * as Y from 'yjs'
 import { VivimDocProvider } from '../../client/src/doc-provider.ts'
 import type { SyncState } from '../../client/src/sync-state.ts'
 import { VivimClient } from '../../client/src/vivim-client.ts'
+import { seeded } from '../../scripts/seeded-random.ts'
 import { type RunningEdge, startEdge } from '../../scripts/test-edge.ts'
 import { FlakyProxy } from './flaky-proxy.ts'
-import { seeded } from './storm.ts'
 
 const SEEDS = [5, 8]
 const WRITES = 30

@@ -14,7 +14,7 @@
  * ```
  */
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { seeded } from './storm.ts'
+import { seeded } from '../../scripts/seeded-random.ts'
 
 export interface FlakyInit {
   readonly seed: number

@@ -17,6 +17,7 @@ import { createRecord, formatRecordKey, generateIdentity } from '@vivim/shared'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { VivimClient } from '../../client/src/vivim-client.ts'
+import { seeded } from '../../scripts/seeded-random.ts'
 
 export interface StormInit {
   readonly docs: number
@@ -43,18 +44,6 @@ export interface Storm {
   stop(): void
   /** Everything acknowledged that `edge` does not have, as readable lines. */
   check(edge: string): Promise<string[]>
-}
-
-/** A small seeded generator (mulberry32), so the storm's pace repeats. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** How long a topic's replay may take before what has not arrived counts as lost (a hang guard). */
