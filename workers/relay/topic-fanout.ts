@@ -5,11 +5,11 @@
  * rules as the room's own readers (`topic-reader-room.ts`). It stores no
  * message: the room verifies, deduplicates and stores each one once.
  *
- *   deliveries     the room calls `deliver` with the frames of its flushes,
- *                  encoded once there (one call in flight per object, what
- *                  was flushed meanwhile in the next); they go to every live
- *                  reader as they are, so a reader here gets the very frames
- *                  a reader of the room gets.
+ *   deliveries     the room calls `deliver` with the frames of each flush,
+ *                  encoded once there, as soon as it flushes; they go to
+ *                  every live reader as they are, in the order the calls
+ *                  came, so a reader here gets the very frames a reader of
+ *                  the room gets.
  *   replay         the room fixes a subscriber's replay when it passes it on
  *                  (right after a flush, as for one of its own): `gap`, then
  *                  the history read from the room's store in pages
@@ -33,8 +33,8 @@
  * State: its topic and number, in its storage (read again after it
  * hibernates; the room passes them with every delivery anyway). In memory:
  * its readers' flows, the last cursor delivered (unknown after hibernation
- * until the next delivery, since nothing was in flight while it slept), and
- * the frames kept while a replay is in progress.
+ * until the next delivery, since nothing was in flight while it slept), the
+ * delivery being handled, and the frames kept while a replay is in progress.
  */
 import { CloseCode, ErrorCode, type TopicEnvelope, unwrap, VivimError } from '@vivim/shared'
 import type { RoomRequest } from './room-headers.ts'
@@ -62,6 +62,8 @@ export class TopicFanout extends TopicReaderRoom {
   private roomStub: DurableObjectStub<TopicRoom> | null = null
   private delivered: number | null = null
   private readonly replays = new FanoutReplays()
+  /** The delivery handled last: the next one is handled after it. */
+  private turn: Promise<unknown> = Promise.resolve()
   private holding = false
   private holdTimer: ReturnType<typeof setTimeout> | null = null
 
@@ -92,9 +94,19 @@ export class TopicFanout extends TopicReaderRoom {
     })
   }
 
-  /** The frames of the room's flushes since the last delivery, in cursor order (one tried again may repeat some). */
-  async deliver(topic: string, k: number, frames: BatchFrame[]): Promise<FanoutStatus> {
+  /**
+   * The frames of one of the room's flushes, in cursor order (one tried again may repeat some).
+   * Deliveries arrive in the order the room made them and are handled in that order, each after
+   * the one before, even when one has to read from the store first.
+   */
+  deliver(topic: string, k: number, frames: BatchFrame[]): Promise<FanoutStatus> {
     this.bind(topic, k)
+    const handled = this.turn.then(() => this.handle(frames))
+    this.turn = handled.catch(() => {})
+    return handled
+  }
+
+  private async handle(frames: BatchFrame[]): Promise<FanoutStatus> {
     const first = frames[0]?.first
     if (first === undefined) return this.status()
     const all = [...(await this.missing(first)), ...frames]

@@ -22,18 +22,22 @@
  * answer carries the object's state back (readers, holding), and a frame is
  * already what every reader gets, so a fan-out object's readers get the very
  * frames the room's own get (one encoding per flush for the whole topic).
- * Each link has at most one delivery in flight; what is flushed meanwhile
- * waits in its queue and goes in the next one, so a busy fan-out object gets
- * fewer, larger calls. A replay is fixed when the room passes the reader on
- * (right after a flush, as for one of its own) and read from the store by
- * the fan-out object (`readHistory`), so no message is read twice or missed
- * between the replay and the deliveries.
+ * Each flush goes to each fan-out object at once, without waiting for the
+ * answers to the ones before: a reader behind a fan-out object is then one
+ * hop behind the room's own readers, however busy the room is with other
+ * work when the answers come back (an earlier version sent one delivery at a
+ * time, and under load its readers fell seconds behind). A replay is fixed
+ * when the room passes the reader on (right after a flush, as for one of its
+ * own) and read from the store by the fan-out object (`readHistory`), so no
+ * message is read twice or missed between the replay and the deliveries.
  *
  * Back-pressure means what it means for a socket: a link is a reader of the
- * room (`TopicFlows`), so while its deliveries are `Limits.maxTopicReaderLag`
- * messages behind, publishes wait; past `Limits.maxTopicUnacked` messages (or
- * `MAX_QUEUED_BYTES`) its queue is dropped and the fan-out object reads what
- * its readers missed from the store. Each fan-out object also says whether
+ * room (`TopicFlows`) whose acknowledgements are the answers to its
+ * deliveries, so while it is `Limits.maxTopicReaderLag` messages behind,
+ * publishes wait; past `Limits.maxTopicUnacked` messages (or
+ * `MAX_IN_FLIGHT_BYTES` unanswered) it is sent nothing more until it catches
+ * up, and then the fan-out object reads what its readers missed from the
+ * store. Each fan-out object also says whether
  * one of its own readers holds publishes back, in each delivery's answer and
  * whenever that changes (`TopicRoom.fanoutStatus`); the room believes it for
  * `HOLD_LEASE_MS`, which the object renews while it lasts, so a fan-out
@@ -44,9 +48,8 @@
  * by one per `readersPerObject` readers at the topic's busiest and never
  * shrinks (an object whose readers all left is sent nothing until it gets
  * one again). In memory, per link: its stub, its reader count (from the
- * object's answers; unknown after a restart), its flow and its queue. The
- * queues are suffixes of the same flushes, sharing their bytes, so together
- * they hold at most what the longest one does.
+ * object's answers; unknown after a restart), its flow, and the bytes of its
+ * unanswered deliveries (bounded by `MAX_IN_FLIGHT_BYTES`).
  */
 import { Limits } from '@vivim/shared'
 import type { Access } from '../http/access.ts'
@@ -86,8 +89,8 @@ export function readersPerObject(env: object): number {
 /** How long the room believes a fan-out object's "holding" (it renews it every `ACK_GRACE_MS` while it lasts). */
 const HOLD_LEASE_MS = 10_000
 
-/** Frame bytes a link's queue holds at most before it is dropped for the store. */
-const MAX_QUEUED_BYTES = 8 * 1024 * 1024
+/** Frame bytes of deliveries a link has unanswered at most; past it, it is sent nothing until it catches up. */
+const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024
 
 /** Failed deliveries in a row a link tries again before it drops them for the store. */
 const MAX_RETRIES = 3
@@ -99,9 +102,9 @@ interface Link {
   stub: DurableObjectStub<TopicFanout>
   /** Readers it serves, as last heard plus those passed on since; null when not heard since the room started. */
   readers: number | null
-  queue: BatchFrame[]
-  queuedBytes: number
-  inFlight: boolean
+  /** Frame bytes of the deliveries not yet answered. */
+  inFlightBytes: number
+  /** Failed deliveries in a row. */
   failures: number
   /** Until when the object's "holding" stands, ms since the epoch; 0 when it does not hold publishes back. */
   holdingUntil: number
@@ -164,23 +167,14 @@ export class TopicFanouts {
   }
 
   private link(k: number): Link {
-    return {
-      k,
-      stub: this.stubOf(k),
-      readers: null,
-      queue: [],
-      queuedBytes: 0,
-      inFlight: false,
-      failures: 0,
-      holdingUntil: 0,
-    }
+    return { k, stub: this.stubOf(k), readers: null, inFlightBytes: 0, failures: 0, holdingUntil: 0 }
   }
 
   private stubOf(k: number): Link['stub'] {
     return this.env.TOPIC_FANOUT.getByName(fanoutName(this.topic(), k))
   }
 
-  /** Queues one flush's frames (in cursor order) for every fan-out object with readers. */
+  /** Sends one flush's frames (in cursor order) to every fan-out object with readers, at once. */
   deliver(frames: readonly BatchFrame[], now: number): void {
     const first = frames[0]?.first
     const last = frames.at(-1)?.last
@@ -189,52 +183,35 @@ export class TopicFanouts {
     for (const link of this.links) {
       if (link.readers === 0) continue
       // A link starts level with the room: the object's replays cover what came before.
-      if (!this.flows.has(link)) this.flows.start(link, first - 1, first - 1, now)
-      const queuedFrom = link.queue[0]?.first ?? first
-      if (last - queuedFrom >= Limits.maxTopicUnacked || link.queuedBytes + bytes > MAX_QUEUED_BYTES) {
-        // Too far behind to hold it all: the object reads what its readers missed from the store.
-        link.queue = []
-        link.queuedBytes = 0
-      }
-      link.queue.push(...frames)
-      link.queuedBytes += bytes
+      const { acked } = this.flows.get(link, first - 1)
+      // Too far behind to be sent more: once it catches up, it reads what its readers missed from the store.
+      if (last - acked > Limits.maxTopicUnacked || link.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) continue
       this.flows.sent(link, last, now)
-      this.send(link)
+      this.send(link, frames, bytes)
     }
   }
 
-  /** Sends a link's queue as one delivery unless one is in flight; the next goes when it is answered. */
-  private send(link: Link): void {
-    if (link.inFlight || link.queue.length === 0) return
-    const batch = link.queue
-    const last = (batch.at(-1) as BatchFrame).last
-    link.queue = []
-    link.queuedBytes = 0
-    link.inFlight = true
-    let retry = 0
-    link.stub
-      .deliver(this.topic(), link.k, batch)
-      .then(
-        (status) => {
-          link.failures = 0
-          this.flows.ack(link, last, last, Date.now())
-          this.heard(link, status, Date.now())
-        },
-        () => {
-          // A broken stub fails every later call too: the next delivery goes through a new one.
-          link.stub = this.stubOf(link.k)
-          if (++link.failures > MAX_RETRIES) return
-          // Delivering again is harmless: the object sends each reader only what follows what it has.
-          link.queue = [...batch, ...link.queue]
-          link.queuedBytes = link.queue.reduce((sum, f) => sum + f.frame.byteLength, 0)
-          retry = 100 * link.failures
-        },
-      )
-      .finally(() => {
-        link.inFlight = false
-        if (retry === 0) this.send(link)
-        else setTimeout(() => this.send(link), retry)
-      })
+  /** One delivery; its answer moves the link's flow and says how the object is. */
+  private send(link: Link, frames: readonly BatchFrame[], bytes: number): void {
+    const last = (frames.at(-1) as BatchFrame).last
+    const stub = link.stub
+    link.inFlightBytes += bytes
+    stub.deliver(this.topic(), link.k, [...frames]).then(
+      (status) => {
+        link.inFlightBytes -= bytes
+        link.failures = 0
+        this.flows.ack(link, last, last, Date.now())
+        this.heard(link, status, Date.now())
+      },
+      () => {
+        link.inFlightBytes -= bytes
+        // A broken stub fails every later call too: the next delivery goes through a new one.
+        if (link.stub === stub) link.stub = this.stubOf(link.k)
+        // Delivering again is harmless: the object sends each reader only what follows what it has,
+        // and a later delivery that arrives first makes it read these from the store anyway.
+        if (++link.failures <= MAX_RETRIES) setTimeout(() => this.send(link, frames, bytes), 100 * link.failures)
+      },
+    )
   }
 
   /** Fan-out object `k` says whether one of its readers holds publishes back (it tells when that changes). */
