@@ -1,13 +1,6 @@
 import { env, evictDurableObject } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
-import {
-  CloseCode,
-  createEnvelope,
-  encodeEnvelope,
-  generateIdentity,
-  messageId,
-  TopicFrameType,
-} from '@vivim/shared'
+import { CloseCode, createEnvelope, encodeEnvelope, generateIdentity, messageId, TopicFrameType } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { publishInWaves, TopicPeer } from './topic-peer.ts'
 
