@@ -186,7 +186,7 @@ export class TopicFanout extends TopicReaderRoom {
 
   private tooFarBehind(ws: WebSocket): void {
     this.replays.forget(ws)
-    this.sockets.reject(ws, CloseCode.TooSlow, 'missed messages the topic no longer holds; resume from the cursor')
+    this.sockets.reject(ws, CloseCode.TooSlow, 'fell too far behind the topic; resume from the last cursor')
   }
 
   /** The readers past their replay. */

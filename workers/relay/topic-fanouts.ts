@@ -34,10 +34,10 @@
  * Back-pressure means what it means for a socket: a link is a reader of the
  * room (`TopicFlows`) whose acknowledgements are the answers to its
  * deliveries, so while it is `Limits.maxTopicReaderLag` messages behind,
- * publishes wait; past `Limits.maxTopicUnacked` messages (or
- * `MAX_IN_FLIGHT_BYTES` unanswered) it is sent nothing more until it catches
- * up, and then the fan-out object reads what its readers missed from the
- * store. Each fan-out object also says whether
+ * publishes wait; with `Limits.maxTopicUnacked` messages (or
+ * `MAX_IN_FLIGHT_BYTES`) unanswered it is sent nothing more until the
+ * answers come, and then the fan-out object reads what its readers missed
+ * from the store. Each fan-out object also says whether
  * one of its own readers holds publishes back, in each delivery's answer and
  * whenever that changes (`TopicRoom.fanoutStatus`); the room believes it for
  * `HOLD_LEASE_MS`, which the object renews while it lasts, so a fan-out
@@ -183,9 +183,9 @@ export class TopicFanouts {
     for (const link of this.links) {
       if (link.readers === 0) continue
       // A link starts level with the room: the object's replays cover what came before.
-      const { acked } = this.flows.get(link, first - 1)
-      // Too far behind to be sent more: once it catches up, it reads what its readers missed from the store.
-      if (last - acked > Limits.maxTopicUnacked || link.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) continue
+      const flow = this.flows.get(link, first - 1)
+      // Too much unanswered: it is sent nothing until it has caught up, then reads what it missed from the store.
+      if (flow.sent - flow.acked >= Limits.maxTopicUnacked || link.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) continue
       this.flows.sent(link, last, now)
       this.send(link, frames, bytes)
     }
@@ -210,6 +210,8 @@ export class TopicFanouts {
         // Delivering again is harmless: the object sends each reader only what follows what it has,
         // and a later delivery that arrives first makes it read these from the store anyway.
         if (++link.failures <= MAX_RETRIES) setTimeout(() => this.send(link, frames, bytes), 100 * link.failures)
+        // Given up: counted as answered, so the link is not held up by it; the next delivery fills the gap.
+        else this.flows.ack(link, last, last, Date.now())
       },
     )
   }
