@@ -7,8 +7,12 @@
  */
 import { flag, int, ints, list, type OptionValues, rowWindow, text } from '../lib/options.ts'
 
-/** The servers a row can measure: the edge's TopicRoom and its two anchors. */
-export const TARGETS = ['edge', 'naive', 'ws'] as const
+/**
+ * The servers a row can measure: the edge's TopicRoom (spreading its readers over fan-out objects
+ * past `Limits.topicReadersPerObject`), the same edge holding every reader in the room itself,
+ * and the two anchors.
+ */
+export const TARGETS = ['edge', 'edge-one', 'naive', 'ws'] as const
 
 /** Which server a row measures. */
 export type TargetKind = (typeof TARGETS)[number]
@@ -16,6 +20,7 @@ export type TargetKind = (typeof TARGETS)[number]
 /** The name a target has in the report. */
 export const TARGET_LABELS: Readonly<Record<TargetKind, string>> = {
   edge: 'VIVIM TopicRoom',
+  'edge-one': 'VIVIM TopicRoom, one object',
   naive: 'naive broadcast DO',
   ws: 'Node ws broadcast',
 }
@@ -42,10 +47,13 @@ export const TOPIC_OPTIONS = {
     pattern: /^(https?|wss?):\/\/[^/]+\/?$/,
     example: 'http://127.0.0.1:8787',
   }),
-  targets: list(
-    TARGETS,
-    "servers measured on every row, in this order: edge = the edge's TopicRoom,\nnaive = a broadcast Durable Object without verification under its own wrangler dev,\nws = a Node `ws` broadcast server",
-  ),
+  targets: {
+    ...list(
+      TARGETS,
+      "servers measured on every row, in this order: edge = the edge's TopicRoom (readers\nspread over fan-out objects past 500), edge-one = the same edge with every reader\nin the room (not by default), naive = a broadcast Durable Object without\nverification under its own wrangler dev, ws = a Node `ws` broadcast server",
+    ),
+    default: ['edge', 'naive', 'ws'] as const,
+  },
   injectLoss: flag('one subscriber ignores one message: the completeness check must fail'),
 }
 

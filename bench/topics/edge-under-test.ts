@@ -1,7 +1,10 @@
 /**
  * The servers the topic benchmark measures (`bench/lib/edge-process.ts`
  * starts them): the edge from a deploy bundle under `wrangler dev`, or an
- * already running edge given with `--url`; and its two anchors, which speak
+ * already running edge given with `--url`; the same edge with
+ * `TOPIC_READERS_PER_OBJECT` past any row's subscribers, so a topic's room
+ * holds every reader itself (what the edge did before fan-out objects); and
+ * its two anchors, which speak
  * the same topic protocol with nothing else: the naive broadcast Durable
  * Object (`naive-worker/`, under its own `wrangler dev` with the edge's
  * flags) and a Node `ws` broadcast server (`ws-broadcast-server.ts`, a child
@@ -87,6 +90,14 @@ async function attach(url: string): Promise<Edge> {
 /** Starts the edge from a deploy bundle (or attaches to `url`) and resolves once `/healthz` answers 200. */
 export async function startEdge(url: string | null): Promise<Edge> {
   return url === null ? target('edge', await startSnapshotEdge()) : attach(url)
+}
+
+/** Readers per object for `edge-one`: more than any row has, so the room holds every reader. */
+const ONE_OBJECT = '1000000'
+
+/** Starts the edge as `startEdge` does, with every reader of a topic in its room (no fan-out objects). */
+export async function startEdgeInOneObject(): Promise<Edge> {
+  return target('edge-one', await startSnapshotEdge({ vars: { TOPIC_READERS_PER_OBJECT: ONE_OBJECT } }))
 }
 
 /** Starts the naive broadcast Worker under `wrangler dev`, with the edge's flags and its own config. */

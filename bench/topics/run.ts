@@ -14,14 +14,18 @@
  *
  *   node bench/topics/run.ts [--subscribers 100,1000] [--rate 100,500,1000]
  *     [--duration 10] [--warmup 2] [--drain 8] [--url http://127.0.0.1:8787]
- *     [--targets edge,naive,ws]
+ *     [--targets edge,edge-one,naive,ws]
+ *
+ * Past 500 subscribers (`Limits.topicReadersPerObject`) the edge's room
+ * passes readers to fan-out objects; `edge-one` is the same edge with every
+ * reader in the room, for comparison (`--subscribers 1000,5000`).
  */
 import { randomBytes } from 'node:crypto'
 import { parseOptions } from '../lib/options.ts'
 import { count, ms } from '../lib/report-table.ts'
 import { guardRun, machineLine, progress } from '../lib/run-environment.ts'
 import { TARGET_LABELS, type TargetKind, TOPIC_OPTIONS } from './cli-options.ts'
-import { type Edge, startEdge, startNaive, startWsServer } from './edge-under-test.ts'
+import { type Edge, startEdge, startEdgeInOneObject, startNaive, startWsServer } from './edge-under-test.ts'
 import { resultTable, rowNotes } from './row-report.ts'
 import { type RowResult, runRow } from './run-row.ts'
 
@@ -35,6 +39,10 @@ guardRun((120 + (rowCount + MAX_RETRIES) * rowBudgetS) * 1000)
 
 const starters: Record<TargetKind, () => Promise<Edge>> = {
   edge: () => startEdge(o.url),
+  'edge-one': () => {
+    if (o.url !== null) throw new Error('--targets edge-one starts its own edge; it cannot be given with --url')
+    return startEdgeInOneObject()
+  },
   naive: startNaive,
   ws: startWsServer,
 }

@@ -11,7 +11,8 @@ import type { FromSubscribers, SubscriberReport, SubscriberSetup, ToSubscribers 
 
 const CHECK_TIMEOUT_MS = 20_000
 const CLOSE_TIMEOUT_MS = 5_000
-const PROGRESS_TIMEOUT_MS = 5_000
+// A thread working through thousands of subscribers' backlog answers late; only a stuck one should fail the row.
+const PROGRESS_TIMEOUT_MS = 30_000
 const PROGRESS_EVERY_MS = 200
 
 export interface PoolOptions {
