@@ -118,7 +118,7 @@ export function soakReport(facts: RunFacts, workload: string, samples: readonly 
     '',
     `Run of ${facts.started} to ${facts.ended} UTC: \`${facts.command}\`.`,
     `Machine: ${facts.machine}. Edge: ${facts.source}.`,
-    facts.stoppedEarly === null ? '' : `\n**The run stopped early: ${facts.stoppedEarly}.**`,
+    ...(facts.stoppedEarly === null ? [] : ['', `**The run stopped early: ${facts.stoppedEarly}.**`]),
     '',
     workload,
     '',

@@ -36,7 +36,8 @@ interface Owner {
 /** The topics, their owners and their subscribers; `run.ts`'s timers drive `publish` and `churn`. */
 export class TopicChurn {
   private readonly owners: Owner[] = []
-  private readonly subscriptions: (() => void)[] = []
+  /** The subscribers' subscriptions; `left` once stopped, after which their errors are not theirs to count. */
+  private readonly subscriptions: { stop: () => void; left: boolean }[] = []
   private readonly reader: VivimClient
   private readonly WebSocket: typeof WebSocket
   private readonly init: TopicChurnInit
@@ -85,11 +86,13 @@ export class TopicChurn {
   fill(): void {
     while (this.subscriptions.length < this.init.subscribers) {
       const { topic } = this.owners[Math.floor(Math.random() * this.owners.length)] as Owner
-      const stop = this.reader.subscribe(topic, (m) => this.received(m), {
+      const subscription = { stop: () => {}, left: false }
+      subscription.stop = this.reader.subscribe(topic, (m) => this.received(m), {
         WebSocket: this.WebSocket,
-        onError: (error) => this.meter.error('topic subscription', error),
+        // The SDK reports a socket it was told to close before it opened as failed to connect.
+        onError: (error) => (subscription.left ? undefined : this.meter.error('topic subscription', error)),
       })
-      this.subscriptions.push(stop)
+      this.subscriptions.push(subscription)
       this.meter.count('topic joins')
     }
   }
@@ -104,11 +107,16 @@ export class TopicChurn {
   churn(pct: number): void {
     const replaced = pct === 0 ? 0 : Math.max(1, Math.round((this.subscriptions.length * pct) / 100))
     for (let i = 0; i < replaced && this.subscriptions.length > 0; i++) {
-      const [stop] = this.subscriptions.splice(Math.floor(Math.random() * this.subscriptions.length), 1)
-      stop?.()
+      const [subscription] = this.subscriptions.splice(Math.floor(Math.random() * this.subscriptions.length), 1)
+      if (subscription !== undefined) this.leave(subscription)
       this.meter.count('topic leaves')
     }
     this.fill()
+  }
+
+  private leave(subscription: { stop: () => void; left: boolean }): void {
+    subscription.left = true
+    subscription.stop()
   }
 
   /** Publishes the time now to the next topic in turn, as its owner. */
@@ -120,7 +128,7 @@ export class TopicChurn {
 
   /** Unsubscribes everyone, owners last. */
   stop(): void {
-    for (const stop of this.subscriptions.splice(0)) stop()
+    for (const subscription of this.subscriptions.splice(0)) this.leave(subscription)
     for (const owner of this.owners.splice(0)) owner.stop()
   }
 }
