@@ -31,7 +31,8 @@
  * upgrade on to a fan-out object (`topic-fanout.ts`) and sends each flush
  * once per fan-out object, which sends it on to its readers; the room still
  * verifies and stores every message once, and serves the fan-out objects'
- * replays and publishes over RPC (`readHistory`, `relayPublish`). Why and how: `topic-fanouts.ts`.
+ * replays and publishes over RPC (`readHistory`, `relayPublish`). Why and
+ * how: `topic-fanouts.ts`.
  */
 
 import {
