@@ -69,6 +69,13 @@ export class TopicPeer extends SocketPeer<TopicServerFrame> {
     this.send(encodeTopicFrame({ t: TopicFrameType.Publish, e: envelope }))
   }
 
+  /** Publishes each envelope back to back (no wait between them), then waits for an `ok` for each. */
+  async publishAll(envelopes: readonly TopicEnvelope[]): Promise<void> {
+    const before = this.of(TopicFrameType.Ok).length
+    for (const envelope of envelopes) this.publish(envelope)
+    await this.until(() => this.of(TopicFrameType.Ok).length === before + envelopes.length)
+  }
+
   ack(cursor: number): void {
     this.lastAck = Math.max(this.lastAck, cursor)
     this.send(encodeTopicFrame({ t: TopicFrameType.Ack, c: cursor }))
