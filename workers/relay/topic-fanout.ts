@@ -221,7 +221,7 @@ export class TopicFanout extends TopicReaderRoom {
   private tellRoom(): void {
     const place = this.where()
     this.room()
-      .fanoutStatus(place.topic, place.k, this.status())
+      .fanoutStatus(place.k, this.status())
       .catch(() => {
         this.roomStub = null
       })

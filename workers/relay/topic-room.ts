@@ -26,12 +26,10 @@
  * reader forward never count against its frame rate. The rules a reader is
  * held to are `topic-reader-room.ts`, shared with the fan-out objects.
  *
- * Big topics: past `readersPerObject` readers of its own
- * (`Limits.topicReadersPerObject`), the room passes each new subscriber's
- * upgrade on to a fan-out object (`topic-fanout.ts`) and sends each flush
- * once per fan-out object, which sends it on to its readers; the room still
- * verifies and stores every message once, and serves the fan-out objects'
- * replays and publishes over RPC (`readHistory`, `relayPublish`). Why and
+ * Big topics: past `readersPerObject` readers of its own, the room passes
+ * new subscribers to fan-out objects (`topic-fanout.ts`), sends them each
+ * flush and serves their replays and publishes over RPC (`readHistory`,
+ * `relayPublish`), still verifying and storing every message once. Why and
  * how: `topic-fanouts.ts`.
  */
 
@@ -58,8 +56,6 @@ import { type FanoutStatus, readersPerObject, TopicFanouts } from './topic-fanou
 import { httpPublisherKey } from './topic-publishers.ts'
 import { type PublishResult, READERS_BEHIND, TopicReaderRoom } from './topic-reader-room.ts'
 import { type HistoryPage, retentionOf, type TopicRetention, TopicStore } from './topic-store.ts'
-
-export type { PublishResult } from './topic-reader-room.ts'
 
 /** Envelope bytes in one page of history a fan-out object reads for a replay. */
 const HISTORY_PAGE_BYTES = 4 * 1024 * 1024
@@ -168,9 +164,8 @@ export class TopicRoom extends TopicReaderRoom {
     })
   }
 
-  /** A fan-out object says whether one of its readers holds publishes back (when that changes). */
-  fanoutStatus(topic: string, k: number, status: FanoutStatus): void {
-    this.store.bindTopic(topic)
+  /** Fan-out object `k` says whether one of its readers holds publishes back (when that changes). */
+  fanoutStatus(k: number, status: FanoutStatus): void {
     this.fanouts.reported(k, status, Date.now())
   }
 
@@ -188,12 +183,14 @@ export class TopicRoom extends TopicReaderRoom {
     return this.flows.holdsBack(now) || this.fanouts.holdsBack(now)
   }
 
+  /** Stores a message and answers once it is handed on; `origin` is the peer it came from, if any. */
   protected override async publishFrom(
     envelope: TopicEnvelope,
     encoded: Uint8Array,
     topic = this.store.topic() ?? '',
+    origin: string | null = null,
   ): Promise<PublishResult> {
-    const { handedOn, ...result } = await this.publish(topic, envelope, encoded)
+    const { handedOn, ...result } = await this.publish(topic, envelope, encoded, origin)
     await handedOn
     return result
   }
@@ -211,9 +208,7 @@ export class TopicRoom extends TopicReaderRoom {
       const refusal = this.holdsBack(Date.now()) ? READERS_BEHIND : this.publishers.admitHttp(key)
       if (refusal !== null) throw new VivimError(ErrorCode.RateLimited, refusal)
     }
-    const { handedOn, ...result } = await this.publish(topic, decodeEnvelope(body), body, origin)
-    await handedOn
-    return result
+    return this.publishFrom(decodeEnvelope(body), body, topic, origin)
   }
 
   /**
