@@ -27,7 +27,7 @@ import { RecordMirror } from './record-mirror.ts'
 import { type BridgeStorage, openStorage } from './storage.ts'
 import { TopicBridge } from './topic-bridge.ts'
 import { TopicJournal } from './topic-journal.ts'
-import { YjsSync } from './yjs-sync.ts'
+import { YjsSync } from '@vivim/shared/mesh'
 
 /** How to run a bridge: its libp2p node, where it keeps state, and the edge it joins. */
 export interface BridgeInit extends BridgeNodeInit {

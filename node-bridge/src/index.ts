@@ -28,6 +28,7 @@
  * @module @vivim/bridge
  */
 export { Backoff, type BackoffInit } from '@vivim/shared'
+export { YjsSync, type YjsSyncComponents, type YjsSyncInit, YjsSyncSession } from '@vivim/shared/mesh'
 export { type BridgeComponents, type BridgeInit, createBridge, VivimBridge } from './bridge.ts'
 export { dhtKey, selectVivimRecord, validateVivimRecord, verifiedRecord } from './dht-records.ts'
 export { countDhtRecords, localDhtValue } from './dht-store.ts'
@@ -44,4 +45,3 @@ export { SeenIds } from './seen-ids.ts'
 export { type BridgeStorage, identityOf, openStorage, type StorageInit } from './storage.ts'
 export { TopicBridge, type TopicBridgeComponents, type TopicBridgeInit, topicMatches } from './topic-bridge.ts'
 export { envelopeIdOf, gossipMessageId } from './topic-ids.ts'
-export { YjsSync, type YjsSyncComponents, type YjsSyncInit, YjsSyncSession } from './yjs-sync.ts'

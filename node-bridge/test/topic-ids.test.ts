@@ -1,4 +1,5 @@
 import { createEnvelope, encodeEnvelope, generateIdentity } from '@vivim/shared'
+import { gossipMessageIdAsync, gossipMessageIdOf } from '@vivim/shared/mesh'
 import { describe, expect, it } from 'vitest'
 import { gossipFastMessageId, gossipMessageId } from '../src/topic-ids.ts'
 
@@ -24,5 +25,12 @@ describe('Gossipsub message ids', () => {
     const two = encodeEnvelope(createEnvelope(author, { topic: TOPIC, payload: new Uint8Array([1]) }))
     expect(gossipFastMessageId({ data: one })).not.toBe(gossipFastMessageId({ data: two }))
     expect(gossipFastMessageId({})).toBe(gossipFastMessageId({ data: new Uint8Array(0) }))
+  })
+
+  it("the bridge's native id is the one browsers compute with WebCrypto and the shared reference: the mesh names a message alike everywhere", async () => {
+    const data = encodeEnvelope(createEnvelope(generateIdentity(), { topic: TOPIC, payload: new Uint8Array([3]) }))
+    const native = new Uint8Array(gossipMessageId({ data }))
+    expect(await gossipMessageIdAsync({ data })).toEqual(native)
+    expect(gossipMessageIdOf(data)).toEqual(native)
   })
 })

@@ -5,7 +5,7 @@ import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { VivimBridge } from '../src/bridge.ts'
-import { writeDocName, YjsSync } from '../src/yjs-sync.ts'
+import { writeDocName, YjsSync } from '@vivim/shared/mesh'
 import { dialAddress, startBridge, waitFor } from './helpers.ts'
 import { createPlainNode } from './plain-node.ts'
 

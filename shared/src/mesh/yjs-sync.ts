@@ -1,7 +1,8 @@
 /**
- * `/vivim/yjs-sync/1.0.0`: two peers (two bridges, or a bridge and a Node
- * SDK client) keep a Yjs document in sync directly over a libp2p stream,
- * without the edge. Each message is length-prefixed (unsigned varint, as
+ * `/vivim/yjs-sync/1.0.0`: two peers (two bridges, a bridge and a Node
+ * peer, or two browsers of the SDK's mesh peer) keep a Yjs document in sync
+ * directly over a libp2p stream, without the edge. Platform-neutral: the
+ * bridge and the browser peer run this one module. Each message is length-prefixed (unsigned varint, as
  * everywhere in libp2p):
  *
  *   frame 1 (dialer → listener)  varString(document name)
@@ -23,19 +24,27 @@
  */
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { BridgeLimits, ErrorCode, Limits, MessageType, VivimError, YJS_SYNC_PROTOCOL } from '@vivim/shared'
+import { utf8ToBytes } from '@noble/hashes/utils.js'
 import * as lp from 'it-length-prefixed'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import * as syncProtocol from 'y-protocols/sync'
 import type * as Y from 'yjs'
-import { type Logger, silentLogger } from './log.ts'
+import { BridgeLimits, YJS_SYNC_PROTOCOL } from '../bridge-protocol.ts'
+import { MessageType } from '../doc-protocol.ts'
+import { ErrorCode, VivimError } from '../errors.ts'
+import { Limits } from '../limits.ts'
+
+/** Where refusals are told: the bridge's logger fits, and so does `console`. */
+export interface YjsSyncLog {
+  info(msg: string, fields?: Record<string, unknown>): void
+}
 
 /** The libp2p node the protocol runs on. */
 export interface YjsSyncComponents {
   node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
-  log?: Logger
+  log?: YjsSyncLog
 }
 
 /** Which documents this peer serves. */
@@ -44,7 +53,14 @@ export interface YjsSyncInit {
   docs: (name: string) => Y.Doc | null
   /** Concurrent sync streams per connection. */
   maxInboundStreams?: number
+  /**
+   * Serve and dial over limited connections too (a circuit relay's, which carry a time and data
+   * limit): a browser whose WebRTC upgrade failed keeps syncing through the relay.
+   */
+  runOnLimitedConnection?: boolean
 }
+
+const silent: YjsSyncLog = { info: () => {} }
 
 const CLOSE_TIMEOUT_MS = 5_000
 /** How long a listener waits for a new stream's document name before it drops the stream. */
@@ -60,7 +76,7 @@ export function writeDocName(encoder: encoding.Encoder, name: string): void {
 
 export function readDocName(decoder: decoding.Decoder): string {
   const name = decoding.readVarString(decoder)
-  if (name.length === 0 || new TextEncoder().encode(name).length > BridgeLimits.maxDocNameBytes) {
+  if (name.length === 0 || utf8ToBytes(name).length > BridgeLimits.maxDocNameBytes) {
     throw new VivimError(ErrorCode.BadRequest, `a document name is 1-${BridgeLimits.maxDocNameBytes} bytes`)
   }
   return name
@@ -146,19 +162,20 @@ export class YjsSyncSession {
 export class YjsSync {
   private readonly c: YjsSyncComponents
   private readonly init: YjsSyncInit
-  private readonly log: Logger
+  private readonly log: YjsSyncLog
   private readonly sessions = new Set<YjsSyncSession>()
 
   constructor(components: YjsSyncComponents, init: YjsSyncInit) {
     this.c = components
     this.init = init
-    this.log = components.log ?? silentLogger
+    this.log = components.log ?? silent
   }
 
   /** Starts answering peers that dial the protocol. */
   async start(): Promise<void> {
     await this.c.node.handle(YJS_SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
       maxInboundStreams: this.init.maxInboundStreams ?? 32,
+      runOnLimitedConnection: this.init.runOnLimitedConnection ?? false,
     })
   }
 
@@ -170,7 +187,9 @@ export class YjsSync {
 
   /** Opens a sync of `doc`, named `name`, with `peer`. */
   async sync(peer: PeerId | Multiaddr, name: string, doc: Y.Doc): Promise<YjsSyncSession> {
-    const stream = await this.c.node.dialProtocol(peer, YJS_SYNC_PROTOCOL)
+    const stream = await this.c.node.dialProtocol(peer, YJS_SYNC_PROTOCOL, {
+      runOnLimitedConnection: this.init.runOnLimitedConnection ?? false,
+    })
     const encoder = encoding.createEncoder()
     writeDocName(encoder, name)
     return this.track(new YjsSyncSession(stream, doc, [encoding.toUint8Array(encoder)]))
@@ -179,15 +198,16 @@ export class YjsSync {
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     try {
       const frames = frameSource(stream)
+      let timer: ReturnType<typeof setTimeout> | undefined
       const first = await Promise.race([
         frames.next(),
-        new Promise<never>((_, fail) =>
-          setTimeout(
+        new Promise<never>((_, fail) => {
+          timer = setTimeout(
             () => fail(new VivimError(ErrorCode.BadRequest, 'no document name in time')),
             NAME_TIMEOUT_MS,
-          ).unref(),
-        ),
-      ])
+          )
+        }),
+      ]).finally(() => clearTimeout(timer))
       if (first.done) return
       const name = readDocName(decoding.createDecoder(first.value.subarray()))
       const doc = this.init.docs(name)
