@@ -28,7 +28,7 @@
  * @module @vivim/bridge
  */
 export { Backoff, type BackoffInit } from '@vivim/shared'
-export { YjsSync, type YjsSyncComponents, type YjsSyncInit, YjsSyncSession } from '@vivim/shared/mesh'
+export { SeenIds, YjsSync, type YjsSyncComponents, type YjsSyncInit, YjsSyncSession } from '@vivim/shared/mesh'
 export { type BridgeComponents, type BridgeInit, createBridge, VivimBridge } from './bridge.ts'
 export { dhtKey, selectVivimRecord, validateVivimRecord, verifiedRecord } from './dht-records.ts'
 export { countDhtRecords, localDhtValue } from './dht-store.ts'
@@ -41,7 +41,6 @@ export { BridgeMetrics, type MetricsServer, type MetricsServerInit, serveMetrics
 export { type BridgeLibp2p, type BridgeNodeInit, type BridgeServices, createBridgeNode } from './node.ts'
 export { parseOptions } from './options.ts'
 export { RecordMirror, type RecordMirrorComponents, type RecordMirrorInit, recordKeyCid } from './record-mirror.ts'
-export { SeenIds } from './seen-ids.ts'
 export { type BridgeStorage, identityOf, openStorage, type StorageInit } from './storage.ts'
 export { TopicBridge, type TopicBridgeComponents, type TopicBridgeInit, topicMatches } from './topic-bridge.ts'
 export { envelopeIdOf, gossipMessageId } from './topic-ids.ts'

@@ -44,13 +44,13 @@ import {
   type TopicEnvelope,
   validateEnvelopeAsync,
 } from '@vivim/shared'
+import { SeenIds } from '@vivim/shared/mesh'
 import type { EdgeCredentials } from './edge-credentials.ts'
 import { EdgeTopic } from './edge-topic.ts'
 import { type Logger, silentLogger } from './log.ts'
 import { MeshOutlet } from './mesh-outlet.ts'
 import type { BridgeMetrics } from './metrics.ts'
 import type { BridgeLibp2p } from './node.ts'
-import { SeenIds } from './seen-ids.ts'
 import type { TopicJournal } from './topic-journal.ts'
 
 /** What the topic bridge is given from outside. */

@@ -1,6 +1,6 @@
+import { SeenIds } from '@vivim/shared/mesh'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { VivimBridge } from '../src/bridge.ts'
-import { SeenIds } from '../src/seen-ids.ts'
 import { topicMatches } from '../src/topic-bridge.ts'
 import { dialAddress, startBridge, waitFor } from './helpers.ts'
 

@@ -17,4 +17,5 @@
  * @module @vivim/shared/mesh
  */
 export * from './message-id.ts'
+export * from './seen-ids.ts'
 export * from './yjs-sync.ts'

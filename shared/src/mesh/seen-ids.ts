@@ -1,7 +1,7 @@
 /**
- * The message ids a bridge has forwarded recently, so a message that comes
+ * The message ids a peer (a bridge, a browser) has handled recently, so a message that comes
  * back round (edge → mesh → another bridge → edge → …) is dropped instead of
- * forwarded again. Bounded by count: the oldest id is forgotten first. The
+ * forwarded or delivered again. Bounded by count: the oldest id is forgotten first. The
  * edge's topic rooms and Gossipsub's seen cache drop copies too; this set is
  * what keeps the two from feeding each other.
  *
