@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { decodeCapabilityText, ErrorCode, isTopic, VivimError } from '@vivim/shared'
 import type { BridgeInit } from './bridge.ts'
 import { type LogFormat, type LogLevel, LogLevels } from './log.ts'
+import { DEFAULT_RELAY_LIMIT, MAX_RELAY_DURATION_MS } from './node.ts'
 
 export interface CliOptions {
   help: boolean
@@ -33,7 +34,9 @@ export const FLAGS: Record<string, Flag> = {
     type: 'string',
     multiple: true,
     env: 'VIVIM_BRIDGE_LISTEN',
-    default: '/ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/tcp/4002/ws',
+    // WebRTC-direct is on by default: without it a browser on an https page reaches a bridge only
+    // through WSS, which takes a domain and a certificate.
+    default: '/ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/tcp/4002/ws,/ip4/0.0.0.0/udp/4003/webrtc-direct',
     help: 'multiaddr to listen on',
   },
   announce: { type: 'string', multiple: true, env: 'VIVIM_BRIDGE_ANNOUNCE', help: 'multiaddr to tell peers to dial' },
@@ -80,6 +83,24 @@ export const FLAGS: Record<string, Flag> = {
     default: '200',
     help: 'most open connections',
   },
+  'relay-limit': {
+    type: 'boolean',
+    env: 'VIVIM_BRIDGE_RELAY_LIMIT',
+    default: 'true',
+    help: 'limit each relayed connection (--no-relay-limit relays without one)',
+  },
+  'relay-limit-duration': {
+    type: 'string',
+    env: 'VIVIM_BRIDGE_RELAY_LIMIT_DURATION',
+    default: String(DEFAULT_RELAY_LIMIT.durationMs),
+    help: 'ms a relayed connection may stay open',
+  },
+  'relay-limit-data': {
+    type: 'string',
+    env: 'VIVIM_BRIDGE_RELAY_LIMIT_DATA',
+    default: String(DEFAULT_RELAY_LIMIT.dataBytes),
+    help: 'bytes a relayed connection may carry, both ways together',
+  },
   'log-format': {
     type: 'string',
     env: 'VIVIM_BRIDGE_LOG_FORMAT',
@@ -93,7 +114,7 @@ export function helpText(): string {
   const rows = Object.entries(FLAGS).map(([name, f]) => {
     const flag = `--${name}${f.type === 'string' ? ' <value>' : ''}`
     const more = [f.multiple ? 'repeatable' : '', f.env ? `env ${f.env}` : '', f.default ? `default ${f.default}` : '']
-    return `  ${flag.padEnd(28)} ${f.help}${more.some(Boolean) ? ` (${more.filter(Boolean).join('; ')})` : ''}`
+    return `  ${flag.padEnd(32)} ${f.help}${more.some(Boolean) ? ` (${more.filter(Boolean).join('; ')})` : ''}`
   })
   return [
     'vivim-bridge: a libp2p peer of the VIVIM mesh, joined to an edge',
@@ -142,8 +163,25 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, isTty = fal
     if (!['true', 'false', '1', '0'].includes(raw)) bad(`--${name} is true or false, not ${raw}`)
     return raw === 'true' || raw === '1'
   }
-  const maxConnections = Number(text('max-connections'))
-  if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) bad('--max-connections is a positive integer')
+  const count = (name: string, max = Number.MAX_SAFE_INTEGER): number => {
+    const n = Number(text(name))
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+      bad(`--${name} is a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}`)
+    }
+    return n
+  }
+  const given = (name: string): boolean => {
+    const variable = (FLAGS[name] as Flag).env
+    return values[name] !== undefined || env[variable] !== undefined
+  }
+  const maxConnections = count('max-connections')
+  const relayLimited = flag('relay-limit')
+  if (!relayLimited && (given('relay-limit-duration') || given('relay-limit-data'))) {
+    bad('--no-relay-limit relays without a limit: leave out --relay-limit-duration and --relay-limit-data')
+  }
+  const relayLimit = relayLimited
+    ? { durationMs: count('relay-limit-duration', MAX_RELAY_DURATION_MS), dataBytes: count('relay-limit-data') }
+    : null
   const level = text('log-level') as LogLevel
   if (!LogLevels.includes(level)) bad(`--log-level is one of ${LogLevels.join(', ')}`)
   const format = (text('log-format') ?? (isTty ? 'pretty' : 'json')) as LogFormat
@@ -172,6 +210,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, isTty = fal
       bootstrap: list('bootstrap'),
       mdns: flag('mdns'),
       maxConnections,
+      relayLimit,
       dataDir: dataDir === 'memory' ? null : dataDir,
       edgeUrl,
       edgeTokens,
