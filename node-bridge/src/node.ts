@@ -49,6 +49,11 @@ import { gossipFastMessageId, gossipMessageId } from './topic-ids.ts'
 /**
  * Limits of each connection relayed through the bridge (circuit relay v2). A field left out keeps
  * libp2p's default (`DEFAULT_RELAY_LIMIT`).
+ *
+ * @example
+ * ```ts
+ * await createBridge({ ...init, relayLimit: { durationMs: 30 * 60_000, dataBytes: 64 * 1024 * 1024 } })
+ * ```
  */
 export interface RelayLimit {
   /** How long a relayed connection may stay open, ms (1 to `MAX_RELAY_DURATION_MS`). */
@@ -85,9 +90,10 @@ export interface BridgeNodeInit {
   /** Most circuit-relay reservations this node holds for other peers. */
   maxRelayReservations?: number
   /**
-   * Limits of each relayed connection; `null` relays without a limit. A limited connection runs
-   * only the protocols that opt into it (identify, ping, the WebRTC upgrade's signalling), so
-   * browsers whose WebRTC upgrade fails can use the relayed connection for more only when it is lifted.
+   * Limits of each relayed connection; libp2p's when absent, none when `null`. Over a limited
+   * connection libp2p runs only the protocols that opt into it (identify, ping, the WebRTC
+   * upgrade's signalling): a browser whose WebRTC upgrade fails keeps little else unless the limit
+   * is raised or lifted.
    */
   relayLimit?: RelayLimit | null
 }
@@ -111,6 +117,12 @@ export const MDNS_SERVICE_TAG = '_vivim-bridge._udp.local'
 /**
  * How the relay server applies `limit`: libp2p's defaults when it is absent, none when it is `null`.
  * Throws `bad_request` for a value the relay cannot enforce.
+ *
+ * @example
+ * ```ts
+ * relayLimitOptions({ dataBytes: 1_048_576 }) // { defaultDataLimit: 1048576n }
+ * relayLimitOptions(null) // { applyDefaultLimit: false }
+ * ```
  */
 export function relayLimitOptions(limit: RelayLimit | null | undefined): ServerReservationStoreInit {
   if (limit === null) return { applyDefaultLimit: false }
@@ -153,7 +165,8 @@ function noiseDiallingBySpec(): ReturnType<typeof noise> {
         if (secured.streamMuxer === undefined || theirs.length === 0) return secured
         const ours = components.upgrader.getStreamMuxers()
         const first = [...ours.keys()].find((protocol) => theirs.includes(protocol))
-        return { ...secured, streamMuxer: (first === undefined ? undefined : ours.get(first)) ?? secured.streamMuxer }
+        const muxer = first === undefined ? undefined : ours.get(first)
+        return muxer === undefined ? secured : { ...secured, streamMuxer: muxer }
       },
     }
   }
