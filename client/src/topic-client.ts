@@ -139,6 +139,13 @@ function toMessage(cursor: number, e: TopicEnvelope): TopicMessage {
   }
 }
 
+/** What the edge answers a publish: the message's id, its cursor in the topic, and whether it had it already. */
+export interface PublishResult {
+  id: string
+  cursor: number
+  duplicate: boolean
+}
+
 /** Signs `data` as `author` and publishes it; resolves once the edge has stored it. */
 export async function publishTopic(
   edgeHttpUrl: string,
@@ -146,13 +153,24 @@ export async function publishTopic(
   topic: string,
   data: Uint8Array | string,
   token?: TokenSource,
-): Promise<{ id: string; cursor: number; duplicate: boolean }> {
+): Promise<PublishResult> {
   const payload = typeof data === 'string' ? new TextEncoder().encode(data) : data
-  const envelope = createEnvelope(author, { topic, payload })
+  return publishEnvelope(edgeHttpUrl, createEnvelope(author, { topic, payload }), token)
+}
+
+/**
+ * Publishes an envelope already signed (by this app, or received from elsewhere: its signature
+ * is what the edge checks); resolves once the edge has stored it.
+ */
+export async function publishEnvelope(
+  edgeHttpUrl: string,
+  envelope: TopicEnvelope,
+  token?: TokenSource,
+): Promise<PublishResult> {
   const res = await request(
-    `${edgeHttpUrl}/v1/topics/${encodeURIComponent(topic)}`,
+    `${edgeHttpUrl}/v1/topics/${encodeURIComponent(envelope.topic)}`,
     { method: 'POST', body: encodeEnvelope(envelope) as Uint8Array<ArrayBuffer> },
     token,
   )
-  return (await res.json()) as { id: string; cursor: number; duplicate: boolean }
+  return (await res.json()) as PublishResult
 }

@@ -22,6 +22,7 @@ import {
   type Identity,
   issueCapability,
   resourceCovers,
+  type TopicEnvelope,
   type VerifiedCapability,
   VivimError,
   verifyCapability,
@@ -31,7 +32,14 @@ import { type DocProviderInit, VivimDocProvider } from './doc-provider.ts'
 import { edgeUrls, request, type TokenSource } from './http.ts'
 import { keepOffline } from './offline.ts'
 import { RecordsClient } from './records-client.ts'
-import { publishTopic, type SubscribeOptions, type TopicMessage, TopicSubscription } from './topic-client.ts'
+import {
+  type PublishResult,
+  publishEnvelope,
+  publishTopic,
+  type SubscribeOptions,
+  type TopicMessage,
+  TopicSubscription,
+} from './topic-client.ts'
 
 /** How a `VivimClient` reaches the edge and signs its credentials. */
 export interface VivimClientInit {
@@ -142,8 +150,13 @@ export class VivimClient {
   }
 
   /** Signs a message with this identity and publishes it over HTTP. */
-  async publish(topic: string, data: Uint8Array | string): Promise<{ id: string; cursor: number; duplicate: boolean }> {
+  async publish(topic: string, data: Uint8Array | string): Promise<PublishResult> {
     return publishTopic(this.urls.http, this.requireIdentity(), topic, data, this.tokenFor(`topic:${topic}`))
+  }
+
+  /** Publishes an envelope already signed (the mesh peer sends one envelope both to the mesh and here). */
+  async publishEnvelope(envelope: TopicEnvelope): Promise<PublishResult> {
+    return publishEnvelope(this.urls.http, envelope, this.tokenFor(`topic:${envelope.topic}`))
   }
 
   /** The seed's `grant({ resource, actions, expiresAt, to })`, with this identity's own grant as proof when it has one. */

@@ -22,15 +22,16 @@ const QUIET = [
 /** Where the Chromium in use lives, for the test's log. */
 export let chromiumSource = ''
 
-export async function launchChromium(): Promise<Browser> {
+/** Starts Chromium with the quiet flags and `extraArgs`. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   const system = process.env.CHROMIUM_PATH ?? SYSTEM_PATHS.find((path) => existsSync(path))
   if (system !== undefined) {
     chromiumSource = system
-    return chromium.launch({ executablePath: system, args: QUIET })
+    return chromium.launch({ executablePath: system, args: [...QUIET, ...extraArgs] })
   }
   const { default: packaged } = await import('@sparticuz/chromium')
   packaged.setGraphicsMode = false
   const executablePath = await packaged.executablePath()
   chromiumSource = `@sparticuz/chromium (${executablePath})`
-  return chromium.launch({ executablePath, args: [...packaged.args, ...QUIET] })
+  return chromium.launch({ executablePath, args: [...packaged.args, ...QUIET, ...extraArgs] })
 }

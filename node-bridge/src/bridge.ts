@@ -16,6 +16,7 @@
  */
 import type { PeerId } from '@libp2p/interface'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import { YjsSync } from '@vivim/shared/mesh'
 import * as Y from 'yjs'
 import { countDhtRecords } from './dht-store.ts'
 import { EdgeCredentials } from './edge-credentials.ts'
@@ -27,7 +28,6 @@ import { RecordMirror } from './record-mirror.ts'
 import { type BridgeStorage, openStorage } from './storage.ts'
 import { TopicBridge } from './topic-bridge.ts'
 import { TopicJournal } from './topic-journal.ts'
-import { YjsSync } from '@vivim/shared/mesh'
 
 /** How to run a bridge: its libp2p node, where it keeps state, and the edge it joins. */
 export interface BridgeInit extends BridgeNodeInit {

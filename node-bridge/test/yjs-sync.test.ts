@@ -1,11 +1,11 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { MessageType, YJS_SYNC_PROTOCOL } from '@vivim/shared'
+import { writeDocName, YjsSync } from '@vivim/shared/mesh'
 import * as lp from 'it-length-prefixed'
 import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { VivimBridge } from '../src/bridge.ts'
-import { writeDocName, YjsSync } from '@vivim/shared/mesh'
 import { dialAddress, startBridge, waitFor } from './helpers.ts'
 import { createPlainNode } from './plain-node.ts'
 

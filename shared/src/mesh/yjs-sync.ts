@@ -185,11 +185,16 @@ export class YjsSync {
     await Promise.all([...this.sessions].map((s) => s.close()))
   }
 
-  /** Opens a sync of `doc`, named `name`, with `peer`. */
-  async sync(peer: PeerId | Multiaddr, name: string, doc: Y.Doc): Promise<YjsSyncSession> {
-    const stream = await this.c.node.dialProtocol(peer, YJS_SYNC_PROTOCOL, {
-      runOnLimitedConnection: this.init.runOnLimitedConnection ?? false,
-    })
+  /**
+   * Opens a sync of `doc`, named `name`, with `peer`; given a connection, over that one (a peer
+   * reached both through a relay and over WebRTC is synced over the path its caller chose).
+   */
+  async sync(peer: PeerId | Multiaddr | Connection, name: string, doc: Y.Doc): Promise<YjsSyncSession> {
+    const options = { runOnLimitedConnection: this.init.runOnLimitedConnection ?? false }
+    const stream =
+      'newStream' in peer
+        ? await peer.newStream(YJS_SYNC_PROTOCOL, options)
+        : await this.c.node.dialProtocol(peer, YJS_SYNC_PROTOCOL, options)
     const encoder = encoding.createEncoder()
     writeDocName(encoder, name)
     return this.track(new YjsSyncSession(stream, doc, [encoding.toUint8Array(encoder)]))
