@@ -40,6 +40,6 @@ export {
   type MeshTopicsInit,
 } from './mesh-topics.ts'
 export { createMeshNode, type MeshLibp2p, type MeshPeerInit, type MeshServices } from './node.ts'
-export { bestPath, type MeshPath, MeshPaths, pathOf } from './paths.ts'
+export { bestConnection, type MeshPath, MeshPaths, pathOf } from './paths.ts'
 export { MeshPeer, type MeshPeerComponents } from './peer.ts'
 export { announce, findPeers, rendezvousKey } from './rendezvous.ts'

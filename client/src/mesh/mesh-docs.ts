@@ -17,11 +17,11 @@
  * joined.leave()
  * ```
  */
-import type { PeerId, PeerInfo } from '@libp2p/interface'
+import type { PeerInfo } from '@libp2p/interface'
 import type { YjsSync } from '@vivim/shared/mesh'
 import type * as Y from 'yjs'
 import type { MeshLibp2p } from './node.ts'
-import { bestPath, type MeshPaths, pathOf } from './paths.ts'
+import type { MeshPaths } from './paths.ts'
 import { announce, findPeers } from './rendezvous.ts'
 
 /** The parts documents run on. */
@@ -109,7 +109,7 @@ export class MeshDocs {
     if (joined === undefined || joined.sessions.has(key)) return
     const relayed = peer.multiaddrs.filter((a) => a.toString().includes('/p2p-circuit'))
     await this.c.paths.connect(peer.id, relayed)
-    const connection = this.bestConnection(peer.id)
+    const connection = this.c.paths.connection(peer.id)
     if (connection === undefined || joined.sessions.has(key)) return
     const session = await this.c.sync.sync(connection, name, joined.doc)
     joined.sessions.set(key, session)
@@ -118,11 +118,5 @@ export class MeshDocs {
       if (this.joined.get(name) !== joined) return
       setTimeout(() => void this.syncWith(name, peer).catch((e) => this.c.onError?.(e as Error)), RESYNC_MS)
     })
-  }
-
-  private bestConnection(peer: PeerId) {
-    const connections = this.c.node.getConnections(peer).filter((c) => c.status === 'open')
-    const best = bestPath(connections)
-    return connections.find((c) => pathOf(c) === best)
   }
 }

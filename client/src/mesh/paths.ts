@@ -10,6 +10,13 @@
  * upgrade, and again whenever its last connection closes, until the app lets
  * it go; `path` says which one is in use.
  *
+ * The side that answers a failed upgrade has the opposite problem: js-libp2p
+ * reports its WebRTC connection open as soon as the signalling is done,
+ * before ICE has connected, and that connection may never carry a byte. So a
+ * WebRTC connection counts as a path only once identify has completed over
+ * it (libp2p runs identify on every new connection); until then the relay
+ * is the path.
+ *
  * @example
  * ```ts
  * const paths = new MeshPaths(node, { webRTC: true })
@@ -17,7 +24,7 @@
  * paths.path(peerId)
  * ```
  */
-import type { Connection, PeerId } from '@libp2p/interface'
+import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { MeshLibp2p } from './node.ts'
 
@@ -41,11 +48,16 @@ export function pathOf(connection: Pick<Connection, 'remoteAddr'>): MeshPath {
   return 'direct'
 }
 
-/** The best path among a peer's open connections. */
-export function bestPath(connections: readonly Pick<Connection, 'remoteAddr' | 'status'>[]): MeshPath {
-  const open = connections.filter((c) => c.status === 'open').map(pathOf)
-  for (const path of ['webrtc', 'direct', 'relay'] as const) if (open.includes(path)) return path
-  return 'none'
+/** The best of `connections` (open ones only): WebRTC, then a direct transport, then the relay. */
+export function bestConnection<C extends Pick<Connection, 'remoteAddr' | 'status'>>(
+  connections: readonly C[],
+): C | undefined {
+  const open = connections.filter((c) => c.status === 'open')
+  for (const path of ['webrtc', 'direct', 'relay'] as const) {
+    const found = open.find((c) => pathOf(c) === path)
+    if (found) return found
+  }
+  return undefined
 }
 
 /** A peer this browser keeps a connection to, and the relayed addresses it was found at. */
@@ -62,9 +74,19 @@ export class MeshPaths {
   private readonly wanted = new Map<string, Wanted>()
   private readonly onChange: (peer: PeerId, path: MeshPath) => void
   private readonly onError: (error: Error) => void
-  private readonly onClose = (event: CustomEvent<Connection>) => this.closed(event.detail)
-  private readonly onOpen = (event: CustomEvent<Connection>) =>
-    this.onChange(event.detail.remotePeer, this.path(event.detail.remotePeer))
+  /** WebRTC connections identify has completed over: the ones that carry data. */
+  private readonly identified = new Set<string>()
+  private readonly onClose = (event: CustomEvent<Connection>) => {
+    this.identified.delete(event.detail.id)
+    this.closed(event.detail)
+  }
+  private readonly onOpen = (event: CustomEvent<Connection>) => this.changed(event.detail.remotePeer)
+  private readonly onIdentify = (event: CustomEvent<IdentifyResult>) => {
+    const { connection } = event.detail
+    if (pathOf(connection) !== 'webrtc' || connection.status !== 'open') return
+    this.identified.add(connection.id)
+    this.changed(connection.remotePeer)
+  }
 
   constructor(
     node: MeshLibp2p,
@@ -81,11 +103,19 @@ export class MeshPaths {
     this.onError = init.onError ?? (() => {})
     node.addEventListener('connection:close', this.onClose)
     node.addEventListener('connection:open', this.onOpen)
+    node.addEventListener('peer:identify', this.onIdentify)
   }
 
   /** The path in use to `peer` now. */
   path(peer: PeerId): MeshPath {
-    return bestPath(this.node.getConnections(peer))
+    const best = this.connection(peer)
+    return best === undefined ? 'none' : pathOf(best)
+  }
+
+  /** The connection to open streams to `peer` on: the best one that carries data. */
+  connection(peer: PeerId): Connection | undefined {
+    const usable = this.node.getConnections(peer).filter((c) => pathOf(c) !== 'webrtc' || this.identified.has(c.id))
+    return bestConnection(usable)
   }
 
   /**
@@ -102,7 +132,14 @@ export class MeshPaths {
     if (this.webRTC) {
       const webrtc = wanted.addrs.map((a) => a.encapsulate('/webrtc'))
       try {
-        await this.node.dial(webrtc, { signal: AbortSignal.timeout(UPGRADE_TIMEOUT_MS) })
+        // libp2p may answer with the relayed connection when ICE fails (it dials the peer's known addresses too).
+        const connection = await this.node.dial(webrtc, {
+          signal: AbortSignal.timeout(UPGRADE_TIMEOUT_MS),
+          // Relayed already: dial anyway, or libp2p answers with the relayed connection.
+          force: before === 'relay',
+        })
+        if (pathOf(connection) !== 'webrtc')
+          this.onError(new Error(`no WebRTC to ${peer}: the upgrade did not complete`))
       } catch (error) {
         // The upgrade failed: the relay is the path (below).
         this.onError(new Error(`no WebRTC to ${peer}: ${(error as Error).message}`, { cause: error }))
@@ -110,9 +147,8 @@ export class MeshPaths {
     }
     if (this.path(peer) === 'none') await this.node.dial(wanted.addrs)
     wanted.attempt = 0
-    const path = this.path(peer)
-    this.onChange(peer, path)
-    return path
+    this.changed(peer)
+    return this.path(peer)
   }
 
   /** Stops keeping a connection to `peer` (its open connections stay until libp2p prunes them). */
@@ -128,11 +164,16 @@ export class MeshPaths {
     this.wanted.clear()
     this.node.removeEventListener('connection:close', this.onClose)
     this.node.removeEventListener('connection:open', this.onOpen)
+    this.node.removeEventListener('peer:identify', this.onIdentify)
+  }
+
+  private changed(peer: PeerId): void {
+    this.onChange(peer, this.path(peer))
   }
 
   private closed(connection: Connection): void {
     const peer = connection.remotePeer
-    this.onChange(peer, this.path(peer))
+    this.changed(peer)
     const wanted = this.wanted.get(peer.toString())
     if (wanted === undefined || this.path(peer) !== 'none' || wanted.timer !== undefined) return
     const delay = REDIAL_DELAYS_MS[Math.min(wanted.attempt, REDIAL_DELAYS_MS.length - 1)] as number
