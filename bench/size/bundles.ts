@@ -46,8 +46,8 @@ export const BUNDLES: readonly Bundle[] = [
     // fail the bench; a jump past 320 KB means something new came in (a Node polyfill, a second crypto
     // library, another transport or service, the DHT in server mode) and should be looked at first.
     // Not tighter: ~118 KB (minified) of it are duplicate copies npm nested in this install, which a
-    // lockfile refresh can add to or remove. Kept apart from the 40 KB above: an app
-    // that imports only `@vivim/client` pays none of this.
+    // lockfile refresh can add to or remove. Kept apart from the 40 KB above: an app that imports
+    // only `@vivim/client` pays none of this.
     budgetKb: 320,
     withoutLibp2p: false,
   },
