@@ -79,6 +79,8 @@ type Handler = (message: MeshTopicMessage) => void
 export class MeshTopics {
   /** Copies dropped because the message had been handed on already (it came both ways). */
   duplicates = 0
+  /** Mesh messages rejected: not an envelope, a bad signature, or another topic's (each costs its sender score). */
+  rejected = 0
   private readonly c: MeshTopicsComponents
   private readonly init: MeshTopicsInit
   private readonly seen: SeenIds
@@ -101,7 +103,11 @@ export class MeshTopics {
       handlers = new Set()
       this.handlers.set(topic, handlers)
       const { pubsub, edge } = this.c
-      pubsub.topicValidators.set(topic, (_peer, message) => validate(message))
+      pubsub.topicValidators.set(topic, async (_peer, message) => {
+        const verdict = await validate(message)
+        if (verdict === TopicValidatorResult.Reject) this.rejected++
+        return verdict
+      })
       pubsub.subscribe(topic)
       if (edge) {
         const onError = (error: VivimError) => this.c.onError?.(error)

@@ -23,7 +23,7 @@ import { identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
 import { type KadDHT, kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
-import { webRTC, webRTCDirect } from '@libp2p/webrtc'
+import { type WebRTCTransportInit, webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { Limits, VIVIM_DHT_PROTOCOL } from '@vivim/shared'
 import { gossipMessageIdAsync } from '@vivim/shared/mesh'
@@ -39,7 +39,7 @@ export interface MeshPeerInit {
    */
   webRTC?: boolean
   /** STUN and TURN servers for WebRTC, as for `RTCPeerConnection`. */
-  rtcConfiguration?: RTCConfiguration
+  rtcConfiguration?: WebRTCTransportInit['rtcConfiguration']
   /**
    * Dial and accept private and loopback addresses (a LAN, or one machine in development). Off by
    * default, as in libp2p: a page should not probe the user's network.
