@@ -22,6 +22,7 @@ import { notFound } from './http/not-found.ts'
 import type { AppEnv } from './http/types.ts'
 import { indexer } from './indexer/app.ts'
 import { relay } from './relay/app.ts'
+import { versions } from './relay/versions-app.ts'
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -47,6 +48,7 @@ export function createApp(): Hono<AppEnv> {
   })
   app.route('/', access)
   app.route('/', relay)
+  app.route('/', versions)
   app.route('/', indexer)
   app.route('/', federation)
   app.route('/', bridge)

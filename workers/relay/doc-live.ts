@@ -51,6 +51,8 @@ export interface LiveDocInit {
   readonly onFlushed: (update: Uint8Array, origin: string | null) => void
   /** Who writes the update being applied, for the schema guard's rules. */
   readonly writer: WriterOf
+  /** Compaction folded the log into `state`, the whole document: a moment worth keeping (a version). */
+  readonly onCompacted?: (state: Uint8Array) => void
 }
 
 export class LiveDoc {
@@ -117,6 +119,8 @@ export class LiveDoc {
 
   /** Replaces the log with a snapshot of the document. */
   compact(): void {
-    this.store.compact(Y.encodeStateAsUpdate(this.get().doc))
+    const state = Y.encodeStateAsUpdate(this.get().doc)
+    this.store.compact(state)
+    this.init.onCompacted?.(state)
   }
 }

@@ -29,10 +29,13 @@ import {
 import * as Y from 'yjs'
 import { ownerFromName } from '../auth/resource-owner.ts'
 import { edgeEvents } from '../extensions/events.ts'
+import type { Access } from '../http/access.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { ClientOwners, ownerKey } from './client-owners.ts'
 import { applyIncoming, type Refusal } from './doc-apply.ts'
 import { LiveDoc, type RemoteState } from './doc-live.ts'
+import { restoreUpdate } from './doc-restore.ts'
+import { DocVersions, type VersionInfo } from './doc-versions.ts'
 import { type Handover, HandoverJournal } from './handover-journal.ts'
 import { RefusedWriters } from './refused-writers.ts'
 import { Room } from './room.ts'
@@ -57,6 +60,7 @@ export class DocRoom extends Room<DocMessage> {
   /** Updates in a row each socket sent that depended on content the room lacks. */
   private readonly incomplete = new WeakMap<WebSocket, number>()
   private readonly refusedWriters = new RefusedWriters()
+  private readonly versions: DocVersions
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -66,7 +70,9 @@ export class DocRoom extends Room<DocMessage> {
         this.broadcast(encodeSyncUpdate(update))
       },
       writer: () => this.writer(),
+      onCompacted: (state) => this.versions.take('compaction', state),
     })
+    this.versions = new DocVersions(ctx)
     this.clients = new ClientOwners(ctx.storage.sql, ctx.getWebSockets())
     this.presence = new RoomPresence(() => ctx.getWebSockets(), {
       foreign: (ws, ids) => this.clients.foreign(ids, ownerKey(socketState(ws))),
@@ -250,6 +256,7 @@ export class DocRoom extends Room<DocMessage> {
     }
     this.clients.claim(applied.written, key)
     this.live.add(applied.effective)
+    this.versions.wrote(writer.did)
     return applied.incomplete ? 'incomplete' : 'complete'
   }
 
@@ -288,8 +295,64 @@ export class DocRoom extends Room<DocMessage> {
     this.ctx.waitUntil(this.journal.deliver(seq, handover).catch(() => {}))
   }
 
-  protected override onAlarm(): Promise<void> {
-    return this.journal.retry()
+  protected override async onAlarm(): Promise<void> {
+    await this.journal.retry()
+    if (await this.versions.quietSpellOver()) this.takeVersion('quiet')
+  }
+
+  /** Keeps the document as it is now (flushed first) as a version. */
+  private takeVersion(reason: 'quiet' | 'named' | 'before-restore', name: string | null = null): VersionInfo | null {
+    this.live.flush()
+    return this.versions.take(reason, Y.encodeStateAsUpdate(this.live.get().doc), name)
+  }
+
+  /** Version history (`doc-versions.ts`): a named version of the document as it is now. */
+  saveVersion(docId: string, name: string): Promise<Settled<VersionInfo>> {
+    return settle(() => {
+      this.live.store.bindDocId(docId)
+      return this.takeVersion('named', name) as VersionInfo
+    })
+  }
+
+  /** The versions kept, newest first. */
+  listVersions(docId: string): Promise<Settled<VersionInfo[]>> {
+    return settle(() => {
+      this.live.store.bindDocId(docId)
+      return this.versions.list()
+    })
+  }
+
+  /** A version's state, as a Yjs update from nothing. */
+  versionState(docId: string, id: number): Promise<Settled<Uint8Array>> {
+    return settle(() => {
+      this.live.store.bindDocId(docId)
+      const state = this.versions.state(id)
+      if (state === null) throw new VivimError(ErrorCode.NotFound, `no version ${id} is kept`)
+      return state
+    })
+  }
+
+  /**
+   * Restores a version as a new change (`doc-restore.ts`) written by `access` (an owner or admin),
+   * after keeping what it replaces as a version; every socket receives it once stored.
+   */
+  restoreVersion(docId: string, id: number, access: Access): Promise<Settled<VersionInfo | null>> {
+    return settle(() => {
+      this.live.store.bindDocId(docId)
+      const state = this.versions.state(id)
+      if (state === null) throw new VivimError(ErrorCode.NotFound, `no version ${id} is kept`)
+      const before = this.takeVersion('before-restore')
+      const { doc, type } = this.live.get()
+      // The schema checks a restore, no one's rules: it brings back what passed them, others' messages too.
+      const writer = admittedState(PEER_ACCESS)
+      const written = this.write(writer, restoreUpdate(Y.encodeStateAsUpdate(doc), state, type))
+      this.clients.release(ownerKey(writer))
+      this.versions.wrote(access.did)
+      if (typeof written !== 'string')
+        throw new VivimError(ErrorCode.Forbidden, `the restore was refused: ${written.reason}`)
+      this.live.flush()
+      return before
+    })
   }
 
   /** A socket left: its awareness states go, and the others are told. */
