@@ -40,6 +40,7 @@ import {
   type TopicMessage,
   TopicSubscription,
 } from './topic-client.ts'
+import { DocVersions } from './versions.ts'
 
 /** How a `VivimClient` reaches the edge and signs its credentials. */
 export interface VivimClientInit {
@@ -147,6 +148,11 @@ export class VivimClient {
     const url = `${this.urls.ws}/v1/topics/${encodeURIComponent(topic)}`
     const subscription = new TopicSubscription(url, this.tokenFor(`topic:${topic}`), handler, options)
     return () => subscription.stop()
+  }
+
+  /** The version history of document `docId`: list, preview, name, restore (`versions.ts`). */
+  versions(docId: string): DocVersions {
+    return new DocVersions(this.urls.http, docId, this.tokenFor(`doc:${docId}`))
   }
 
   /** Signs a message with this identity and publishes it over HTTP. */

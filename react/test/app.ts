@@ -15,6 +15,7 @@ import {
   useRecord,
   useSyncState,
   useTopic,
+  useVersions,
   VivimProvider,
 } from '../src/index.ts'
 
@@ -33,8 +34,10 @@ function Room() {
   const [me, setMe] = usePresence<Presence>(docId)
   const others = useOthers<Presence>(docId)
   const [heard, setHeard] = useState<string[]>([])
+  const [preview, setPreview] = useState('')
   const { messages, publish } = useTopic(topic, (m) => setHeard((before) => [...before, m.text()]), { cursor: 0 })
   const { record, loading, refresh } = useRecord(recordKey)
+  const history = useVersions(docId)
   useEffect(() => setMe({ name: 'browser' }), [setMe])
   return h(
     'main',
@@ -49,6 +52,34 @@ function Room() {
     h('button', { type: 'button', id: 'write', onClick: () => doc.getMap('note').set('text', 'from react') }, 'write'),
     h('button', { type: 'button', id: 'publish', onClick: () => void publish('hello node') }, 'publish'),
     h('button', { type: 'button', id: 'refresh', onClick: () => void refresh() }, 'refresh'),
+    h('ul', { id: 'versions' }, ...history.versions.map((v) => h('li', { key: v.id }, v.name ?? v.reason))),
+    h('button', { type: 'button', id: 'save-version', onClick: () => void history.save('checkpoint') }, 'save'),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'restore-checkpoint',
+        onClick: () => {
+          const checkpoint = history.versions.find((v) => v.name === 'checkpoint')
+          if (checkpoint) void history.restore(checkpoint.id)
+        },
+      },
+      'restore',
+    ),
+    h('p', { id: 'preview' }, preview),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'preview-checkpoint',
+        onClick: () => {
+          const checkpoint = history.versions.find((v) => v.name === 'checkpoint')
+          if (checkpoint)
+            void history.preview(checkpoint.id).then((d) => setPreview(String(d.getMap('note').get('text') ?? '')))
+        },
+      },
+      'preview',
+    ),
   )
 }
 

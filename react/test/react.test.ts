@@ -59,7 +59,7 @@ const names = (provider: VivimDocProvider) =>
     .map(([, state]) => state.name as string)
 
 describe('@vivim/react in Chromium', () => {
-  it('shares a document, presence, a topic and a record with a Node client, and lets go on unmount', async () => {
+  it('shares a document, presence, a topic, a record and version history with a Node client, and lets go on unmount', async () => {
     const me = generateIdentity()
     const node = new VivimClient({ edge, identity: me, token: null })
     const docId = `notes:react-${crypto.randomUUID()}`
@@ -81,6 +81,18 @@ describe('@vivim/react in Chromium', () => {
     await expect.poll(() => page.textContent('#note')).toBe('from node')
     await page.click('#write')
     await expect.poll(() => provider.doc.getMap('note').get('text')).toBe('from react')
+
+    // Version history: a named version, previewed, then restored as a change both clients receive.
+    await page.click('#save-version')
+    await expect.poll(() => page.locator('#versions li').allTextContents()).toEqual(['checkpoint'])
+    await page.click('#preview-checkpoint')
+    await expect.poll(() => page.textContent('#preview')).toBe('from react')
+    provider.doc.getMap('note').set('text', 'after the checkpoint')
+    await expect.poll(() => page.textContent('#note')).toBe('after the checkpoint')
+    await page.click('#restore-checkpoint')
+    await expect.poll(() => page.textContent('#note')).toBe('from react')
+    await expect.poll(() => provider.doc.getMap('note').get('text')).toBe('from react')
+    await expect.poll(() => page.locator('#versions li').allTextContents()).toEqual(['before-restore', 'checkpoint'])
 
     // Presence, both ways.
     await expect.poll(() => page.locator('#others li').allTextContents()).toEqual(['node'])
