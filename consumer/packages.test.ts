@@ -60,7 +60,8 @@ describe('the published packages', () => {
         expect(existsSync(join(ROOT, dir, js)), `${m.name} ${entry} ${js}`).toBe(true)
       }
     }
-    expect(Object.keys(publishedManifest(manifest('client')).exports)).toEqual(['.', './e2e', './node'])
+    expect(Object.keys(publishedManifest(manifest('client')).exports)).toEqual(['.', './e2e', './node', './mesh'])
+    expect(Object.keys(publishedManifest(manifest('shared')).exports)).toEqual(['.', './mesh'])
     expect(publishedManifest(manifest('node-bridge')).bin).toEqual({ 'vivim-bridge': './dist/cli.js' })
     expect(publishedManifest(manifest('react')).peerDependencies).toHaveProperty('react')
   })
