@@ -2,7 +2,7 @@
  * `npm start`: the whole local system in one command. Builds the demo, runs
  * the edge under `wrangler dev` (Miniflare, http://127.0.0.1:8787, development
  * mode) and, once it answers, a libp2p bridge joined to it (TCP 4001,
- * WebSockets 4002, metrics at http://127.0.0.1:9464/metrics, its key and
+ * WebSockets 4002, WebRTC-direct UDP 4003, metrics at http://127.0.0.1:9464/metrics, its key and
  * records in `.wrangler/bridge`). Ctrl-C stops both. `VIVIM_START_BRIDGE=0`
  * runs the edge alone.
  */
@@ -59,7 +59,7 @@ run('edge', [join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev'
 if (process.env.VIVIM_START_BRIDGE !== '0' && (await edgeAnswers())) {
   run('bridge', [join(ROOT, 'node-bridge', 'src', 'cli.ts')], {
     VIVIM_EDGE_URL: EDGE,
-    VIVIM_BRIDGE_LISTEN: '/ip4/127.0.0.1/tcp/4001,/ip4/127.0.0.1/tcp/4002/ws',
+    VIVIM_BRIDGE_LISTEN: '/ip4/127.0.0.1/tcp/4001,/ip4/127.0.0.1/tcp/4002/ws,/ip4/127.0.0.1/udp/4003/webrtc-direct',
     VIVIM_BRIDGE_DATA_DIR: join(ROOT, '.wrangler', 'bridge'),
     VIVIM_BRIDGE_TOPICS: process.env.VIVIM_BRIDGE_TOPICS ?? '*',
     VIVIM_BRIDGE_MDNS: process.env.VIVIM_BRIDGE_MDNS ?? 'false',
