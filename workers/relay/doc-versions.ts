@@ -55,6 +55,8 @@ export class DocVersions {
   private lastWriteAt = 0
   /** When the quiet-spell alarm this instance armed is due, if it armed one. */
   private armedFor: number | null = null
+  /** Authors already stored since the last version: a writer's next updates cost no storage call. */
+  private readonly noted = new Set<string>()
 
   constructor(ctx: DurableObjectState) {
     this.ctx = ctx
@@ -67,7 +69,10 @@ export class DocVersions {
 
   /** A write was applied (by `did`, when a DID signed it): noted for the next version, and the quiet spell starts over. */
   wrote(did: string | null): void {
-    if (did !== null) this.ctx.storage.sql.exec('INSERT OR IGNORE INTO doc_version_authors (did) VALUES (?)', did)
+    if (did !== null && !this.noted.has(did)) {
+      this.ctx.storage.sql.exec('INSERT OR IGNORE INTO doc_version_authors (did) VALUES (?)', did)
+      this.noted.add(did)
+    }
     this.lastWriteAt = Date.now()
     // One alarm per quiet spell, not one storage call per write: the alarm looks again when it fires.
     if (this.armedFor === null) void this.arm(this.lastWriteAt + QUIET_MS)
@@ -128,6 +133,7 @@ export class DocVersions {
       sql.exec('DELETE FROM doc_version_authors')
       this.retain()
     })
+    this.noted.clear()
     this.lastWriteAt = 0
     return { id, at, reason, name, authors, bytes: state.length }
   }
