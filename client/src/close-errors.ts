@@ -14,6 +14,8 @@ const BY_CLOSE_CODE: Record<number, ErrorCode> = {
   4403: ErrorCode.Forbidden,
   4404: ErrorCode.NotFound,
   4408: ErrorCode.TokenExpired,
+  // The owner deleted the document: reconnecting would write this client's copy back, so it is final.
+  4410: ErrorCode.NotFound,
   4413: ErrorCode.PayloadTooLarge,
   4422: ErrorCode.InvalidRecord,
   4429: ErrorCode.RateLimited,

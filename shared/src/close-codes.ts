@@ -22,6 +22,11 @@ export const CloseCode = {
   Forbidden: 4403,
   /** The socket's credential expired while it was open. */
   TokenExpired: 4408,
+  /**
+   * The document's owner deleted it (`DELETE /v1/docs/<docId>`): its content is gone, so a client
+   * must not reconnect and write its copy back; like HTTP's 410 Gone, the name stays its owner's.
+   */
+  DocumentDeleted: 4410,
   /** The write would make the document larger than `Limits.maxDocumentBytes`. */
   DocumentTooLarge: 4413,
   /** A Yjs update that cannot be applied, or that breaks the document type's schema. */

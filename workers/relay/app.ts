@@ -3,6 +3,8 @@
  * (`/v1/topics/<topic>`), sealed documents (`/v1/sealed/<docId>`) and WebRTC
  * signaling (`/v1/signaling`), each backed by Durable Objects.
  *
+ * Documents are also read, written and deleted over HTTP (`doc-http.ts`).
+ *
  * Ownership: a document or public topic nobody owns is claimed only by a
  * WebSocket connect whose credential may write. A circle's or
  * conversation's topics and a document's sealed twin follow the owner of the
@@ -15,6 +17,7 @@ import { governingDoc } from '../auth/resource-owner.ts'
 import { edgeEvents } from '../extensions/events.ts'
 import { type Access, authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
+import { docsOverHttp } from './doc-http.ts'
 import { connectRequest, isUpgrade, roomRequest } from './room-headers.ts'
 import { authorizeSignaling } from './signaling-access.ts'
 import { acceptSignaling } from './signaling-session.ts'
@@ -36,6 +39,9 @@ relay.get('/v1/docs/:docId', async (c) => {
   c.executionCtx.waitUntil(edgeEvents.docOpened(c.env, { docId, home: c.req.query('home') ?? null }))
   return room.fetch(connectRequest(docId, access))
 })
+
+// Reading, writing and deleting a document without a socket (`doc-http.ts`).
+relay.route('/', docsOverHttp)
 
 const RESUME_ID = /^[A-Za-z0-9_-]{43}$/
 

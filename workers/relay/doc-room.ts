@@ -33,6 +33,18 @@ import type { Access } from '../http/access.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { ClientOwners, ownerKey } from './client-owners.ts'
 import { applyIncoming, type Refusal } from './doc-apply.ts'
+import {
+  admitWrite,
+  DELETED_REASON,
+  type DocForm,
+  type DocJson,
+  type HttpWritten,
+  markDeleted,
+  readAs,
+  refusalError,
+  requireExisting,
+  requireOwner,
+} from './doc-http-room.ts'
 import { LiveDoc, type RemoteState } from './doc-live.ts'
 import { restoreUpdate } from './doc-restore.ts'
 import { DocVersions, type VersionInfo } from './doc-versions.ts'
@@ -171,6 +183,56 @@ export class DocRoom extends Room<DocMessage> {
         throw new VivimError(code, `the document refused the update: ${written.reason}`)
       }
       this.live.flush(origin)
+      return null
+    })
+  }
+
+  /**
+   * Documents over HTTP (`doc-http-room.ts`): the document as it is stored (flushed first), as a Yjs
+   * update (only what `since` lacks, when given), its state vector or, typed, its JSON.
+   */
+  readOverHttp(docId: string, form: DocForm, since: Uint8Array | null): Promise<Settled<Uint8Array | DocJson>> {
+    return settle(() => {
+      this.live.flush()
+      requireExisting(this.ctx.storage, this.live.store, docId)
+      const { doc, type } = this.live.get()
+      return readAs(doc, type, form, since)
+    })
+  }
+
+  /**
+   * Documents over HTTP: one update written for `access` with every check a socket's write gets
+   * (size, schema, the rules for its DID, the Yjs clients it writes with); answered once stored and
+   * sent to every socket. Its client ids are owned as a socket's are.
+   */
+  writeOverHttp(docId: string, update: Uint8Array, access: Access): Promise<Settled<HttpWritten>> {
+    return settle(() => {
+      this.live.flush()
+      requireExisting(this.ctx.storage, this.live.store, docId)
+      admitWrite(access, access.did === null ? 0 : this.refusedWriters.waitFor(access.did))
+      const writer = admittedState(access)
+      const written = this.write(writer, update)
+      this.clients.release(ownerKey(writer))
+      if (typeof written !== 'string') throw refusalError(written)
+      this.live.flush()
+      return { complete: written === 'complete', stateVector: Y.encodeStateVector(this.live.get().doc) }
+    })
+  }
+
+  /**
+   * Documents over HTTP: the owner deletes the document. Its content and versions go, its sockets
+   * are closed with 4410, and its name stays the owner's (and its Yjs client ids their owners').
+   */
+  deleteOverHttp(docId: string, access: Access): Promise<Settled<null>> {
+    return settle(() => {
+      this.live.flush()
+      requireExisting(this.ctx.storage, this.live.store, docId)
+      requireOwner(access, ownerFromName(`doc:${docId}`) ?? this.owner())
+      this.live.store.compact(new Uint8Array(0))
+      this.versions.clear()
+      markDeleted(this.ctx.storage)
+      this.live.rollback()
+      for (const ws of this.ctx.getWebSockets()) this.sockets.reject(ws, CloseCode.DocumentDeleted, DELETED_REASON)
       return null
     })
   }
