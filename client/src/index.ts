@@ -1,6 +1,7 @@
 /**
  * `@vivim/client`, the SDK for browsers and Node apps: documents kept in sync
- * through the edge, with a sync state machine and typed errors; topics with
+ * through the edge, with a sync state machine and typed errors, or read,
+ * written and deleted over HTTP without a socket; topics with
  * resume; the record registry, providers and search; and key storage.
  *
  * @example
@@ -16,6 +17,16 @@
  */
 
 export { type DocProviderInit, VivimDocProvider } from './doc-provider.ts'
+export {
+  type DocumentJson,
+  type DocumentTarget,
+  type DocumentWritten,
+  deleteDocument,
+  readDocument,
+  readDocumentJson,
+  readStateVector,
+  writeDocument,
+} from './docs-http.ts'
 export { IndexedDbKeyStore } from './indexeddb-key-store.ts'
 export { type KeyStore, loadOrCreateIdentity } from './key-store.ts'
 export { keepOffline } from './offline.ts'

@@ -29,6 +29,7 @@ import {
 } from '@vivim/shared'
 import * as Y from 'yjs'
 import { type DocProviderInit, VivimDocProvider } from './doc-provider.ts'
+import * as docsHttp from './docs-http.ts'
 import { edgeUrls, request, type TokenSource } from './http.ts'
 import { keepOffline } from './offline.ts'
 import { RecordsClient } from './records-client.ts'
@@ -155,6 +156,31 @@ export class VivimClient {
     return new DocVersions(this.urls.http, docId, this.tokenFor(`doc:${docId}`))
   }
 
+  /** Document `docId` as a Yjs update, without a socket (`docs-http.ts`); with `since`, only what it lacks. */
+  readDocument(docId: string, since?: Uint8Array): Promise<Uint8Array> {
+    return docsHttp.readDocument(this.docTarget(docId), since)
+  }
+
+  /** Document `docId`'s state vector, over HTTP. */
+  readStateVector(docId: string): Promise<Uint8Array> {
+    return docsHttp.readStateVector(this.docTarget(docId))
+  }
+
+  /** A typed document as JSON, over HTTP. */
+  readDocumentJson<T = docsHttp.DocumentJson>(docId: string): Promise<T> {
+    return docsHttp.readDocumentJson<T>(this.docTarget(docId))
+  }
+
+  /** Writes one Yjs update to document `docId` over HTTP; resolves once it is stored and sent to every socket. */
+  writeDocument(docId: string, update: Uint8Array): Promise<docsHttp.DocumentWritten> {
+    return docsHttp.writeDocument(this.docTarget(docId), update)
+  }
+
+  /** Deletes document `docId` (its owner only); its sockets close with 4410 and its name stays the owner's. */
+  deleteDocument(docId: string): Promise<void> {
+    return docsHttp.deleteDocument(this.docTarget(docId))
+  }
+
   /** Signs a message with this identity and publishes it over HTTP. */
   async publish(topic: string, data: Uint8Array | string): Promise<PublishResult> {
     return publishTopic(this.urls.http, this.requireIdentity(), topic, data, this.tokenFor(`topic:${topic}`))
@@ -188,6 +214,10 @@ export class VivimClient {
       audience: identity.did,
       ownerOf: () => root.iss,
     })
+  }
+
+  private docTarget(docId: string): docsHttp.DocumentTarget {
+    return { edge: this.urls.http, docId, token: this.tokenFor(`doc:${docId}`) }
   }
 
   private edgeDid(): Promise<string> {
