@@ -44,9 +44,13 @@ export const IMPORT_RULE: Readonly<Record<string, PartRule>> = {
     purpose: 'an extension: the libp2p mesh, through linked bridges',
     mayImport: ['relay', 'indexer', 'auth', 'http', 'extensions'],
   },
+  webhooks: {
+    purpose: "an extension: signed webhooks, with federation's request signing",
+    mayImport: ['federation', 'auth', 'http', 'extensions'],
+  },
   root: {
     purpose: 'the entry module (registers the extensions) and the composed app',
-    mayImport: ['extensions', 'auth', 'http', 'relay', 'indexer', 'federation', 'bridge'],
+    mayImport: ['extensions', 'auth', 'http', 'relay', 'indexer', 'federation', 'bridge', 'webhooks'],
   },
 }
 

@@ -23,6 +23,7 @@ import type { AppEnv } from './http/types.ts'
 import { indexer } from './indexer/app.ts'
 import { relay } from './relay/app.ts'
 import { versions } from './relay/versions-app.ts'
+import { webhooks } from './webhooks/app.ts'
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -52,6 +53,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', indexer)
   app.route('/', federation)
   app.route('/', bridge)
+  app.route('/', webhooks)
   app.onError(onError)
   app.notFound(notFound(app))
   return app

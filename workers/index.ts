@@ -26,6 +26,10 @@ import { SignalingLeases as SignalingLeasesObject } from './relay/signaling-leas
 import { SignalingRoom as SignalingRoomObject } from './relay/signaling-room.ts'
 import { TopicFanout as TopicFanoutObject } from './relay/topic-fanout.ts'
 import { TopicRoom as TopicRoomObject } from './relay/topic-room.ts'
+import { WebhookQueue as WebhookQueueObject } from './webhooks/delivery-queue.ts'
+import { webhooksExtension } from './webhooks/extension.ts'
+import { WebhookOwner as WebhookOwnerObject } from './webhooks/owner-quota.ts'
+import { WebhookResource as WebhookResourceObject } from './webhooks/resource-webhooks.ts'
 
 // Each class counted by the census when it is on (`census.ts`); the type is the class's own, for `env.d.ts`.
 export const RevocationRegistry = counted('REVOCATIONS', RevocationRegistryObject)
@@ -60,9 +64,16 @@ export const TopicRoom = counted('TOPIC_ROOM', TopicRoomObject)
 export type TopicRoom = TopicRoomObject
 export const TopicFanout = counted('TOPIC_FANOUT', TopicFanoutObject)
 export type TopicFanout = TopicFanoutObject
+export const WebhookResource = counted('WEBHOOK_RESOURCE', WebhookResourceObject)
+export type WebhookResource = WebhookResourceObject
+export const WebhookQueue = counted('WEBHOOK_QUEUE', WebhookQueueObject)
+export type WebhookQueue = WebhookQueueObject
+export const WebhookOwner = counted('WEBHOOK_OWNER', WebhookOwnerObject)
+export type WebhookOwner = WebhookOwnerObject
 
-// The mesh before federation: a record missing here is taken from the mesh when both have it.
-registerExtensions(bridgeExtension, federationExtension)
+// The mesh before federation: a record missing here is taken from the mesh when both have it. Webhooks take
+// document flushes and topic messages only.
+registerExtensions(bridgeExtension, federationExtension, webhooksExtension)
 
 const app = createApp()
 

@@ -11,6 +11,10 @@
  * is remembered once the signature verifies for its `keyid`, so only that
  * key's holder can have used it: a refused request burns no one else's.
  *
+ * `signRequest` is the one place the edge signs an outgoing request: federation's
+ * requests (`sendSigned`) and webhook deliveries (`../webhooks/`) both carry
+ * its headers, so a receiver checks both the same way.
+ *
  * @example
  * ```ts
  * const res = await sendSigned(env, 'b.example', { method: 'POST', path: FEDERATION_INBOX_PATH, body })
@@ -29,6 +33,7 @@ import {
   FEDERATION_SIGNATURE_LABEL,
   FEDERATION_SIGNED_COMPONENTS,
   type HttpMessage,
+  type Identity,
   Limits,
   parseDomain,
   publicKeyFromDid,
@@ -65,18 +70,37 @@ export function requireFederation(env: Env): FederationConfig {
   return config
 }
 
-/** Sends a signed request to another instance; the response is the caller's to read. */
-export async function sendSigned(env: Env, domain: string, init: SignedInit): Promise<Response> {
-  const config = requireFederation(env)
-  const identity = edgeIdentity(env)
-  const body = init.body ?? EMPTY
-  const url = `${endpointOf(domain, config.allowHttp)}${init.path}`
+/** A request to sign: where it goes, its body, who sends it. */
+export interface RequestToSign {
+  readonly method: 'GET' | 'POST'
+  /** The absolute URL it is sent to. */
+  readonly url: string
+  readonly body: Uint8Array
+  /** The sender's domain, sent as `Vivim-Origin`. */
+  readonly origin: string
+  readonly contentType: string
+}
+
+/**
+ * The headers of a request signed by `identity` (`docs/federation.md`, Signed
+ * requests): `Content-Digest`, `Vivim-Origin`, `Content-Type`, and the RFC 9421
+ * `Signature-Input` and `Signature` (label `sig1`, the components of
+ * `FEDERATION_SIGNED_COMPONENTS`, `created`, a 16-byte nonce, `alg="ed25519"`,
+ * `keyid` the identity's DID). Federation and webhooks both sign with it.
+ *
+ * @example
+ * ```ts
+ * const headers = signRequest(edgeIdentity(env), { method: 'POST', url, body, origin: 'a.example', contentType: 'application/json' })
+ * await fetch(url, { method: 'POST', headers, body })
+ * ```
+ */
+export function signRequest(identity: Identity, request: RequestToSign): Headers {
   const headers = new Headers({
-    'Content-Digest': contentDigest(body),
-    [FEDERATION_ORIGIN_HEADER]: config.domain,
-    'Content-Type': 'application/cbor',
+    'Content-Digest': contentDigest(request.body),
+    [FEDERATION_ORIGIN_HEADER]: request.origin,
+    'Content-Type': request.contentType,
   })
-  const signed = signMessage(identity, httpMessage({ method: init.method, url, headers }), {
+  const signed = signMessage(identity, httpMessage({ method: request.method, url: request.url, headers }), {
     label: FEDERATION_SIGNATURE_LABEL,
     components: FEDERATION_SIGNED_COMPONENTS,
     nonce: base64urlnopad.encode(randomBytes(16)),
@@ -85,6 +109,21 @@ export async function sendSigned(env: Env, domain: string, init: SignedInit): Pr
   })
   headers.set('Signature-Input', signed['signature-input'])
   headers.set('Signature', signed.signature)
+  return headers
+}
+
+/** Sends a signed request to another instance; the response is the caller's to read. */
+export async function sendSigned(env: Env, domain: string, init: SignedInit): Promise<Response> {
+  const config = requireFederation(env)
+  const body = init.body ?? EMPTY
+  const url = `${endpointOf(domain, config.allowHttp)}${init.path}`
+  const headers = signRequest(edgeIdentity(env), {
+    method: init.method,
+    url,
+    body,
+    origin: config.domain,
+    contentType: 'application/cbor',
+  })
   return fetch(url, {
     method: init.method,
     headers,
