@@ -4,7 +4,7 @@
  * private addresses in production and subscriptions past the bounds are
  * refused with the code the protocol names.
  */
-import { env } from 'cloudflare:test'
+import { env, runInDurableObject } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { encodeCapabilityText, generateIdentity, type Identity, issueCapability } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
@@ -226,5 +226,8 @@ describe('webhook routes', () => {
       debounceMs: null,
       maxWaitMs: null,
     })
+    // A topic's messages are queued as they come: its resource object has nothing to wake up for.
+    const resource = env.WEBHOOK_RESOURCE.getByName(`topic:${topic}`)
+    expect(await runInDurableObject(resource, (_, state) => state.storage.getAlarm())).toBeNull()
   })
 })

@@ -89,7 +89,7 @@ export class ResourceStore {
   add(
     resource: string,
     sub: { id: string; event: WebhookEvent; debounceMs: number; maxWaitMs: number },
-    checkAt: number,
+    checkAt: number | null,
   ): void {
     this.make()
     this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('resource', ?)`, resource)
@@ -132,6 +132,7 @@ export class ResourceStore {
    * change at `seenUpTo` is cleared, and changes seen since stay pending.
    */
   delivered(row: SubRow, seenUpTo: number | null, base: Uint8Array | null): void {
+    if (!this.made) return
     this.sql.exec(
       `UPDATE subs SET first_at = CASE WHEN last_at > ? THEN last_at ELSE NULL END,
         updates = CASE WHEN last_at > ? THEN MAX(updates - ?, 1) ELSE 0 END,
@@ -148,17 +149,20 @@ export class ResourceStore {
 
   /** What `id`'s next `doc.changed` is compared against. */
   setBase(id: string, stateVector: Uint8Array): void {
+    if (!this.made) return
     this.sql.exec('UPDATE subs SET base = ? WHERE id = ?', stateVector, id)
   }
 
   /** A failure (the room or the queue not reached): try `row` again at `at`. */
   retryAt(id: string, at: number): void {
+    if (!this.made) return
     this.sql.exec('UPDATE subs SET retry_at = ? WHERE id = ?', at, id)
   }
 
   /** The members `sub`'s last `circle.members` delivery (or its creation) knew. */
   memberBase(sub: string): Members {
     const out: Members = {}
+    if (!this.made) return out
     for (const row of this.sql.exec<{ did: string; role: Members[string] }>(
       'SELECT did, role FROM member_base WHERE sub = ?',
       sub,
@@ -170,6 +174,7 @@ export class ResourceStore {
 
   /** Replaces `sub`'s members, writing only the rows that changed. */
   setMemberBase(sub: string, before: Members, now: Members): void {
+    if (!this.made) return
     for (const did of Object.keys(before)) {
       if (!(did in now)) this.sql.exec('DELETE FROM member_base WHERE sub = ? AND did = ?', sub, did)
     }

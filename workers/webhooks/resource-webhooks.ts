@@ -89,7 +89,7 @@ export class WebhookResource extends DurableObject<Env> {
       const docId = docOf(resource)
       const state = docId === null ? null : await this.docState(docId, sub.event === 'circle.members')
       // Edges whose memo still says "no webhooks" miss flushes for a while: a check then covers them.
-      this.store.add(resource, sub, Date.now() + MEMO_TTL_MS)
+      this.store.add(resource, sub, docId === null ? null : Date.now() + MEMO_TTL_MS)
       if (sub.event === 'doc.changed' && state) this.store.setBase(sub.id, state.stateVector)
       if (state?.members) this.store.setMemberBase(sub.id, {}, state.members)
       await this.schedule()
