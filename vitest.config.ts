@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['workers/**/*.test.ts'],
-          exclude: ['workers/federation/test/**'],
+          exclude: ['workers/federation/test/**', 'workers/webhooks/test/**'],
           testTimeout: 30_000,
         },
       },
@@ -51,6 +51,16 @@ export default defineConfig({
           name: 'federation',
           environment: 'node',
           include: ['workers/federation/test/**/*.test.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        // Webhooks end to end: an edge under wrangler dev delivering to a receiver on loopback written from the docs.
+        test: {
+          name: 'webhooks',
+          environment: 'node',
+          include: ['workers/webhooks/test/**/*.test.ts'],
           testTimeout: 90_000,
           hookTimeout: 180_000,
         },
