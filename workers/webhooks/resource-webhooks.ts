@@ -15,7 +15,7 @@
  *   little after each subscription's creation relies on (`MEMO_TTL_MS`).
  *
  * The edge asks `subscribed` at most once per resource per isolate every
- * `MEMO_TTL_MS` (`memo.ts`); an object only asked stores nothing.
+ * `MEMO_TTL_MS` (`extension.ts`); an object only asked stores nothing.
  *
  * @example
  * ```ts
@@ -27,7 +27,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { ErrorCode, logLine, type Settled, settle, unwrap, VivimError } from '@vivim/shared'
 import { type EnqueueOutcome, queueName } from './delivery-queue.ts'
-import { MEMO_TTL_MS } from './memo.ts'
+import { MEMO_TTL_MS } from './extension.ts'
 import {
   circleMembersData,
   docChangedData,
