@@ -34,7 +34,7 @@ import type { DocForm, HttpWritten } from './doc-http-room.ts'
 export const docsOverHttp = new Hono<AppEnv>()
 
 /** What the credential allows on `docId`; a document nobody owns is not found, and not created. */
-function docAccess(request: Request, env: Env, docId: string): Promise<Access> {
+export function docAccess(request: Request, env: Env, docId: string): Promise<Access> {
   const room = env.DOC_ROOM.getByName(docId)
   return authorize(request, env, `doc:${docId}`, {
     roomOwner: async () => {

@@ -10,21 +10,16 @@
  *   POST /v1/docs/:docId/versions/:id/restore      → { restored, before }: `before` the version of what it replaced
  *
  * The rooms hold the versions (`doc-versions.ts`); this file only checks
- * credentials and shapes answers. None of these routes creates a document.
+ * credentials and shapes answers. None of these routes creates a document:
+ * one nobody owns is `404 not_found`, as over HTTP (`doc-http.ts`).
  */
 import { ErrorCode, parseDocId, unwrap, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
-import { type Access, authorize } from '../http/access.ts'
 import type { AppEnv } from '../http/types.ts'
+import { docAccess } from './doc-http.ts'
 import { MAX_VERSION_NAME_LENGTH } from './doc-versions.ts'
 
 export const versions = new Hono<AppEnv>()
-
-async function roomAccess(request: Request, env: Env, docId: string): Promise<Access> {
-  const room = env.DOC_ROOM.getByName(docId)
-  // The room answers who owns it; a document nobody owns has no versions and is not created here.
-  return authorize(request, env, `doc:${docId}`, { roomOwner: () => room.owner() })
-}
 
 function versionId(text: string): number {
   if (!/^\d{1,15}$/.test(text)) throw new VivimError(ErrorCode.BadRequest, 'a version id is a positive integer')
@@ -33,14 +28,14 @@ function versionId(text: string): number {
 
 versions.get('/v1/docs/:docId/versions', async (c) => {
   const { docId } = parseDocId(c.req.param('docId'))
-  const access = await roomAccess(c.req.raw, c.env, docId)
+  const access = await docAccess(c.req.raw, c.env, docId)
   if (!access.canRead) throw new VivimError(ErrorCode.Forbidden, 'this credential may not read the document')
   return c.json({ versions: unwrap(await c.env.DOC_ROOM.getByName(docId).listVersions(docId)) })
 })
 
 versions.post('/v1/docs/:docId/versions', async (c) => {
   const { docId } = parseDocId(c.req.param('docId'))
-  const access = await roomAccess(c.req.raw, c.env, docId)
+  const access = await docAccess(c.req.raw, c.env, docId)
   if (!access.canWrite) throw new VivimError(ErrorCode.Forbidden, 'naming a version needs write')
   const body = (await c.req.json().catch(() => null)) as { name?: unknown } | null
   const name = body?.name
@@ -54,7 +49,7 @@ versions.post('/v1/docs/:docId/versions', async (c) => {
 versions.get('/v1/docs/:docId/versions/:id', async (c) => {
   const { docId } = parseDocId(c.req.param('docId'))
   const id = versionId(c.req.param('id'))
-  const access = await roomAccess(c.req.raw, c.env, docId)
+  const access = await docAccess(c.req.raw, c.env, docId)
   if (!access.canRead) throw new VivimError(ErrorCode.Forbidden, 'this credential may not read the document')
   const state = unwrap(await c.env.DOC_ROOM.getByName(docId).versionState(docId, id))
   return new Response(state, { headers: { 'content-type': 'application/octet-stream' } })
@@ -63,7 +58,7 @@ versions.get('/v1/docs/:docId/versions/:id', async (c) => {
 versions.post('/v1/docs/:docId/versions/:id/restore', async (c) => {
   const { docId } = parseDocId(c.req.param('docId'))
   const id = versionId(c.req.param('id'))
-  const access = await roomAccess(c.req.raw, c.env, docId)
+  const access = await docAccess(c.req.raw, c.env, docId)
   if (!access.canAdmin)
     throw new VivimError(ErrorCode.Forbidden, 'restoring a version takes the owner or an admin grant')
   const before = unwrap(await c.env.DOC_ROOM.getByName(docId).restoreVersion(docId, id, access))

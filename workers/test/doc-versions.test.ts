@@ -126,6 +126,6 @@ describe('version history', () => {
     expect(await status(api(docId, '/-1', alice, ['read']))).toBe(400)
     expect(await status(api(docId, '/999999/restore', alice, ['admin'], { method: 'POST' }))).toBe(404)
     // A document nobody owns has no history, and asking for one does not create it.
-    expect(await status(api(fresh(), '', alice, ['read']))).toBe(403)
+    expect(await status(api(fresh(), '', alice, ['read']))).toBe(404)
   })
 })
