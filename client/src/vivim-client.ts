@@ -42,6 +42,7 @@ import {
   TopicSubscription,
 } from './topic-client.ts'
 import { DocVersions } from './versions.ts'
+import { Webhooks } from './webhooks.ts'
 
 /** How a `VivimClient` reaches the edge and signs its credentials. */
 export interface VivimClientInit {
@@ -149,6 +150,14 @@ export class VivimClient {
     const url = `${this.urls.ws}/v1/topics/${encodeURIComponent(topic)}`
     const subscription = new TopicSubscription(url, this.tokenFor(`topic:${topic}`), handler, options)
     return () => subscription.stop()
+  }
+
+  /**
+   * Webhooks on `resource` (`doc:<docId>` or `topic:<topic>`), managed with this identity's
+   * credential for it (the owner's, or an `admin` grant).
+   */
+  webhooks(resource: string): Webhooks {
+    return new Webhooks(this.urls.http, this.tokenFor(resource))
   }
 
   /** The version history of document `docId`: list, preview, name, restore (`versions.ts`). */
