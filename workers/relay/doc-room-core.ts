@@ -32,6 +32,7 @@ import { edgeEvents } from '../extensions/events.ts'
 import { encodeAwarenessUpdate } from './awareness-table.ts'
 import { ClientOwners, ownerKey } from './client-owners.ts'
 import { applyIncoming, type Refusal } from './doc-apply.ts'
+import { ErasedHistory } from './doc-erased.ts'
 import { LiveDoc } from './doc-live.ts'
 import { DocVersions, type VersionInfo } from './doc-versions.ts'
 import { type Handover, HandoverJournal } from './handover-journal.ts'
@@ -59,6 +60,7 @@ export abstract class DocRoomCore extends Room<DocMessage> {
   private readonly incomplete = new WeakMap<WebSocket, number>()
   protected readonly refusedWriters = new RefusedWriters()
   protected readonly versions: DocVersions
+  protected readonly erased: ErasedHistory
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -71,6 +73,7 @@ export abstract class DocRoomCore extends Room<DocMessage> {
       onCompacted: (state) => this.versions.take('compaction', state),
     })
     this.versions = new DocVersions(ctx)
+    this.erased = new ErasedHistory(ctx.storage)
     this.clients = new ClientOwners(ctx.storage.sql, ctx.getWebSockets())
     this.presence = new RoomPresence(() => ctx.getWebSockets(), {
       foreign: (ws, ids) => this.clients.foreign(ids, ownerKey(socketState(ws))),
@@ -174,7 +177,10 @@ export abstract class DocRoomCore extends Room<DocMessage> {
    * a refused update leaves no trace (the document is reloaded). An applied
    * one is pending until the next flush.
    */
-  protected write(writer: SocketState, update: Uint8Array): 'complete' | 'incomplete' | Refusal {
+  protected write(writer: SocketState, incoming: Uint8Array): 'complete' | 'incomplete' | Refusal {
+    // What the owner deleted stays deleted, whoever still holds a copy (`doc-erased.ts`).
+    const update = this.erased.strip(incoming)
+    if (update === null) return 'complete'
     if (this.live.store.storedBytes + update.length > Limits.maxDocumentBytes) {
       this.live.flush()
       this.live.compact()

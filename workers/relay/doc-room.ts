@@ -116,6 +116,7 @@ export class DocRoom extends DocRoomCore {
       this.live.flush()
       requireExisting(this.ctx.storage, this.live.store, docId)
       requireOwner(access, ownerFromName(`doc:${docId}`) ?? this.owner())
+      this.erased.record(Y.encodeStateVector(this.live.get().doc))
       this.live.store.compact(new Uint8Array(0))
       this.versions.clear()
       markDeleted(this.ctx.storage)
