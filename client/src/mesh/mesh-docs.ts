@@ -49,6 +49,8 @@ const RESYNC_MS = 1_000
 interface Joined {
   readonly doc: Y.Doc
   readonly sessions: Map<string, { close(): Promise<void> }>
+  /** Peers a session is being opened with. */
+  readonly opening: Set<string>
   readonly timer: ReturnType<typeof setInterval>
 }
 
@@ -69,7 +71,12 @@ export class MeshDocs {
   /** Joins `doc` under `name`: announced, looked up and synced until `leave()`. */
   join(name: string, doc: Y.Doc): MeshDoc {
     if (this.joined.has(name)) throw new Error(`${name} is joined already`)
-    const joined: Joined = { doc, sessions: new Map(), timer: setInterval(() => void this.round(name), ROUND_MS) }
+    const joined: Joined = {
+      doc,
+      sessions: new Map(),
+      opening: new Set(),
+      timer: setInterval(() => void this.round(name), ROUND_MS),
+    }
     this.joined.set(name, joined)
     void this.round(name)
     return {
@@ -102,21 +109,28 @@ export class MeshDocs {
     }
   }
 
-  /** Connects to `peer` (WebRTC or relay) and syncs `name` with it, unless a session is open. */
+  /** Connects to `peer` (WebRTC or relay) and syncs `name` with it, unless a session is open or opening. */
   private async syncWith(name: string, peer: Pick<PeerInfo, 'id' | 'multiaddrs'>): Promise<void> {
     const joined = this.joined.get(name)
     const key = peer.id.toString()
-    if (joined === undefined || joined.sessions.has(key)) return
-    const relayed = peer.multiaddrs.filter((a) => a.toString().includes('/p2p-circuit'))
-    await this.c.paths.connect(peer.id, relayed)
-    const connection = this.c.paths.connection(peer.id)
-    if (connection === undefined || joined.sessions.has(key)) return
-    const session = await this.c.sync.sync(connection, name, joined.doc)
-    joined.sessions.set(key, session)
-    void session.closed.then(() => {
-      if (joined.sessions.get(key) === session) joined.sessions.delete(key)
-      if (this.joined.get(name) !== joined) return
-      setTimeout(() => void this.syncWith(name, peer).catch((e) => this.c.onError?.(e as Error)), RESYNC_MS)
-    })
+    // Rounds overlap, and a lookup may name a peer twice: one session per document and pair.
+    if (joined === undefined || joined.sessions.has(key) || joined.opening.has(key)) return
+    joined.opening.add(key)
+    try {
+      const relayed = peer.multiaddrs.filter((a) => a.toString().includes('/p2p-circuit'))
+      await this.c.paths.connect(peer.id, relayed)
+      const connection = this.c.paths.connection(peer.id)
+      if (connection === undefined || this.joined.get(name) !== joined) return
+      const session = await this.c.sync.sync(connection, name, joined.doc)
+      joined.sessions.set(key, session)
+      void session.closed.then(() => {
+        if (joined.sessions.get(key) === session) joined.sessions.delete(key)
+        // A peer still reachable is synced again at once; one that is gone waits for the next round to find it.
+        if (this.joined.get(name) !== joined || this.c.paths.path(peer.id) === 'none') return
+        setTimeout(() => void this.syncWith(name, peer).catch((e) => this.c.onError?.(e as Error)), RESYNC_MS)
+      })
+    } finally {
+      joined.opening.delete(key)
+    }
   }
 }

@@ -7,8 +7,9 @@
  * itself: the WebRTC dial throws, and the relayed connection that carried its
  * signalling may be closed by the remote side or time out at the relay's
  * limit. So a wanted peer is dialled again over the relay after a failed
- * upgrade, and again whenever its last connection closes, until the app lets
- * it go; `path` says which one is in use.
+ * upgrade, and again whenever its last connection closes (with back-off, ten
+ * failed dials in a row at most), until the app lets it go; `path` says
+ * which one is in use.
  *
  * The side that answers a failed upgrade has the opposite problem: js-libp2p
  * reports its WebRTC connection open as soon as the signalling is done,
@@ -35,6 +36,8 @@ export type MeshPath = 'webrtc' | 'relay' | 'direct' | 'none'
 const UPGRADE_TIMEOUT_MS = 20_000
 /** Waits between dials to a wanted peer that has no connection. */
 const REDIAL_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000]
+/** Dials in a row that failed before a peer is let go (a closed tab; a lookup finds it again if it comes back). */
+const MAX_REDIALS = 10
 
 /**
  * The path one connection is. A WebRTC connection set up through a relay keeps the relayed
@@ -176,6 +179,10 @@ export class MeshPaths {
     this.changed(peer)
     const wanted = this.wanted.get(peer.toString())
     if (wanted === undefined || this.path(peer) !== 'none' || wanted.timer !== undefined) return
+    if (wanted.attempt >= MAX_REDIALS) {
+      this.release(peer)
+      return
+    }
     const delay = REDIAL_DELAYS_MS[Math.min(wanted.attempt, REDIAL_DELAYS_MS.length - 1)] as number
     wanted.attempt++
     wanted.timer = setTimeout(() => {
