@@ -51,6 +51,8 @@ interface Joined {
   readonly sessions: Map<string, { close(): Promise<void> }>
   /** Peers a session is being opened with. */
   readonly opening: Set<string>
+  /** Peers whose session ended with their connection: synced again once a path to them is back. */
+  readonly lost: Map<string, Pick<PeerInfo, 'id' | 'multiaddrs'>>
   readonly timer: ReturnType<typeof setInterval>
 }
 
@@ -75,6 +77,7 @@ export class MeshDocs {
       doc,
       sessions: new Map(),
       opening: new Set(),
+      lost: new Map(),
       timer: setInterval(() => void this.round(name), ROUND_MS),
     }
     this.joined.set(name, joined)
@@ -82,6 +85,17 @@ export class MeshDocs {
     return {
       peers: () => [...joined.sessions.keys()],
       leave: () => this.leave(name),
+    }
+  }
+
+  /** The path to `peer` changed (`MeshPaths`): a peer reachable again is synced again. */
+  pathChanged(peer: string, reachable: boolean): void {
+    if (!reachable) return
+    for (const [name, joined] of this.joined) {
+      const lost = joined.lost.get(peer)
+      if (lost === undefined) continue
+      joined.lost.delete(peer)
+      void this.syncWith(name, lost).catch((e) => this.c.onError?.(e as Error))
     }
   }
 
@@ -125,9 +139,10 @@ export class MeshDocs {
       joined.sessions.set(key, session)
       void session.closed.then(() => {
         if (joined.sessions.get(key) === session) joined.sessions.delete(key)
-        // A peer still reachable is synced again at once; one that is gone waits for the next round to find it.
-        if (this.joined.get(name) !== joined || this.c.paths.path(peer.id) === 'none') return
-        setTimeout(() => void this.syncWith(name, peer).catch((e) => this.c.onError?.(e as Error)), RESYNC_MS)
+        if (this.joined.get(name) !== joined) return
+        // A peer still reachable is synced again at once; one whose connection went, when a path is back.
+        if (this.c.paths.path(peer.id) === 'none') joined.lost.set(key, peer)
+        else setTimeout(() => void this.syncWith(name, peer).catch((e) => this.c.onError?.(e as Error)), RESYNC_MS)
       })
     } finally {
       joined.opening.delete(key)

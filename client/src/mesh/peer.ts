@@ -55,6 +55,7 @@ export class MeshPeer {
       webRTC: init.webRTC !== false,
       ...(components.onError ? { onError: components.onError } : {}),
       onChange: (peer, path) => {
+        this.docs.pathChanged(peer.toString(), path !== 'none')
         for (const listener of this.pathListeners) listener(peer.toString(), path)
       },
     })
