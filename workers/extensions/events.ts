@@ -32,6 +32,8 @@ export interface DocFlushed {
   readonly update: Uint8Array
   /** The instance the update came from, when a peer sent it: it is not sent back there. */
   readonly origin?: string | null
+  /** The DIDs whose writes the flush holds (peers' and unsigned writes name no one). */
+  readonly writers?: readonly string[]
 }
 
 /** A client opened a topic here. */

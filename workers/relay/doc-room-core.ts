@@ -61,12 +61,17 @@ export abstract class DocRoomCore extends Room<DocMessage> {
   protected readonly refusedWriters = new RefusedWriters()
   protected readonly versions: DocVersions
   protected readonly erased: ErasedHistory
+  /** The DIDs whose writes wait for the next flush, handed over with it. */
+  private readonly flushWriters = new Set<string>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.live = new LiveDoc(ctx.storage, {
       onFlushed: (update, origin) => {
-        this.handOver({ kind: 'docFlushed', name: this.live.store.docId(), bytes: update, origin })
+        // The first batch of a flush names every writer of it (a large flush is stored in several).
+        const writers = [...this.flushWriters]
+        this.flushWriters.clear()
+        this.handOver({ kind: 'docFlushed', name: this.live.store.docId(), bytes: update, origin, writers })
         this.broadcast(encodeSyncUpdate(update))
       },
       writer: () => this.writer(),
@@ -78,8 +83,8 @@ export abstract class DocRoomCore extends Room<DocMessage> {
     this.presence = new RoomPresence(() => ctx.getWebSockets(), {
       foreign: (ws, ids) => this.clients.foreign(ids, ownerKey(socketState(ws))),
     })
-    this.journal = new HandoverJournal(ctx, ({ name, bytes, origin }) =>
-      edgeEvents.docFlushed(env, { docId: name, update: bytes, origin }),
+    this.journal = new HandoverJournal(ctx, ({ name, bytes, origin, writers }) =>
+      edgeEvents.docFlushed(env, { docId: name, update: bytes, origin, writers: writers ?? [] }),
     )
     // Answered by the runtime without waking the room: clients detect dead links for free.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'))
@@ -216,6 +221,7 @@ export abstract class DocRoomCore extends Room<DocMessage> {
     this.clients.claim(applied.written, key)
     this.live.add(applied.effective)
     this.versions.wrote(writer.did)
+    if (writer.did !== null) this.flushWriters.add(writer.did)
     return applied.incomplete ? 'incomplete' : 'complete'
   }
 

@@ -35,6 +35,8 @@ export interface Handover {
   readonly bytes: Uint8Array
   /** The instance the update or message came from, which is not sent it back. */
   readonly origin: string | null
+  /** The DIDs whose writes a document flush holds (none for peers' and unsigned writes). */
+  readonly writers?: readonly string[]
 }
 
 const RETRY = { initialMs: 1000, maxMs: 5 * 60_000, jitter: 'equal' as const }
@@ -53,22 +55,29 @@ export class HandoverJournal {
     this.run = run
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS handovers (seq INTEGER PRIMARY KEY AUTOINCREMENT,
       kind TEXT NOT NULL, name TEXT, bytes BLOB NOT NULL, origin TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-      due INTEGER NOT NULL DEFAULT 0)`)
+      due INTEGER NOT NULL DEFAULT 0, writers TEXT)`)
+    try {
+      // A journal made before hand-overs named their writers.
+      ctx.storage.sql.exec('ALTER TABLE handovers ADD COLUMN writers TEXT')
+    } catch {
+      // The column is there.
+    }
     // Hand-overs a crash interrupted wait for the alarm.
     if (this.pending > 0) void ctx.blockConcurrencyWhile(() => this.scheduleNext())
   }
 
   /** Writes a hand-over in the caller's turn (so in the same transaction as what it stores); its sequence number. */
   record(handover: Handover): number {
-    const { kind, name, bytes, origin } = handover
+    const { kind, name, bytes, origin, writers } = handover
     return this.ctx.storage.sql
       .exec<{ seq: number }>(
-        'INSERT INTO handovers (kind, name, bytes, origin, due) VALUES (?, ?, ?, ?, ?) RETURNING seq',
+        'INSERT INTO handovers (kind, name, bytes, origin, due, writers) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq',
         kind,
         name,
         bytes,
         origin,
         Date.now() + FIRST_ATTEMPT_MS,
+        writers && writers.length > 0 ? JSON.stringify(writers) : null,
       )
       .one().seq
   }
@@ -89,14 +98,23 @@ export class HandoverJournal {
   async retry(now = Date.now()): Promise<void> {
     this.armedAt = null
     const rows = this.ctx.storage.sql
-      .exec<{ seq: number; kind: HandoverKind; name: string | null; bytes: ArrayBuffer; origin: string | null }>(
-        'SELECT seq, kind, name, bytes, origin FROM handovers WHERE due <= ? ORDER BY seq',
-        now,
-      )
+      .exec<{
+        seq: number
+        kind: HandoverKind
+        name: string | null
+        bytes: ArrayBuffer
+        origin: string | null
+        writers: string | null
+      }>('SELECT seq, kind, name, bytes, origin, writers FROM handovers WHERE due <= ? ORDER BY seq', now)
       .toArray()
-    for (const row of rows) {
+    for (const { writers, ...row } of rows) {
       try {
-        await this.deliver(row.seq, { ...row, bytes: new Uint8Array(row.bytes) })
+        const handover = {
+          ...row,
+          bytes: new Uint8Array(row.bytes),
+          writers: writers === null ? [] : (JSON.parse(writers) as string[]),
+        }
+        await this.deliver(row.seq, handover)
       } catch {
         // Rescheduled by `failed`; the next rows still get their turn.
       }

@@ -57,6 +57,8 @@ describe('document deliveries', () => {
     expect(stateVector.get(peer.doc.clientID)).toBe(clock)
     const total = bodies.reduce((sum, b) => sum + (b.data.updates as number), 0)
     expect(total).toBeGreaterThan(0)
+    // Who changed it: the DID whose writes the flushes held, named once per delivery.
+    expect(new Set(bodies.flatMap((b) => b.data.writers as string[]))).toEqual(new Set([owner.did]))
     peer.close()
   })
 
@@ -90,6 +92,7 @@ describe('document deliveries', () => {
       last_at: last,
       updates: 1,
       peers: '[]',
+      writers: '[]',
       check_at: null,
       retry_at: null,
       base: null,

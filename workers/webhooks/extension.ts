@@ -62,31 +62,41 @@ export function forgetWebhooks(resource: string): void {
 }
 
 const running = new Map<string, Promise<void>>()
-const waiting = new Map<string, { peers: Set<string>; done: Promise<void> }>()
+const waiting = new Map<string, { peers: Set<string>; writers: Set<string>; done: Promise<void> }>()
 
-/** Tells `resource`'s object that the document changed; resolves once it holds that (rejects if it could not). */
-export function reportChange(env: Env, resource: string, peer: string | null): Promise<void> {
+/**
+ * Tells `resource`'s object that the document changed (from `peer`, a federated instance, and by
+ * `writers`, DIDs); resolves once it holds that (rejects if it could not).
+ */
+export function reportChange(
+  env: Env,
+  resource: string,
+  peer: string | null,
+  writers: readonly string[] = [],
+): Promise<void> {
   const queued = waiting.get(resource)
   if (queued) {
     if (peer !== null) queued.peers.add(peer)
+    for (const did of writers) queued.writers.add(did)
     return queued.done
   }
   const current = running.get(resource)
-  if (!current) return start(env, resource, peer === null ? [] : [peer])
+  if (!current) return start(env, resource, peer === null ? [] : [peer], [...writers])
   const peers = new Set(peer === null ? [] : [peer])
+  const waitingWriters = new Set(writers)
   const done = current
     .catch(() => {})
     .then(() => {
       waiting.delete(resource)
-      return start(env, resource, [...peers])
+      return start(env, resource, [...peers], [...waitingWriters])
     })
-  waiting.set(resource, { peers, done })
+  waiting.set(resource, { peers, writers: waitingWriters, done })
   return done
 }
 
-function start(env: Env, resource: string, peers: string[]): Promise<void> {
+function start(env: Env, resource: string, peers: string[], writers: string[]): Promise<void> {
   const call = env.WEBHOOK_RESOURCE.getByName(resource)
-    .changed(peers)
+    .changed(peers, writers)
     .finally(() => {
       if (running.get(resource) === call) running.delete(resource)
     })
@@ -96,11 +106,11 @@ function start(env: Env, resource: string, peers: string[]): Promise<void> {
 
 export const webhooksExtension: EdgeExtension = {
   name: 'webhooks',
-  docFlushed: async (env, { docId, origin }) => {
+  docFlushed: async (env, { docId, origin, writers }) => {
     if (docId === null) return
     const resource = `doc:${docId}`
     if (!(await hasWebhooks(env, resource))) return
-    await reportChange(env, resource, origin ?? null)
+    await reportChange(env, resource, origin ?? null, writers ?? [])
   },
   topicMessageStored: async (env, { envelope }) => {
     const resource = `topic:${envelope.topic}`

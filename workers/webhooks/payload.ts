@@ -34,6 +34,8 @@ export interface SeenChanges {
   readonly lastAt: number | null
   readonly updates: number
   readonly peers: readonly string[]
+  /** The DIDs whose writes they held (peers' and unsigned writes name no one). */
+  readonly writers?: readonly string[]
 }
 
 export interface DocChangedData {
@@ -43,6 +45,8 @@ export interface DocChangedData {
   readonly moreClients: number
   readonly updates: number
   readonly peers: readonly string[]
+  /** The DIDs that wrote since the last delivery (at most 32, the first seen). */
+  readonly writers: readonly string[]
   readonly since: number | null
   readonly until: number | null
 }
@@ -66,6 +70,7 @@ export function docChangedData(
     moreClients: Math.max(0, clients.length - MAX_CLIENTS),
     updates: seen.updates,
     peers: seen.peers,
+    writers: seen.writers ?? [],
     since: seen.firstAt,
     until: seen.lastAt,
   }

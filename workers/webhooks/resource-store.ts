@@ -31,6 +31,8 @@ export type SubRow = {
   readonly last_at: number | null
   readonly updates: number
   readonly peers: string
+  /** JSON: the DIDs whose writes the flushes since the last delivery held (null in a table made before). */
+  readonly writers: string | null
   readonly check_at: number | null
   readonly retry_at: number | null
   readonly base: ArrayBuffer | null
@@ -45,6 +47,9 @@ export function fireAt(row: SubRow): number | null {
   return Math.max(Math.min(...due), row.retry_at ?? 0)
 }
 
+/** DIDs named per `doc.changed` (the first ones seen since the last delivery). */
+export const MAX_WRITERS = 32
+
 export class ResourceStore {
   private readonly sql: SqlStorage
   private made: boolean
@@ -52,13 +57,22 @@ export class ResourceStore {
   constructor(sql: SqlStorage) {
     this.sql = sql
     this.made = sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'subs'`).toArray().length > 0
+    if (this.made) {
+      try {
+        // A table made before deliveries named their writers.
+        sql.exec(`ALTER TABLE subs ADD COLUMN writers TEXT NOT NULL DEFAULT '[]'`)
+      } catch {
+        // The column is there.
+      }
+    }
   }
 
   make(): void {
     if (this.made) return
     this.sql.exec(`CREATE TABLE IF NOT EXISTS subs (id TEXT PRIMARY KEY, event TEXT NOT NULL, debounce INTEGER NOT NULL,
         max_wait INTEGER NOT NULL, created INTEGER NOT NULL, first_at INTEGER, last_at INTEGER,
-        updates INTEGER NOT NULL DEFAULT 0, peers TEXT NOT NULL DEFAULT '[]', check_at INTEGER, retry_at INTEGER, base BLOB);
+        updates INTEGER NOT NULL DEFAULT 0, peers TEXT NOT NULL DEFAULT '[]', check_at INTEGER, retry_at INTEGER, base BLOB,
+        writers TEXT NOT NULL DEFAULT '[]');
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS member_base (sub TEXT NOT NULL, did TEXT NOT NULL, role TEXT NOT NULL,
         PRIMARY KEY (sub, did));`)
@@ -110,18 +124,24 @@ export class ResourceStore {
     this.sql.exec('DELETE FROM member_base WHERE sub = ?', id)
   }
 
-  /** A change was seen at `at` (from `from`, the federated instances that sent it): every document subscription waits for it. */
-  touch(at: number, from: readonly string[]): void {
+  /**
+   * A change was seen at `at` (from `from`, the federated instances that sent it, by `by`, the DIDs
+   * that wrote it): every document subscription waits for it.
+   */
+  touch(at: number, from: readonly string[], by: readonly string[] = []): void {
     if (!this.made) return
     for (const row of this.subs()) {
       if (row.event === 'topic.message') continue
       const peers = JSON.parse(row.peers) as string[]
       for (const peer of from) if (!peers.includes(peer) && peers.length < 16) peers.push(peer)
+      const writers = JSON.parse(row.writers ?? '[]') as string[]
+      for (const did of by) if (!writers.includes(did) && writers.length < MAX_WRITERS) writers.push(did)
       this.sql.exec(
-        'UPDATE subs SET first_at = COALESCE(first_at, ?), last_at = ?, updates = updates + 1, peers = ? WHERE id = ?',
+        'UPDATE subs SET first_at = COALESCE(first_at, ?), last_at = ?, updates = updates + 1, peers = ?, writers = ? WHERE id = ?',
         at,
         at,
         JSON.stringify(peers),
+        JSON.stringify(writers),
         row.id,
       )
     }
@@ -136,11 +156,13 @@ export class ResourceStore {
     this.sql.exec(
       `UPDATE subs SET first_at = CASE WHEN last_at > ? THEN last_at ELSE NULL END,
         updates = CASE WHEN last_at > ? THEN MAX(updates - ?, 1) ELSE 0 END,
-        peers = CASE WHEN last_at > ? THEN peers ELSE '[]' END, check_at = NULL, retry_at = NULL,
+        peers = CASE WHEN last_at > ? THEN peers ELSE '[]' END,
+        writers = CASE WHEN last_at > ? THEN writers ELSE '[]' END, check_at = NULL, retry_at = NULL,
         base = COALESCE(?, base) WHERE id = ?`,
       seenUpTo ?? 0,
       seenUpTo ?? 0,
       row.updates,
+      seenUpTo ?? 0,
       seenUpTo ?? 0,
       base,
       row.id,

@@ -117,9 +117,12 @@ export class WebhookResource extends DurableObject<Env> {
     }))
   }
 
-  /** The document flushed (`peers`: the federated instances whose updates it held): its subscriptions wait for their debounce. */
-  async changed(peers: string[]): Promise<void> {
-    this.store.touch(Date.now(), peers)
+  /**
+   * The document flushed (`peers`: the federated instances whose updates it held; `writers`: the DIDs
+   * whose writes it held): its subscriptions wait for their debounce.
+   */
+  async changed(peers: string[], writers: string[] = []): Promise<void> {
+    this.store.touch(Date.now(), peers, writers)
     await this.schedule()
   }
 
@@ -167,7 +170,8 @@ export class WebhookResource extends DurableObject<Env> {
     // A check with no flush seen and nothing new: nothing to deliver.
     if (row.first_at !== null || stateVectorMoved(state.stateVector, before)) {
       const peers = JSON.parse(row.peers) as string[]
-      const seen = { firstAt: row.first_at, lastAt: row.last_at, updates: row.updates, peers }
+      const writers = JSON.parse(row.writers ?? '[]') as string[]
+      const seen = { firstAt: row.first_at, lastAt: row.last_at, updates: row.updates, peers, writers }
       const data = docChangedData(docId, state.stateVector, before, seen)
       if (!this.settled(row, await this.enqueue(row.id, 'doc.changed', data))) return
     }
