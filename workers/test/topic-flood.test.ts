@@ -60,17 +60,23 @@ describe('a publisher flooding a topic', () => {
     // Publishes waited while readers were far behind: part of the flood was stored, not all of it.
     expect(accepted.length).toBeGreaterThan(0)
     expect(accepted.length).toBeLessThan(flood.length)
+    // A publish stored as the flooder's socket was closed had its ok lost with the socket: readers may
+    // hold such unanswered messages too, never more than went unanswered, and all hold the same.
+    const unanswered = flood.length - answered()
     for (const reader of readers) {
-      await reader.until(() => reader.closed !== null || reader.texts().length === accepted.length)
+      await reader.until(() => reader.closed !== null || reader.texts().length >= accepted.length)
       expect(reader.closed).toBeNull()
-      expect(messageIds(reader)).toEqual(accepted)
     }
-    // The room still serves them: a later publish reaches everyone.
+    // The room still serves them: a later publish reaches everyone, after whatever it stored before.
     const later = await TopicPeer.connect(topic)
     later.publish(createEnvelope(alice, { topic, payload: text('after the flood') }))
     for (const reader of readers) {
       await reader.until(() => reader.texts().includes('after the flood'))
       expect(reader.closed).toBeNull()
+      const got = messageIds(reader).slice(0, -1)
+      expect(got).toEqual(messageIds(readers[0] as TopicPeer).slice(0, -1))
+      expect(got.filter((id) => accepted.includes(id))).toEqual(accepted)
+      expect(got.length - accepted.length).toBeLessThanOrEqual(unanswered)
     }
   })
 
