@@ -56,12 +56,11 @@ export class HandoverJournal {
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS handovers (seq INTEGER PRIMARY KEY AUTOINCREMENT,
       kind TEXT NOT NULL, name TEXT, bytes BLOB NOT NULL, origin TEXT, attempts INTEGER NOT NULL DEFAULT 0,
       due INTEGER NOT NULL DEFAULT 0, writers TEXT)`)
-    try {
-      // A journal made before hand-overs named their writers.
-      ctx.storage.sql.exec('ALTER TABLE handovers ADD COLUMN writers TEXT')
-    } catch {
-      // The column is there.
-    }
+    // A journal made before hand-overs named their writers gets the column (once, not a failed ALTER per wake).
+    const made = ctx.storage.sql
+      .exec<{ sql: string }>(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'handovers'`)
+      .one().sql
+    if (!made.includes('writers')) ctx.storage.sql.exec('ALTER TABLE handovers ADD COLUMN writers TEXT')
     // Hand-overs a crash interrupted wait for the alarm.
     if (this.pending > 0) void ctx.blockConcurrencyWhile(() => this.scheduleNext())
   }

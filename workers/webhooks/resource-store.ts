@@ -57,13 +57,12 @@ export class ResourceStore {
   constructor(sql: SqlStorage) {
     this.sql = sql
     this.made = sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'subs'`).toArray().length > 0
-    if (this.made) {
-      try {
-        // A table made before deliveries named their writers.
-        sql.exec(`ALTER TABLE subs ADD COLUMN writers TEXT NOT NULL DEFAULT '[]'`)
-      } catch {
-        // The column is there.
-      }
+    // A table made before deliveries named their writers gets the column.
+    const made = sql
+      .exec<{ sql: string }>(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'subs'`)
+      .toArray()[0]
+    if (made !== undefined && !made.sql.includes('writers')) {
+      sql.exec(`ALTER TABLE subs ADD COLUMN writers TEXT NOT NULL DEFAULT '[]'`)
     }
   }
 
