@@ -4,8 +4,7 @@
  * stored here can reach every linked bridge through that bridge's own
  * object. One object, named `links`, for the deployment; it is touched when
  * a bridge links or leaves (a bridge holds one long-lived socket, and an
- * edge has a handful) and by each isolate at most once per
- * `LINKS_TTL_MS` (`live-links.ts`), never per record write, find or frame.
+ * edge has a handful), never per record write, find or frame.
  *
  * It also bounds the links: at most `MAX_LINKS` in all (each record write
  * fans out to every one) and `Limits.maxSocketsPerIdentity` per bridge DID,
@@ -13,6 +12,12 @@
  * lost its socket without a close (a deploy) is forgotten when a caller
  * finds it gone, or when a new link would pass a bound and the registry
  * asks the older links whether they are still there.
+ *
+ * Readers do not ask it: each change of the list is published to KV
+ * (`LINKS_KV_KEY` in `RECORDS`), which every isolate reads at most once per
+ * `LINKS_TTL_MS` (`live-links.ts`). KV is made for many readers of one key;
+ * the registry is asked only when a bridge links or leaves, or, once, when
+ * the key was never written.
  *
  * State: one row per live link (name, the DID that linked it, when); at
  * most `MAX_LINKS` rows.
@@ -24,6 +29,9 @@ import { ErrorCode, Limits, type Settled, settle, VivimError } from '@vivim/shar
 export const MAX_LINKS = 32
 /** A link younger than this is not asked whether it is gone: it may still be accepting its socket. */
 const PURGE_AFTER_MS = 60_000
+
+/** The KV key (in `RECORDS`, beside the records' `/vivim/` keys) the live links' names are published at. */
+export const LINKS_KV_KEY = 'edge:bridge-links'
 
 /** The registry of this deployment. */
 export function registryOf(env: Pick<Env, 'BRIDGE_REGISTRY'>): DurableObjectStub<BridgeRegistry> {
@@ -54,20 +62,36 @@ export class BridgeRegistry extends DurableObject<Env> {
         )
       }
       this.sql.exec('INSERT OR IGNORE INTO links (name, identity, at) VALUES (?, ?, ?)', name, identity, Date.now())
+      await this.publish()
     })
   }
 
   /** Forgets link `name` (its bridge left); forgetting an unknown link does nothing. */
-  remove(name: string): void {
-    this.sql.exec('DELETE FROM links WHERE name = ?', name)
+  async remove(name: string): Promise<void> {
+    this.forget(name)
+    await this.publish()
   }
 
-  /** The names of the live links. */
-  list(): string[] {
+  /** The names of the live links, published to KV as well (a reader found the key unwritten). */
+  async list(): Promise<string[]> {
+    await this.publish()
+    return this.names()
+  }
+
+  private names(): string[] {
     return this.sql
       .exec<{ name: string }>('SELECT name FROM links ORDER BY at, name')
       .toArray()
       .map((r) => r.name)
+  }
+
+  private forget(name: string): void {
+    this.sql.exec('DELETE FROM links WHERE name = ?', name)
+  }
+
+  /** Writes the live links' names where readers look for them. */
+  private async publish(): Promise<void> {
+    await this.env.RECORDS.put(LINKS_KV_KEY, JSON.stringify(this.names()))
   }
 
   private count(identity: string | null): number {
@@ -90,8 +114,9 @@ export class BridgeRegistry extends DurableObject<Env> {
         const answer = await this.env.BRIDGE_LINK.getByName(name)
           .peer()
           .catch(() => null)
-        if (answer !== null && !answer.linked) this.remove(name)
+        if (answer !== null && !answer.linked) this.forget(name)
       }),
     )
+    await this.publish()
   }
 }

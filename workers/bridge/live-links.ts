@@ -1,22 +1,27 @@
 /**
- * This isolate's copy of the registry's list of live bridge links
- * (`link-registry.ts`), kept for `LINKS_TTL_MS`: a record write, a provider
- * announcement, a record miss or `/v1/bridge/peers` reads the copy, so the
- * registry is asked at most once per isolate per interval (callers that
- * arrive while it is being asked share that one call), never per write.
+ * This isolate's copy of the list of live bridge links the registry
+ * publishes to KV (`link-registry.ts`), kept for `LINKS_TTL_MS`: a record
+ * write, a provider announcement, a record miss or `/v1/bridge/peers` reads
+ * the copy, so KV is read at most once per isolate per interval (callers
+ * that arrive while it is being read share that one read), and the registry
+ * object only when the key was never written.
  *
  * A link made through this isolate is added to the copy at once, and a link
  * found gone is dropped from it; a link made through another isolate is
- * seen here within `LINKS_TTL_MS`, so for up to that long a new bridge may
+ * seen here within `LINKS_TTL_MS` and KV's propagation (up to about a
+ * minute between locations), so for up to that long a new bridge may
  * miss this isolate's pushes (the mesh is best effort, and bridges
  * republish what they hold).
  *
  * @example
  * ```ts
- * const names = await liveLinks.list(env) // ['link:…', …], from the registry at most once per 10 s
+ * const names = await liveLinks.list(env) // ['link:…', …], from KV at most once per 10 s
  * ```
  */
-import { registryOf } from './link-registry.ts'
+import { LINKS_KV_KEY, registryOf } from './link-registry.ts'
+
+/** Where the live links are read: KV, and the registry when KV has never been written. */
+type LinksEnv = Pick<Env, 'BRIDGE_REGISTRY' | 'RECORDS'>
 
 /** How long an isolate uses its copy of the registry's list before asking again. */
 export const LINKS_TTL_MS = 10_000
@@ -34,7 +39,7 @@ export class LiveLinks {
   }
 
   /** The live links' names: the copy while it is younger than the interval, else the registry's list. */
-  list(env: Pick<Env, 'BRIDGE_REGISTRY'>, now = Date.now()): Promise<string[]> {
+  list(env: LinksEnv, now = Date.now()): Promise<string[]> {
     if (now - this.fetchedAt < this.ttlMs) return Promise.resolve(this.names)
     this.loading ??= this.load(env, now)
     return this.loading
@@ -52,10 +57,11 @@ export class LiveLinks {
     this.addedWhileLoading.delete(name)
   }
 
-  private async load(env: Pick<Env, 'BRIDGE_REGISTRY'>, now: number): Promise<string[]> {
+  private async load(env: LinksEnv, now: number): Promise<string[]> {
     this.addedWhileLoading = new Set()
     try {
-      const listed = await registryOf(env).list()
+      // KV first (many readers of one key); the registry only when the key was never written.
+      const listed = (await env.RECORDS.get<string[]>(LINKS_KV_KEY, 'json')) ?? (await registryOf(env).list())
       this.names = [...new Set([...listed, ...this.addedWhileLoading])]
       this.fetchedAt = now
       return this.names

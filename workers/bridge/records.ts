@@ -22,7 +22,7 @@ import type { BridgePeer, LinkAnswer } from './bridge-link.ts'
 import { registryOf } from './link-registry.ts'
 import { liveLinks } from './live-links.ts'
 
-type LinkEnv = Pick<Env, 'BRIDGE_LINK' | 'BRIDGE_REGISTRY'>
+type LinkEnv = Pick<Env, 'BRIDGE_LINK' | 'BRIDGE_REGISTRY' | 'RECORDS'>
 type Link = DurableObjectStub<import('./bridge-link.ts').BridgeLink>
 
 /** A link found gone: forgotten here and in the registry (best effort: another caller forgets it too). */

@@ -16,7 +16,8 @@ import { federatesWith, federationConfig } from './config.ts'
 import { descriptorOf } from './discovery.ts'
 import { docState } from './doc-link.ts'
 import { enqueue } from './enqueue.ts'
-import { federationHub, linkPeer, linksOf } from './hub.ts'
+import { linkPeer, linksOf } from './hub.ts'
+import { revocationShard } from './revocation-fanout.ts'
 
 /** Never let a federation problem fail the local operation; say what went wrong instead. */
 async function quietly(what: string, run: () => Promise<void>): Promise<void> {
@@ -107,10 +108,12 @@ export function docOpened(env: Env, docId: string, home: string | null | undefin
 export async function revocationStored(env: Env, revocation: Uint8Array, token: Uint8Array): Promise<void> {
   const config = federationConfig(env)
   if (!config) return
-  const hub = federationHub(env)
   const id = decodeRevocation(revocation).revoke
-  if (await hub.passedOn(id)) return
-  const peers = new Set([...config.peers, ...(await hub.linkedPeers())])
+  // Its shard alone (`revocation-fanout.ts`): no object for the whole instance on the revocation path.
+  const shard = revocationShard(env, id)
+  const linked = await shard.revocationOut(id, revocation, token)
+  if (linked === null) return
+  const peers = new Set([...config.peers, ...linked])
   await Promise.all([...peers].map((peer) => enqueue(env, peer, { t: ActivityType.Revocation, revocation, token })))
-  await hub.markPassed(id, revocation, token)
+  await shard.revocationPassed(id, revocation, token)
 }

@@ -8,10 +8,13 @@
  *                                every stored message or flush asks its
  *                                resource's, so a busy topic never queues
  *                                behind the rest of the instance;
- *   `hub`                        the instance's list of every link, and the
- *                                revocations passed on: asked when a link is
- *                                new, a revocation is stored, a peer lost its
- *                                state, or for status, never per message.
+ *   `hub`                        the instance's list of every link: asked when
+ *                                a link is new, a peer lost its state, or for
+ *                                status, never per message or revocation;
+ *   `revocations:<i>`            16 shards of the revocations passed on, each
+ *                                with a copy of the linked peers
+ *                                (`revocation-fanout.ts`): a stored revocation
+ *                                asks only its shard.
  *
  * The roles that strangers can name are Durable Object classes of their own
  * (a class per role, so each object holds one role's table and no name of
@@ -30,10 +33,13 @@
  * ```
  */
 import { DurableObject } from 'cloudflare:workers'
+import { ActivityType } from '@vivim/shared'
 import { federationConfig } from './config.ts'
 import { descriptorCache } from './descriptor-cache.ts'
+import { enqueue } from './enqueue.ts'
 import { type Link, type LinkKind, type LinkRole, LinkTable } from './link-table.ts'
 import { PassedRevocations } from './passed-revocations.ts'
+import { type HeldRevocation, peerLinked, RevocationPeers } from './revocation-fanout.ts'
 import { LazyStore } from './role-storage.ts'
 
 export type { CachedDiscovery } from './descriptor-cache.ts'
@@ -47,6 +53,7 @@ const RETIRED_TABLES = ['descriptors', 'nonces', 'rate']
 export class FederationHub extends DurableObject<Env> {
   private readonly linkTable: LazyStore<LinkTable>
   private readonly passed: LazyStore<PassedRevocations>
+  private readonly revocationPeers: LazyStore<RevocationPeers>
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -55,11 +62,55 @@ export class FederationHub extends DurableObject<Env> {
     for (const table of RETIRED_TABLES) sql.exec(`DROP TABLE IF EXISTS ${table}`)
     this.linkTable = new LazyStore(sql, 'links', (s) => new LinkTable(s))
     this.passed = new LazyStore(sql, 'passed_revocations', (s) => new PassedRevocations(s))
+    this.revocationPeers = new LazyStore(sql, 'revocation_peers', (s) => new RevocationPeers(s))
   }
 
   /** Records a link here; true if it is new (use `linkPeer`, which keeps the instance's list too). */
   link(kind: LinkKind, name: string, peer: string, role: LinkRole): boolean {
     return this.linkTable.writing().link(kind, name, peer, role)
+  }
+
+  /** On the instance's hub: records a link, and says whether it is the peer's first with this instance. */
+  linkForInstance(kind: LinkKind, name: string, peer: string, role: LinkRole): boolean {
+    const first = (this.linkTable.reading?.with(peer).length ?? 0) === 0
+    return this.linkTable.writing().link(kind, name, peer, role) && first
+  }
+
+  /** On a revocation shard: null if `id` was passed on already, else the linked peers (it is held as pending). */
+  async revocationOut(id: string, revocation: Uint8Array, token: Uint8Array): Promise<string[] | null> {
+    if (this.passed.reading?.has(id)) return null
+    const peers = await this.seededRevocationPeers()
+    peers.pend(id, revocation, token, Date.now())
+    return peers.peers()
+  }
+
+  /** On a revocation shard: every outbox took revocation `id`. */
+  revocationPassed(id: string, revocation: Uint8Array, token: Uint8Array): void {
+    this.passed.writing().mark(id, revocation, token, Date.now())
+    this.revocationPeers.reading?.settle(id)
+  }
+
+  /** On a revocation shard: lists a peer new to the instance; what it holds is that peer's catch-up. */
+  async addRevocationPeer(peer: string): Promise<HeldRevocation[]> {
+    ;(await this.seededRevocationPeers()).add(peer)
+    return this.heldRevocations()
+  }
+
+  /**
+   * A shard's peers, seeded on its first use from the instance's hub: peers linked before the
+   * revocations had shards are listed too (once per shard; later peers arrive with their first link).
+   */
+  private async seededRevocationPeers(): Promise<RevocationPeers> {
+    if (this.revocationPeers.reading) return this.revocationPeers.reading
+    const linked = await federationHub(this.env).linkedPeers()
+    const peers = this.revocationPeers.writing()
+    for (const peer of linked) peers.add(peer)
+    return peers
+  }
+
+  /** On a revocation shard: the revocations passed on, then those pending. */
+  heldRevocations(): HeldRevocation[] {
+    return [...(this.passed.reading?.all() ?? []), ...(this.revocationPeers.reading?.pending() ?? [])]
   }
 
   /** The peers linked to a topic or document, with their roles. */
@@ -112,11 +163,15 @@ export class FederationHub extends DurableObject<Env> {
    * deletes its storage, as it would have once its nonces lapsed.
    */
   override async alarm(): Promise<void> {
-    const held = (this.linkTable.reading?.count() ?? 0) + (this.passed.reading?.count() ?? 0)
+    const held =
+      (this.linkTable.reading?.count() ?? 0) +
+      (this.passed.reading?.count() ?? 0) +
+      (this.revocationPeers.reading?.count() ?? 0)
     if (held > 0) return
     await this.ctx.storage.deleteAll()
     this.linkTable.forget()
     this.passed.forget()
+    this.revocationPeers.forget()
   }
 }
 
@@ -137,7 +192,10 @@ function linksHub(env: Env, kind: LinkKind, name: string): DurableObjectStub<Fed
 /** Links a peer to a topic or document; true if the link is new (only then is the instance's hub asked). */
 export async function linkPeer(env: Env, kind: LinkKind, name: string, peer: string, role: LinkRole): Promise<boolean> {
   const isNew = await linksHub(env, kind, name).link(kind, name, peer, role)
-  if (isNew) await federationHub(env).link(kind, name, peer, role)
+  // A peer's first link: every revocation shard lists it, and it is sent what they already passed on.
+  if (isNew && (await federationHub(env).linkForInstance(kind, name, peer, role))) {
+    for (const held of await peerLinked(env, peer)) await enqueue(env, peer, { t: ActivityType.Revocation, ...held })
+  }
   return isNew
 }
 

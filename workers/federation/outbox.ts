@@ -20,7 +20,9 @@
  *
  * @example
  * ```ts
- * const seqs = await env.FEDERATION_OUTBOX.getByName('b.example').enqueue('b.example', [encodeActivity(activity)])
+ * // One outbox per destination and lane (`lanes.ts`), never one for the instance.
+ * const outbox = env.FEDERATION_OUTBOX.getByName(outboxName(domain, laneOf(activity)))
+ * const seqs = await outbox.enqueue(domain, [encodeActivity(activity)])
  * ```
  */
 import { DurableObject } from 'cloudflare:workers'

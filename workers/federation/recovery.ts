@@ -21,6 +21,7 @@ import { type Activity, ActivityType } from '@vivim/shared'
 import { docState } from './doc-link.ts'
 import { federationHub } from './hub.ts'
 import { laneOf } from './lanes.ts'
+import { heldRevocations } from './revocation-fanout.ts'
 
 export async function recoveryFor(env: Env, domain: string): Promise<Activity[]> {
   const hub = federationHub(env)
@@ -38,7 +39,7 @@ export async function recoveryFor(env: Env, domain: string): Promise<Activity[]>
       out.push({ t: ActivityType.DocHome, doc: link.name })
     }
   }
-  for (const { revocation, token } of await hub.passedRevocations()) {
+  for (const { revocation, token } of await heldRevocations(env)) {
     out.push({ t: ActivityType.Revocation, revocation, token })
   }
   return out

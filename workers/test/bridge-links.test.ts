@@ -19,7 +19,7 @@ import {
   type Settled,
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
-import { MAX_LINKS, registryOf } from '../bridge/link-registry.ts'
+import { LINKS_KV_KEY, MAX_LINKS, registryOf } from '../bridge/link-registry.ts'
 import { LINKS_TTL_MS, LiveLinks, liveLinks } from '../bridge/live-links.ts'
 import { findRecordViaBridges, recordStoredForBridges } from '../bridge/records.ts'
 import { connectRequest } from '../relay/room-headers.ts'
@@ -115,7 +115,11 @@ describe('bridge links', () => {
   it('an isolate asks the registry once per interval, however many ask meanwhile', async () => {
     let asked = 0
     const registry = { list: async () => [`link:${++asked}`] }
-    const fake = { BRIDGE_REGISTRY: { getByName: () => registry } } as unknown as Pick<Env, 'BRIDGE_REGISTRY'>
+    // KV never written: the registry answers (and would publish).
+    const fake = {
+      BRIDGE_REGISTRY: { getByName: () => registry },
+      RECORDS: { get: async () => null },
+    } as unknown as Pick<Env, 'BRIDGE_REGISTRY' | 'RECORDS'>
     const links = new LiveLinks()
     const t = 1_000_000
     const first = await Promise.all([links.list(fake, t), links.list(fake, t), links.list(fake, t + 5)])
@@ -129,13 +133,39 @@ describe('bridge links', () => {
     expect(asked).toBe(2)
   })
 
+  it('isolates read the live links from KV, where the registry publishes them, and never ask the registry then', async () => {
+    const name = `link:${crypto.randomUUID()}`
+    expect((await registryOf(env).add(name, null)).ok).toBe(true)
+    expect(await env.RECORDS.get<string[]>(LINKS_KV_KEY, 'json')).toContain(name)
+    const registry = { list: async () => expect.unreachable('the registry is asked') as never }
+    const fake = { BRIDGE_REGISTRY: { getByName: () => registry }, RECORDS: env.RECORDS } as unknown as Pick<
+      Env,
+      'BRIDGE_REGISTRY' | 'RECORDS'
+    >
+    expect(await new LiveLinks().list(fake)).toContain(name)
+    await registryOf(env).remove(name)
+    expect(await env.RECORDS.get<string[]>(LINKS_KV_KEY, 'json')).not.toContain(name)
+  })
+
   it('a link made while the registry is being asked stays listed', async () => {
     let release: (names: string[]) => void = () => {}
-    const registry = { list: () => new Promise<string[]>((resolve) => (release = resolve)) }
-    const fake = { BRIDGE_REGISTRY: { getByName: () => registry } } as unknown as Pick<Env, 'BRIDGE_REGISTRY'>
+    let asked: () => void = () => {}
+    const askedYet = new Promise<void>((resolve) => (asked = resolve))
+    const registry = {
+      list: () =>
+        new Promise<string[]>((resolve) => {
+          release = resolve
+          asked()
+        }),
+    }
+    const fake = {
+      BRIDGE_REGISTRY: { getByName: () => registry },
+      RECORDS: { get: async () => null },
+    } as unknown as Pick<Env, 'BRIDGE_REGISTRY' | 'RECORDS'>
     const links = new LiveLinks()
     const loading = links.list(fake, 0)
     links.added('link:meanwhile')
+    await askedYet
     release(['link:old'])
     expect((await loading).sort()).toEqual(['link:meanwhile', 'link:old'])
   })

@@ -11,7 +11,8 @@ import {
 } from '@vivim/shared'
 import { describe, expect, it } from 'vitest'
 import { revocationStored, topicOpened } from '../federation/hooks.ts'
-import { federationHub, linksOf } from '../federation/hub.ts'
+import { linksOf } from '../federation/hub.ts'
+import { passedOn } from '../federation/revocation-fanout.ts'
 import { inLaneZero } from './federation-lanes.ts'
 
 // This test edge does not federate; these hooks run as if it did, with one peer.
@@ -50,7 +51,7 @@ describe('hooks while the peer’s outbox is full', () => {
     await topicOpened(federating, topic)
     // The revocation is answered (the registry would answer its caller) and counts as passed on.
     await revocationStored(federating, revocation, encodeCapability(token))
-    expect(await federationHub(env).passedOn(createRevocation(alice, token).revoke)).toBe(true)
+    expect(await passedOn(env, createRevocation(alice, token).revoke)).toBe(true)
     expect(await linksOf(env, 'topic', topic)).toEqual([{ peer: 'b.example', role: 'peer' }])
     // Delivered: the outbox drained, and queues what it could not take.
     await runInDurableObject(outbox(), (_, state) => void state.storage.sql.exec('DELETE FROM txs'))

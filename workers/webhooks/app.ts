@@ -14,6 +14,7 @@
  * (`WebhookResource`), in that order, so events only reach a queue that
  * exists; a failure on the way undoes what was done.
  */
+
 import { ErrorCode, unwrap, VivimError } from '@vivim/shared'
 import { Hono } from 'hono'
 import { federationConfig } from '../federation/config.ts'
@@ -21,6 +22,7 @@ import type { AppEnv } from '../http/types.ts'
 import { queueName } from './delivery-queue.ts'
 import { forgetWebhooks } from './extension.ts'
 import { ownerName } from './owner-quota.ts'
+import { resourceWebhooks } from './resource-webhooks.ts'
 import { ownerOfResource, webhookView } from './route-access.ts'
 import { isSubscriptionId, newId, parseCreate, parseResource, type SubscriptionConfig } from './subscription.ts'
 import { checkTarget } from './target-url.ts'
@@ -46,7 +48,7 @@ webhooks.post('/v1/webhooks', async (c) => {
   unwrap(await quota.reserve(id, init.resource))
   try {
     await queue.configure(config)
-    unwrap(await c.env.WEBHOOK_RESOURCE.getByName(init.resource).add(init.resource, { id, ...init }))
+    unwrap(await resourceWebhooks(c.env, init.resource).add(init.resource, { id, ...init }))
   } catch (error) {
     await Promise.allSettled([queue.remove(), quota.release(id)])
     throw error
@@ -58,7 +60,7 @@ webhooks.post('/v1/webhooks', async (c) => {
 webhooks.get('/v1/webhooks', async (c) => {
   const resource = parseResource(c.req.query('resource'))
   await ownerOfResource(c.req.raw, c.env, resource)
-  const subs = await c.env.WEBHOOK_RESOURCE.getByName(resource).list()
+  const subs = await resourceWebhooks(c.env, resource).list()
   const views = await Promise.all(
     subs.map(async ({ id }) => {
       const queue = c.env.WEBHOOK_QUEUE.getByName(queueName(id))
@@ -82,7 +84,7 @@ webhooks.get('/v1/webhooks/:id/deliveries', async (c) => {
 webhooks.delete('/v1/webhooks/:id', async (c) => {
   const { queue, config } = await ownedQueue(c.req.raw, c.env, c.req.param('id'))
   // The resource first, so no event is handed to a queue on its way out.
-  await c.env.WEBHOOK_RESOURCE.getByName(config.resource).remove(config.id)
+  await resourceWebhooks(c.env, config.resource).remove(config.id)
   await queue.remove()
   await c.env.WEBHOOK_OWNER.getByName(ownerName(config.owner)).release(config.id)
   forgetWebhooks(config.resource)

@@ -27,8 +27,10 @@
  * registerExtensions(bridgeExtension, federationExtension, webhooksExtension)
  * ```
  */
+
 import { encodeEnvelope } from '@vivim/shared'
 import type { EdgeExtension } from '../extensions/events.ts'
+import { resourceWebhooks } from './resource-webhooks.ts'
 
 /** How long an isolate trusts what it was told about a resource. */
 export const MEMO_TTL_MS = 10_000
@@ -43,7 +45,7 @@ export function hasWebhooks(env: Env, resource: string): Promise<boolean> {
   if (known && known.until > Date.now()) return Promise.resolve(known.subscribed)
   const pending = asking.get(resource)
   if (pending) return pending
-  const ask = env.WEBHOOK_RESOURCE.getByName(resource)
+  const ask = resourceWebhooks(env, resource)
     .subscribed()
     .then((subscribed) => {
       memo.delete(resource)
@@ -95,7 +97,7 @@ export function reportChange(
 }
 
 function start(env: Env, resource: string, peers: string[], writers: string[]): Promise<void> {
-  const call = env.WEBHOOK_RESOURCE.getByName(resource)
+  const call = resourceWebhooks(env, resource)
     .changed(peers, writers)
     .finally(() => {
       if (running.get(resource) === call) running.delete(resource)
@@ -116,6 +118,6 @@ export const webhooksExtension: EdgeExtension = {
     const resource = `topic:${envelope.topic}`
     if (!(await hasWebhooks(env, resource))) return
     // Canonical CBOR: the same bytes the author signed the fields of, whoever encodes them.
-    await env.WEBHOOK_RESOURCE.getByName(resource).message(encodeEnvelope(envelope))
+    await resourceWebhooks(env, resource).message(encodeEnvelope(envelope))
   },
 }

@@ -19,7 +19,7 @@
  *
  * @example
  * ```ts
- * const resource = env.WEBHOOK_RESOURCE.getByName('doc:notes:n1')
+ * const resource = resourceWebhooks(env, 'doc:notes:n1') // one object per subscribed resource
  * unwrap(await resource.add('doc:notes:n1', { id, event: 'doc.changed', debounceMs: 2000, maxWaitMs: 60000 }))
  * await resource.changed([]) // from the extension, after a flush
  * ```
@@ -57,6 +57,11 @@ export interface ResourceSub {
 interface DocState {
   readonly stateVector: Uint8Array
   readonly members: Members | null
+}
+
+/** The object holding `resource`'s webhooks: one per subscribed resource (`doc:<id>`, `topic:<name>`). */
+export function resourceWebhooks(env: Pick<Env, 'WEBHOOK_RESOURCE'>, resource: string) {
+  return env.WEBHOOK_RESOURCE.getByName(resource)
 }
 
 export class WebhookResource extends DurableObject<Env> {
