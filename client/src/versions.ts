@@ -13,24 +13,11 @@
  * await history.restore(latest.id)
  * ```
  */
-import { ErrorCode, VivimError } from '@vivim/shared'
+import { type DocVersion, ErrorCode, VivimError } from '@vivim/shared'
 import * as Y from 'yjs'
 import { request, type TokenSource } from './http.ts'
 
-/** Why the edge took a version. */
-export type VersionReason = 'compaction' | 'quiet' | 'named' | 'before-restore'
-
-/** A version as the edge lists it. */
-export interface DocVersion {
-  readonly id: number
-  /** When it was taken, ms since the epoch. */
-  readonly at: number
-  readonly reason: VersionReason
-  readonly name: string | null
-  /** The DIDs that changed the document between the version before and this one. */
-  readonly authors: readonly string[]
-  readonly bytes: number
-}
+export type { DocVersion, VersionReason } from '@vivim/shared'
 
 /** One document's versions, read and restored over HTTP. */
 export class DocVersions {

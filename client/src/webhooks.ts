@@ -16,11 +16,10 @@
  * await hooks.delete(hook.id)
  * ```
  */
-import { ErrorCode, VivimError } from '@vivim/shared'
+import { ErrorCode, VivimError, type WebhookDelivery, type WebhookEvent, type WebhookStatus } from '@vivim/shared'
 import { request, type TokenSource } from './http.ts'
 
-/** What a webhook is told about: a document's changes, a circle's members, a topic's messages. */
-export type WebhookEvent = 'doc.changed' | 'circle.members' | 'topic.message'
+export type { WebhookDelivery, WebhookEvent, WebhookStatus } from '@vivim/shared'
 
 /** What to subscribe. */
 export interface WebhookInit {
@@ -36,20 +35,6 @@ export interface WebhookInit {
   readonly maxWaitMs?: number
 }
 
-/** A webhook's delivery state. */
-export interface WebhookStatus {
-  /** `retrying`: its oldest delivery failed and waits for `nextAttemptAt`; `suspended`: nothing more is sent. */
-  readonly state: 'active' | 'retrying' | 'suspended'
-  readonly pending: number
-  readonly nextAttemptAt: number | null
-  readonly lastError: string | null
-  readonly lastDeliveredAt: number | null
-  readonly delivered: number
-  readonly failed: number
-  readonly dropped: number
-  readonly suspended: string | null
-}
-
 /** A webhook as the edge lists it. */
 export interface Webhook {
   readonly id: string
@@ -60,20 +45,6 @@ export interface Webhook {
   readonly maxWaitMs: number | null
   readonly createdAt: number
   readonly status: WebhookStatus
-}
-
-/** One delivery of a webhook. */
-export interface WebhookDelivery {
-  readonly id: string
-  readonly seq: number
-  readonly event: WebhookEvent
-  readonly status: 'pending' | 'retrying' | 'delivered' | 'failed'
-  readonly attempts: number
-  readonly createdAt: number
-  readonly nextAttemptAt: number | null
-  readonly finishedAt: number | null
-  readonly lastStatus: number | null
-  readonly lastError: string | null
 }
 
 /** A resource owner's webhooks, managed over HTTP. */

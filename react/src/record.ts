@@ -4,6 +4,7 @@
 import type { VivimClient } from '@vivim/client'
 import { useMemo, useSyncExternalStore } from 'react'
 import { useClient } from './context.ts'
+import { readStore } from './store.ts'
 
 type ContentRecord = NonNullable<Awaited<ReturnType<VivimClient['records']['get']>>>
 
@@ -39,37 +40,14 @@ export interface RecordState {
  */
 export function useRecord(key: string): RecordState {
   const client = useClient()
-  const store = useMemo(() => {
-    const listeners = new Set<() => void>()
-    let state: RecordState
-    let reads = 0
-    const set = (next: Partial<RecordState>) => {
-      state = { ...state, ...next }
-      for (const listener of [...listeners]) listener()
-    }
-    const refresh = async (): Promise<void> => {
-      const read = ++reads
-      set({ loading: true })
-      try {
-        const record = await client.records.get(key)
-        if (read === reads) set({ record, loading: false, error: null })
-      } catch (error) {
-        if (read === reads) set({ loading: false, error: error as Error })
-      }
-    }
-    state = { record: null, loading: true, error: null, refresh }
-    let started = false
-    return {
-      subscribe(onChange: () => void): () => void {
-        listeners.add(onChange)
-        if (!started) {
-          started = true
-          void refresh()
-        }
-        return () => listeners.delete(onChange)
-      },
-      get: () => state,
-    }
-  }, [client, key])
+  const store = useMemo(
+    () =>
+      readStore<RecordState>(
+        { record: null },
+        async () => ({ record: await client.records.get(key) }),
+        ({ refresh }) => ({ refresh }),
+      ),
+    [client, key],
+  )
   return useSyncExternalStore(store.subscribe, store.get, store.get)
 }

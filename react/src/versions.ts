@@ -7,6 +7,7 @@ import type { DocVersion } from '@vivim/client'
 import { useMemo, useSyncExternalStore } from 'react'
 import type * as Y from 'yjs'
 import { useClient } from './context.ts'
+import { readStore } from './store.ts'
 
 /**
  * What `useVersions` returns.
@@ -57,54 +58,28 @@ export function useVersions(docId: string): VersionsState {
   const client = useClient()
   const store = useMemo(() => {
     const history = client.versions(docId)
-    const listeners = new Set<() => void>()
-    let state: VersionsState
-    let reads = 0
-    const set = (next: Partial<VersionsState>) => {
-      state = { ...state, ...next }
-      for (const listener of [...listeners]) listener()
-    }
-    const refresh = async (): Promise<void> => {
-      const read = ++reads
-      set({ loading: true })
-      try {
-        const versions = await history.list()
-        if (read === reads) set({ versions, loading: false, error: null })
-      } catch (error) {
-        if (read === reads) set({ loading: false, error: error as Error })
-      }
-    }
-    /** Runs `act`, then reads the list again; a failure is kept in `error` and thrown. */
-    const then = async (act: () => Promise<unknown>): Promise<void> => {
-      try {
-        await act()
-      } catch (error) {
-        set({ error: error as Error })
-        throw error
-      }
-      await refresh()
-    }
-    state = {
-      versions: [],
-      loading: true,
-      error: null,
-      refresh,
-      preview: (id) => history.preview(id),
-      save: (name) => then(() => history.save(name)),
-      restore: (id) => then(() => history.restore(id)),
-    }
-    let started = false
-    return {
-      subscribe(onChange: () => void): () => void {
-        listeners.add(onChange)
-        if (!started) {
-          started = true
-          void refresh()
+    return readStore<VersionsState>(
+      { versions: [] },
+      async () => ({ versions: await history.list() }),
+      ({ refresh, set }) => {
+        /** Runs `act`, then reads the list again; a failure is kept in `error` and thrown. */
+        const then = async (act: () => Promise<unknown>): Promise<void> => {
+          try {
+            await act()
+          } catch (error) {
+            set({ error: error as Error })
+            throw error
+          }
+          await refresh()
         }
-        return () => listeners.delete(onChange)
+        return {
+          refresh,
+          preview: (id) => history.preview(id),
+          save: (name) => then(() => history.save(name)),
+          restore: (id) => then(() => history.restore(id)),
+        }
       },
-      get: () => state,
-    }
+    )
   }, [client, docId])
   return useSyncExternalStore(store.subscribe, store.get, store.get)
 }

@@ -15,7 +15,15 @@ export interface DocStoreOptions {
 
 export const DEFAULT_DOC_STORE_OPTIONS: DocStoreOptions = { compactAfterBytes: 1 << 20, compactAfterRows: 5000 }
 
+/** A SQLite value in a Durable Object holds at most 2 MB: large states are stored in chunks of this size. */
 const CHUNK_BYTES = 1 << 20
+
+/** `bytes` as numbered chunks of at most `CHUNK_BYTES`, to store one row each. */
+export function* chunksOf(bytes: Uint8Array): Generator<[number, Uint8Array]> {
+  for (let offset = 0, chunk = 0; offset < bytes.length; offset += CHUNK_BYTES, chunk++) {
+    yield [chunk, bytes.subarray(offset, offset + CHUNK_BYTES)]
+  }
+}
 
 export interface StoredDoc {
   readonly snapshot: Uint8Array | null
@@ -107,13 +115,8 @@ export class DocStore {
     const { sql } = this.storage
     this.storage.transactionSync(() => {
       sql.exec('DELETE FROM doc_snapshot')
-      for (let offset = 0, chunk = 0; offset < state.length; offset += CHUNK_BYTES, chunk++) {
-        sql.exec(
-          'INSERT INTO doc_snapshot (chunk, data) VALUES (?, ?)',
-          chunk,
-          state.subarray(offset, offset + CHUNK_BYTES),
-        )
-      }
+      for (const [chunk, data] of chunksOf(state))
+        sql.exec('INSERT INTO doc_snapshot (chunk, data) VALUES (?, ?)', chunk, data)
       sql.exec('DELETE FROM doc_updates')
     })
     this.snapshotBytes = state.length
@@ -122,7 +125,8 @@ export class DocStore {
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The chunks read back, joined. */
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let offset = 0
   for (const p of parts) {

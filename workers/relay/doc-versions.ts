@@ -24,22 +24,11 @@
  * versions.list()
  * ```
  */
-import { Limits } from '@vivim/shared'
+import { type DocVersion, Limits, type VersionReason } from '@vivim/shared'
+import { chunksOf, concat } from './doc-store.ts'
 
-/** Why a version was taken. */
-export type VersionReason = 'compaction' | 'quiet' | 'named' | 'before-restore'
-
-/** A version as listed. */
-export interface VersionInfo {
-  readonly id: number
-  /** When it was taken, ms since the epoch. */
-  readonly at: number
-  readonly reason: VersionReason
-  readonly name: string | null
-  /** The DIDs that wrote between the version before and this one (peers and unsigned writers are not named). */
-  readonly authors: readonly string[]
-  readonly bytes: number
-}
+/** Why a version was taken, and a version as listed (`@vivim/shared`'s HTTP shapes). */
+export type { DocVersion as VersionInfo, VersionReason } from '@vivim/shared'
 
 /** No write for this long after a write: an automatic version. */
 export const QUIET_MS = 5 * 60_000
@@ -47,7 +36,6 @@ export const MAX_AUTO_VERSIONS = 50
 export const MAX_NAMED_VERSIONS = 50
 export const MAX_VERSION_BYTES = 4 * Limits.maxDocumentBytes
 export const MAX_VERSION_NAME_LENGTH = 100
-const CHUNK_BYTES = 1 << 20
 
 export class DocVersions {
   private readonly ctx: DurableObjectState
@@ -102,7 +90,7 @@ export class DocVersions {
   }
 
   /** Keeps `state` as a version; an automatic one is skipped when nobody wrote since the last. */
-  take(reason: VersionReason, state: Uint8Array, name: string | null = null): VersionInfo | null {
+  take(reason: VersionReason, state: Uint8Array, name: string | null = null): DocVersion | null {
     const { sql } = this.ctx.storage
     const authors = sql
       .exec<{ did: string }>('SELECT did FROM doc_version_authors ORDER BY did')
@@ -122,13 +110,8 @@ export class DocVersions {
           state.length,
         )
         .one().id
-      for (let offset = 0, chunk = 0; offset < state.length; offset += CHUNK_BYTES, chunk++) {
-        sql.exec(
-          'INSERT INTO doc_version_chunks (version, chunk, data) VALUES (?, ?, ?)',
-          id,
-          chunk,
-          state.subarray(offset, offset + CHUNK_BYTES),
-        )
+      for (const [chunk, data] of chunksOf(state)) {
+        sql.exec('INSERT INTO doc_version_chunks (version, chunk, data) VALUES (?, ?, ?)', id, chunk, data)
       }
       sql.exec('DELETE FROM doc_version_authors')
       this.retain()
@@ -139,7 +122,7 @@ export class DocVersions {
   }
 
   /** Every version kept, newest first. */
-  list(): VersionInfo[] {
+  list(): DocVersion[] {
     return this.ctx.storage.sql
       .exec<{ id: number; at: number; reason: string; name: string | null; authors: string; bytes: number }>(
         'SELECT id, at, reason, name, authors, bytes FROM doc_versions ORDER BY id DESC',
@@ -158,13 +141,7 @@ export class DocVersions {
       const empty = this.ctx.storage.sql.exec('SELECT 1 FROM doc_versions WHERE id = ? AND bytes = 0', id).toArray()
       return empty.length > 0 ? new Uint8Array(0) : null
     }
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-    let offset = 0
-    for (const c of chunks) {
-      out.set(c, offset)
-      offset += c.length
-    }
-    return out
+    return concat(chunks)
   }
 
   /** Drops every version (the document was deleted). */

@@ -24,7 +24,7 @@
  * ```
  */
 import { DurableObject } from 'cloudflare:workers'
-import { backoffCap, jittered, logLine } from '@vivim/shared'
+import { backoffCap, jittered, logLine, type WebhookStatus as QueueStatus } from '@vivim/shared'
 import { type DeliveryInfo, QueueStore } from './queue-store.ts'
 import { sendDelivery } from './send.ts'
 import { newId, type SubscriptionConfig, WEBHOOK_LIMITS, type WebhookEvent } from './subscription.ts'
@@ -37,20 +37,8 @@ const ALARM_BATCH = 20
 
 export type EnqueueOutcome = 'queued' | 'full' | 'suspended' | 'gone'
 
-/** A subscription's delivery state, as the owner lists it. */
-export interface QueueStatus {
-  /** `active` (nothing failing), `retrying` (the oldest owed delivery failed and waits), `suspended`. */
-  readonly state: 'active' | 'retrying' | 'suspended'
-  readonly pending: number
-  readonly nextAttemptAt: number | null
-  readonly lastError: string | null
-  readonly lastDeliveredAt: number | null
-  readonly delivered: number
-  readonly failed: number
-  readonly dropped: number
-  /** Why it was suspended, when it was. */
-  readonly suspended: string | null
-}
+/** A subscription's delivery state, as the owner lists it (`@vivim/shared`'s HTTP shapes). */
+export type { QueueStatus }
 
 /** The object of subscription `id`. */
 export function queueName(id: string): string {

@@ -14,26 +14,12 @@
  * store.head() // the oldest delivery owed
  * ```
  */
+
+/** A delivery as the owner lists it (`@vivim/shared`'s HTTP shapes). */
+import type { WebhookDelivery as DeliveryInfo, DeliveryStatus } from '@vivim/shared'
 import { WEBHOOK_LIMITS, type WebhookEvent } from './subscription.ts'
 
-export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed'
-
-/** A delivery as the owner lists it. */
-export interface DeliveryInfo {
-  readonly id: string
-  readonly seq: number
-  readonly event: WebhookEvent
-  readonly status: DeliveryStatus
-  readonly attempts: number
-  readonly createdAt: number
-  /** When the next attempt goes (pending or retrying), ms since the epoch; null once finished. */
-  readonly nextAttemptAt: number | null
-  /** When it was delivered or given up. */
-  readonly finishedAt: number | null
-  /** The last attempt's HTTP status, or null if it got none. */
-  readonly lastStatus: number | null
-  readonly lastError: string | null
-}
+export type { DeliveryInfo, DeliveryStatus }
 
 /** A delivery owed, with its body. */
 export interface OwedDelivery {

@@ -15,11 +15,9 @@
  * ```
  */
 import { base64urlnopad } from '@scure/base'
-import { ErrorCode, parseDocId, parseTopic, VivimError } from '@vivim/shared'
+import { ErrorCode, parseDocId, parseTopic, VivimError, type WebhookEvent, WebhookEvents } from '@vivim/shared'
 
-/** What a subscription is told about. */
-export const WebhookEvents = ['doc.changed', 'circle.members', 'topic.message'] as const
-export type WebhookEvent = (typeof WebhookEvents)[number]
+export { type WebhookEvent, WebhookEvents }
 
 export const WEBHOOK_LIMITS = {
   /** Subscriptions one owner (the root of the credential's chain) holds, over all its resources. */
